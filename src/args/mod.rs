@@ -1,0 +1,10 @@
+//! The argument road: parse, repair, match keys, coerce, validate.
+
+pub mod coerce;
+pub mod conform;
+pub mod errors;
+pub mod fast_path;
+pub mod keys;
+pub mod record;
+pub mod repair;
+pub mod road;

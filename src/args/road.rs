@@ -1,0 +1,529 @@
+//! The argument road for one tool: compiled once, then shared read-only by every call.
+//!
+//! ```text
+//! text ─► size check ─► serde_json ──ok──► limits ─► validate ──ok──► arguments   (the fast path)
+//!                          │fail                         │fail
+//!                          ▼                             ▼
+//!                       repair ─────────────────► root shape ─► conform ─► validate ─► arguments
+//!                   (lenient only)                              (keys, coercion)      or errors
+//! ```
+
+use serde_json::{Map, Value};
+
+use crate::args::conform::{Conformer, ExtraKeys, Mode};
+use crate::args::errors::{ArgError, ArgumentErrors};
+use crate::args::fast_path::FastPlan;
+use crate::args::record::{Repair, RepairKind};
+use crate::args::repair::repair;
+use crate::json_path::JsonPath;
+use crate::limits::{locate_number, oversized_integer, Limits};
+use crate::schema::shape::{Extra, ShapePlan, TypeSet};
+use crate::schema::validator::{preview, CompileOptions, CompiledSchema, SchemaError};
+
+/// What the document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    /// A tool's arguments: always an object; a lone value may stand for the one parameter.
+    Arguments,
+    /// Any JSON value the schema admits.
+    AnyValue,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoadOptions {
+    pub root: Root,
+    pub extra_keys: ExtraKeys,
+    pub limits: Limits,
+    /// Other names for top-level parameters, `(alias, parameter)`.
+    pub aliases: Vec<(String, String)>,
+    /// How the schema itself is compiled (draft, documents `$ref` may point to, formats).
+    pub compile: CompileOptions,
+    /// Accept text repairs that may not recover what the model meant (a string cut off by the
+    /// end of the text, a missing value, left-out items); refused by default.
+    pub allow_meaning_changes: bool,
+}
+
+impl Default for RoadOptions {
+    fn default() -> Self {
+        RoadOptions {
+            root: Root::Arguments,
+            extra_keys: ExtraKeys::Drop,
+            limits: Limits::default(),
+            aliases: Vec::new(),
+            compile: CompileOptions::default(),
+            allow_meaning_changes: false,
+        }
+    }
+}
+
+/// A value that passed, and every change made on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    /// An object for `Root::Arguments`.
+    pub value: Value,
+    pub repairs: Vec<Repair>,
+}
+
+impl Parsed {
+    /// The arguments object (empty if the value is not an object, which an arguments road never returns).
+    pub fn arguments(&self) -> &Map<String, Value> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        self.value.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    }
+}
+
+pub struct ArgumentRoad {
+    schema: CompiledSchema,
+    plan: ShapePlan,
+    fast: Option<FastPlan>,
+    options: RoadOptions,
+    signature: Option<String>,
+    /// The one parameter a lone non-object value is given to.
+    single_parameter: Option<String>,
+    /// The root allows undeclared keys, so the validator alone would not notice `claimId`.
+    open_root: bool,
+}
+
+impl std::fmt::Debug for ArgumentRoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArgumentRoad")
+            .field("signature", &self.signature)
+            .finish()
+    }
+}
+
+impl ArgumentRoad {
+    pub fn compile(schema: &Value, options: RoadOptions) -> Result<Self, SchemaError> {
+        let compiled = CompiledSchema::compile(schema, &options.compile)?;
+        let plan = ShapePlan::compile(schema, &options.aliases);
+        if options.root == Root::Arguments && !plan.root().types.contains(TypeSet::OBJECT) {
+            return Err(SchemaError {
+                location: String::new(),
+                message: "a tool's parameters must be described by an object schema (\"type\": \"object\")".to_owned(),
+            });
+        }
+        let root = plan.root_object();
+        let single_parameter = root
+            .filter(|object| object.properties.len() == 1)
+            .map(|object| object.properties[0].name.clone());
+        let open_root = root.is_some_and(|object| {
+            !object.properties.is_empty() && !object.has_pattern_properties && object.extra != Extra::Forbidden
+        });
+        for (alias, parameter) in &options.aliases {
+            if !root.is_some_and(|object| object.declares(parameter)) {
+                return Err(SchemaError {
+                    location: String::new(),
+                    message: format!("alias '{alias}' names '{parameter}', which is not a parameter"),
+                });
+            }
+        }
+        Ok(ArgumentRoad {
+            signature: plan.signature(),
+            fast: match options.root {
+                Root::Arguments => FastPlan::compile(schema),
+                Root::AnyValue => None,
+            },
+            schema: compiled,
+            plan,
+            options,
+            single_parameter,
+            open_root,
+        })
+    }
+
+    pub fn schema(&self) -> &Value {
+        self.schema.source()
+    }
+
+    pub fn validator(&self) -> &CompiledSchema {
+        &self.schema
+    }
+
+    pub fn options(&self) -> &RoadOptions {
+        &self.options
+    }
+
+    /// `{"city": string, "days"?: integer}`: what a model is told to send.
+    pub fn signature(&self) -> Option<&str> {
+        self.signature.as_deref()
+    }
+
+    pub fn plan(&self) -> &ShapePlan {
+        &self.plan
+    }
+
+    /// The one-pass parse-validate-build path, when the schema is within it.
+    pub fn fast_plan(&self) -> Option<&FastPlan> {
+        self.fast.as_ref()
+    }
+
+    /// Arguments sent as JSON text.
+    pub fn parse_text(&self, text: &str, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        self.options
+            .limits
+            .check_size(text.len())
+            .map_err(|e| self.fail(e.into()))?;
+        if text.trim().is_empty() {
+            return self.accept(Value::Object(Map::new()), Vec::new(), mode);
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => {
+                if let Some(literal) = oversized_integer(text) {
+                    return Err(self.fail(oversized_integer_error(&value, literal)));
+                }
+                self.accept(value, Vec::new(), mode)
+            }
+            Err(parse_error) if mode == Mode::Strict => Err(self.fail(ArgError::new(
+                JsonPath::root(),
+                "invalid_json",
+                format!("not valid JSON: {parse_error}"),
+            ))),
+            Err(_) => match repair(text, &self.options.limits) {
+                Ok(repaired) => {
+                    if !self.options.allow_meaning_changes {
+                        if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
+                            return Err(self.fail(refused_repair(risky)));
+                        }
+                    }
+                    self.accept(repaired.value, repaired.repairs, mode)
+                }
+                Err(repair_error) => Err(self.fail(ArgError::new(
+                    JsonPath::root(),
+                    "invalid_json",
+                    format!("not valid JSON, and not safely repairable: {repair_error}"),
+                ))),
+            },
+        }
+    }
+
+    /// Arguments sent as UTF-8 bytes.
+    pub fn parse_bytes(&self, bytes: &[u8], mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        self.options
+            .limits
+            .check_size(bytes.len())
+            .map_err(|e| self.fail(e.into()))?;
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.parse_text(text, mode),
+            Err(error) => Err(self.fail(ArgError::new(
+                JsonPath::root(),
+                "invalid_json",
+                format!("not valid UTF-8 text: {error}"),
+            ))),
+        }
+    }
+
+    /// Arguments already parsed (a dict from a framework, or `None` for no arguments).
+    pub fn parse_value(&self, value: Value, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        self.accept(value, Vec::new(), mode)
+    }
+
+    fn accept(&self, value: Value, mut repairs: Vec<Repair>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        let facts = self
+            .options
+            .limits
+            .check_value(&value)
+            .map_err(|e| self.fail(e.into()))?;
+        let fast = match (&value, self.options.root) {
+            (Value::Object(object), Root::Arguments) => {
+                !facts.has_integral_float
+                    && !(self.open_root && object.keys().any(|key| !self.declares(key)))
+                    && self.schema.is_valid(&value)
+            }
+            (_, Root::Arguments) => false,
+            (_, Root::AnyValue) => !facts.has_integral_float && self.schema.is_valid(&value),
+        };
+        if fast {
+            return Ok(Parsed { value, repairs });
+        }
+        let mut value = self.shape_root(value, mode, &mut repairs)?;
+        let mut conformer = Conformer::new(&self.plan, mode, self.options.extra_keys);
+        conformer.conform(&mut value, ShapePlan::ROOT, &mut JsonPath::root());
+        repairs.append(&mut conformer.repairs);
+        let mut errors = conformer.errors;
+        if !self.schema.is_valid(&value) {
+            for error in self.schema.errors(&value) {
+                if !errors.iter().any(|known| known.path == error.path) {
+                    errors.push(error);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ArgumentErrors {
+                errors,
+                expected: self.signature.clone(),
+            });
+        }
+        Ok(Parsed { value, repairs })
+    }
+
+    fn declares(&self, key: &str) -> bool {
+        self.plan.root_object().is_some_and(|object| object.declares(key))
+    }
+
+    /// Make the document an object of arguments, or say why it cannot be one.
+    fn shape_root(&self, value: Value, mode: Mode, repairs: &mut Vec<Repair>) -> Result<Value, ArgumentErrors> {
+        if self.options.root == Root::AnyValue {
+            return Ok(value);
+        }
+        match value {
+            Value::Object(_) => Ok(value),
+            // `null` is what some models send for a tool without arguments.
+            Value::Null => Ok(Value::Object(Map::new())),
+            other if mode == Mode::Strict => Err(self.not_an_object(&other)),
+            Value::String(text) if text.trim_start().starts_with('{') => {
+                match serde_json::from_str::<Value>(text.trim()) {
+                    Ok(decoded @ Value::Object(_)) => {
+                        repairs.push(Repair::new(
+                            JsonPath::root(),
+                            RepairKind::DecodedJsonString,
+                            text,
+                            decoded.clone(),
+                        ));
+                        Ok(decoded)
+                    }
+                    _ => self.wrap_single(Value::String(text), repairs),
+                }
+            }
+            other => self.wrap_single(other, repairs),
+        }
+    }
+
+    fn wrap_single(&self, value: Value, repairs: &mut Vec<Repair>) -> Result<Value, ArgumentErrors> {
+        let Some(parameter) = &self.single_parameter else {
+            return Err(self.not_an_object(&value));
+        };
+        repairs.push(Repair::new(
+            JsonPath::root().child_key(parameter),
+            RepairKind::WrappedArgument,
+            value.clone(),
+            value.clone(),
+        ));
+        let mut object = Map::new();
+        object.insert(parameter.clone(), value);
+        Ok(Value::Object(object))
+    }
+
+    fn not_an_object(&self, value: &Value) -> ArgumentErrors {
+        let message = match &self.signature {
+            Some(signature) => format!(
+                "expected a JSON object of arguments like {signature}, got {}",
+                preview(value)
+            ),
+            None => format!("expected a JSON object of arguments, got {}", preview(value)),
+        };
+        self.fail(ArgError::new(JsonPath::root(), "not_an_object", message))
+    }
+
+    fn fail(&self, error: ArgError) -> ArgumentErrors {
+        ArgumentErrors::single(error).with_expected(self.signature.clone())
+    }
+}
+
+fn refused_repair(repair: &Repair) -> ArgError {
+    let reason = match repair.kind {
+        RepairKind::TruncatedString => "the text was cut off inside a string, so the value may be incomplete",
+        RepairKind::MissingValue => "a key was sent without a value",
+        RepairKind::Ellipsis => "'...' stands for items that were left out",
+        RepairKind::ConcatenatedDocuments => "the text holds more than one JSON document",
+        _ => "the repair could change what was meant",
+    };
+    ArgError::new(
+        repair.path.clone(),
+        "unsafe_repair",
+        format!("{reason}; refusing to guess. Send the complete arguments as one JSON object"),
+    )
+}
+
+fn oversized_integer_error(value: &Value, literal: &str) -> ArgError {
+    let shown: String = literal.chars().take(40).collect();
+    ArgError::new(
+        locate_number(value, literal),
+        "integer_too_large",
+        format!("the integer {shown} does not fit in 64 bits and would lose precision; send it as a string"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn road(schema: Value) -> ArgumentRoad {
+        ArgumentRoad::compile(&schema, RoadOptions::default()).unwrap()
+    }
+
+    fn claim_road() -> ArgumentRoad {
+        road(json!({
+            "type": "object",
+            "properties": {"claim_id": {"type": "string"}, "amount": {"type": "number"}},
+            "required": ["claim_id", "amount"],
+            "additionalProperties": false
+        }))
+    }
+
+    #[test]
+    fn fast_path_changes_nothing() {
+        let parsed = claim_road()
+            .parse_text(r#"{"claim_id": "C1", "amount": 12.5}"#, Mode::Lenient)
+            .unwrap();
+        assert_eq!(parsed.value, json!({"claim_id": "C1", "amount": 12.5}));
+        assert!(parsed.repairs.is_empty());
+    }
+
+    #[test]
+    fn the_mission_example() {
+        let parsed = claim_road()
+            .parse_text(r#"{"claimId": "C1", "amount": "1000"}"#, Mode::Lenient)
+            .unwrap();
+        assert_eq!(parsed.value, json!({"claim_id": "C1", "amount": 1000}));
+        let kinds: Vec<&str> = parsed.repairs.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["renamed_key", "string_to_number"]);
+
+        let refused = claim_road()
+            .parse_text(r#"{"claimId": "C1", "amount": "1000"}"#, Mode::Strict)
+            .unwrap_err();
+        let lines: Vec<String> = refused.errors.iter().map(ArgError::line).collect();
+        assert!(
+            lines.contains(&"claim_id: required, but missing".to_owned()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"amount: expected number, got string \"1000\"".to_owned()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"claimId: not an accepted argument here".to_owned()),
+            "{lines:?}"
+        );
+        let text = refused.for_model(Some("file_claim"));
+        assert!(
+            text.contains("Expected arguments: {\"claim_id\": string, \"amount\": number}"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn empty_and_null_mean_no_arguments() {
+        let road = road(json!({"type": "object", "properties": {"verbose": {"type": "boolean"}}}));
+        for text in ["", "  ", "null", "{}"] {
+            for mode in [Mode::Lenient, Mode::Strict] {
+                assert!(road.parse_text(text, mode).unwrap().arguments().is_empty(), "{text:?}");
+            }
+        }
+        let error = claim_road().parse_text("", Mode::Lenient).unwrap_err();
+        assert_eq!(error.errors.len(), 2);
+    }
+
+    #[test]
+    fn a_lone_value_goes_to_the_only_parameter() {
+        let road = road(json!({
+            "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]
+        }));
+        let parsed = road.parse_text(r#""weather in Paris""#, Mode::Lenient).unwrap();
+        assert_eq!(parsed.value, json!({"query": "weather in Paris"}));
+        assert_eq!(parsed.repairs[0].kind, RepairKind::WrappedArgument);
+        assert_eq!(
+            road.parse_text("[1]", Mode::Strict).unwrap_err().errors[0].kind,
+            "not_an_object"
+        );
+        let two = claim_road().parse_text("[1, 2]", Mode::Lenient).unwrap_err();
+        assert_eq!(two.errors[0].kind, "not_an_object");
+        assert!(two.errors[0]
+            .message
+            .contains("{\"claim_id\": string, \"amount\": number}"));
+    }
+
+    #[test]
+    fn double_encoded_arguments() {
+        let parsed = claim_road()
+            .parse_text(r#""{\"claim_id\": \"C1\", \"amount\": 3}""#, Mode::Lenient)
+            .unwrap();
+        assert_eq!(parsed.value, json!({"claim_id": "C1", "amount": 3}));
+    }
+
+    #[test]
+    fn open_schemas_still_match_keys() {
+        let road = road(json!({"type": "object", "properties": {"claim_id": {"type": "string"}}}));
+        let parsed = road.parse_text(r#"{"claimId": "C1"}"#, Mode::Lenient).unwrap();
+        assert_eq!(parsed.value, json!({"claim_id": "C1"}));
+        let parsed = road.parse_text(r#"{"claimId": "C1"}"#, Mode::Strict).unwrap();
+        assert_eq!(parsed.value, json!({"claimId": "C1"}));
+    }
+
+    #[test]
+    fn limits_are_errors() {
+        let road = ArgumentRoad::compile(
+            &json!({"type": "object"}),
+            RoadOptions {
+                limits: Limits {
+                    max_bytes: 64,
+                    max_depth: 3,
+                    max_string_length: 8,
+                },
+                ..RoadOptions::default()
+            },
+        )
+        .unwrap();
+        let kind = |text: &str| {
+            road.parse_text(text, Mode::Lenient).unwrap_err().errors[0]
+                .kind
+                .to_string()
+        };
+        assert_eq!(kind(&format!("{{\"a\": \"{}\"}}", "x".repeat(80))), "too_large");
+        assert_eq!(kind(r#"{"a": [[[1]]]}"#), "too_deep");
+        assert_eq!(kind(r#"{"a": "123456789"}"#), "string_too_long");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(
+            ArgumentRoad::compile(&json!({"type": "object"}), RoadOptions::default())
+                .unwrap()
+                .parse_text(&deep, Mode::Lenient)
+                .unwrap_err()
+                .errors[0]
+                .kind,
+            "invalid_json"
+        );
+    }
+
+    #[test]
+    fn refuses_integers_that_would_lose_precision() {
+        let road = road(json!({"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "number"}}}));
+        for mode in [Mode::Lenient, Mode::Strict] {
+            for text in [
+                r#"{"n": 123456789012345678901234567890}"#,
+                r#"{"x": 123456789012345678901234567890}"#,
+            ] {
+                let error = road.parse_text(text, mode).unwrap_err();
+                assert_eq!(error.errors[0].kind, "integer_too_large", "{text}");
+            }
+        }
+        assert_eq!(
+            road.parse_text(r#"{"n": 123456789012345678901234567890}"#, Mode::Strict)
+                .unwrap_err()
+                .errors[0]
+                .path
+                .to_string(),
+            "n"
+        );
+    }
+
+    #[test]
+    fn strict_mode_refuses_an_integral_float_for_an_integer() {
+        let road = road(json!({"type": "object", "properties": {"n": {"type": "integer"}}}));
+        let error = road.parse_text(r#"{"n": 5.0}"#, Mode::Strict).unwrap_err();
+        assert_eq!(error.errors[0].kind, "type");
+        assert_eq!(error.errors[0].path.to_string(), "n");
+        let parsed = road.parse_text(r#"{"n": 5.0}"#, Mode::Lenient).unwrap();
+        assert_eq!(parsed.value["n"], json!(5));
+        assert_eq!(parsed.repairs[0].kind, RepairKind::FloatToInteger);
+    }
+
+    #[test]
+    fn refuses_non_object_schemas_and_bad_aliases() {
+        assert!(ArgumentRoad::compile(&json!({"type": "string"}), RoadOptions::default()).is_err());
+        let options = RoadOptions {
+            aliases: vec![("q".into(), "query".into())],
+            ..RoadOptions::default()
+        };
+        assert!(ArgumentRoad::compile(&json!({"type": "object", "properties": {"text": {}}}), options).is_err());
+    }
+}

@@ -1,0 +1,795 @@
+//! The coercion plan: what each location of an argument document may hold, read once from the
+//! JSON Schema so that key matching and coercion never walk the schema at call time.
+//!
+//! The plan is deliberately an under-approximation. Where the schema is too intricate to say with
+//! certainty what a location holds (several object-shaped branches of an `anyOf`, `not`,
+//! conditionals), the plan says "anything", and the road leaves that location alone: the validator
+//! still has the last word, and a change is only ever made where exactly one reading exists.
+
+use std::collections::HashMap;
+
+use ahash::AHashMap;
+use serde_json::{Map, Value};
+
+/// A set of JSON types, as in the `type` keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TypeSet(u8);
+
+impl TypeSet {
+    pub const EMPTY: TypeSet = TypeSet(0);
+    pub const NULL: TypeSet = TypeSet(1);
+    pub const BOOLEAN: TypeSet = TypeSet(1 << 1);
+    pub const INTEGER: TypeSet = TypeSet(1 << 2);
+    pub const NUMBER: TypeSet = TypeSet(1 << 3);
+    pub const STRING: TypeSet = TypeSet(1 << 4);
+    pub const ARRAY: TypeSet = TypeSet(1 << 5);
+    pub const OBJECT: TypeSet = TypeSet(1 << 6);
+    pub const ANY: TypeSet = TypeSet(0x7f);
+
+    const NAMES: [(TypeSet, &'static str); 7] = [
+        (TypeSet::OBJECT, "object"),
+        (TypeSet::ARRAY, "array"),
+        (TypeSet::STRING, "string"),
+        (TypeSet::NUMBER, "number"),
+        (TypeSet::INTEGER, "integer"),
+        (TypeSet::BOOLEAN, "boolean"),
+        (TypeSet::NULL, "null"),
+    ];
+
+    pub fn from_name(name: &str) -> Option<TypeSet> {
+        TypeSet::NAMES
+            .iter()
+            .find(|(_, known)| *known == name)
+            .map(|(set, _)| match *set {
+                // `number` admits integers too.
+                TypeSet::NUMBER => TypeSet::NUMBER.union(TypeSet::INTEGER),
+                other => other,
+            })
+    }
+
+    pub fn of_value(value: &Value) -> TypeSet {
+        match value {
+            Value::Null => TypeSet::NULL,
+            Value::Bool(_) => TypeSet::BOOLEAN,
+            Value::Number(number) if is_integral(number) => TypeSet::INTEGER,
+            Value::Number(_) => TypeSet::NUMBER,
+            Value::String(_) => TypeSet::STRING,
+            Value::Array(_) => TypeSet::ARRAY,
+            Value::Object(_) => TypeSet::OBJECT,
+        }
+    }
+
+    pub const fn union(self, other: TypeSet) -> TypeSet {
+        TypeSet(self.0 | other.0)
+    }
+
+    pub const fn intersect(self, other: TypeSet) -> TypeSet {
+        TypeSet(self.0 & other.0)
+    }
+
+    pub const fn intersects(self, other: TypeSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub const fn contains(self, other: TypeSet) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn is_any(self) -> bool {
+        self.0 == TypeSet::ANY.0
+    }
+
+    /// Whether a value of this JSON type is allowed here. An integral number is allowed where a
+    /// number is, and (as JSON Schema counts `5.0` as an integer) where an integer is.
+    pub fn admits(self, value: &Value) -> bool {
+        self.admits_type(TypeSet::of_value(value))
+    }
+
+    pub fn admits_type(self, value_type: TypeSet) -> bool {
+        if value_type == TypeSet::INTEGER {
+            self.intersect(TypeSet::INTEGER.union(TypeSet::NUMBER)).0 != 0
+        } else {
+            self.contains(value_type)
+        }
+    }
+
+    /// `integer or null`, for messages and the expected-arguments line.
+    pub fn describe(self) -> String {
+        if self.is_any() {
+            return "any".to_owned();
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (set, name) in TypeSet::NAMES {
+            if set == TypeSet::INTEGER && self.contains(TypeSet::NUMBER) {
+                continue;
+            }
+            if self.contains(set) {
+                names.push(name);
+            }
+        }
+        if names.is_empty() {
+            "nothing".to_owned()
+        } else {
+            names.join(" or ")
+        }
+    }
+}
+
+pub fn is_integral(number: &serde_json::Number) -> bool {
+    number.is_i64() || number.is_u64() || number.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
+}
+
+pub type ShapeId = usize;
+
+/// What to do with a key the object does not declare.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Extra {
+    /// `additionalProperties: false`.
+    Forbidden,
+    /// Anything else; with the shape extra values must have, when one is given.
+    Allowed(Option<ShapeId>),
+}
+
+/// How a normalized key name (`claimid`) maps to declared properties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameMatch {
+    Unique(usize),
+    Ambiguous,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Property {
+    pub name: String,
+    pub shape: ShapeId,
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectShape {
+    pub properties: Vec<Property>,
+    pub extra: Extra,
+    /// `patternProperties` present: undeclared keys may be legitimate, so none is renamed or dropped.
+    pub has_pattern_properties: bool,
+    index: AHashMap<String, usize>,
+    aliases: AHashMap<String, usize>,
+    normalized: AHashMap<String, NameMatch>,
+}
+
+impl ObjectShape {
+    fn new() -> Self {
+        ObjectShape {
+            properties: Vec::new(),
+            extra: Extra::Allowed(None),
+            has_pattern_properties: false,
+            index: AHashMap::new(),
+            aliases: AHashMap::new(),
+            normalized: AHashMap::new(),
+        }
+    }
+
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.index.get(name).map(|&position| &self.properties[position])
+    }
+
+    pub fn declares(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// The declared property an undeclared key stands for: an exact alias, or the one property
+    /// with the same normalized name. `Err(())` when several properties would fit.
+    pub fn match_key(&self, key: &str) -> Result<Option<&Property>, Vec<&str>> {
+        if let Some(&position) = self.aliases.get(key) {
+            return Ok(Some(&self.properties[position]));
+        }
+        match self.normalized.get(&normalize_name(key)) {
+            Some(NameMatch::Unique(position)) => Ok(Some(&self.properties[*position])),
+            Some(NameMatch::Ambiguous) => {
+                let wanted = normalize_name(key);
+                Err(self
+                    .properties
+                    .iter()
+                    .filter(|p| normalize_name(&p.name) == wanted)
+                    .map(|p| p.name.as_str())
+                    .collect())
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn add_property(&mut self, name: &str, shape: ShapeId) {
+        match self.index.get(name) {
+            Some(&position) => self.properties[position].shape = shape,
+            None => {
+                self.index.insert(name.to_owned(), self.properties.len());
+                self.properties.push(Property {
+                    name: name.to_owned(),
+                    shape,
+                    required: false,
+                });
+            }
+        }
+    }
+
+    fn mark_required(&mut self, name: &str) {
+        if let Some(&position) = self.index.get(name) {
+            self.properties[position].required = true;
+        }
+    }
+
+    fn merge(&mut self, other: &ObjectShape) {
+        for property in &other.properties {
+            self.add_property(&property.name, property.shape);
+            if property.required {
+                self.mark_required(&property.name);
+            }
+        }
+        if other.extra == Extra::Forbidden {
+            self.extra = Extra::Forbidden;
+        }
+        self.has_pattern_properties |= other.has_pattern_properties;
+    }
+
+    fn build_name_index(&mut self) {
+        self.normalized.clear();
+        let names: Vec<(String, usize)> = self
+            .properties
+            .iter()
+            .enumerate()
+            .map(|(position, p)| (normalize_name(&p.name), position))
+            .chain(
+                self.aliases
+                    .iter()
+                    .map(|(alias, &position)| (normalize_name(alias), position)),
+            )
+            .collect();
+        for (normal, position) in names {
+            self.normalized
+                .entry(normal)
+                .and_modify(|existing| {
+                    if *existing != NameMatch::Unique(position) {
+                        *existing = NameMatch::Ambiguous;
+                    }
+                })
+                .or_insert(NameMatch::Unique(position));
+        }
+    }
+}
+
+/// The form two spellings of one name share: `claimId`, `claim_id`, `Claim-ID` → `claimid`.
+pub fn normalize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArrayShape {
+    pub prefix_items: Vec<ShapeId>,
+    pub items: Option<ShapeId>,
+}
+
+impl ArrayShape {
+    pub fn item(&self, index: usize) -> Option<ShapeId> {
+        self.prefix_items.get(index).copied().or(self.items)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub types: TypeSet,
+    /// `enum` / `const`: the only values allowed here.
+    pub allowed_values: Option<Vec<Value>>,
+    pub object: Option<ObjectShape>,
+    pub array: Option<ArrayShape>,
+}
+
+impl Shape {
+    const fn any() -> Self {
+        Shape {
+            types: TypeSet::ANY,
+            allowed_values: None,
+            object: None,
+            array: None,
+        }
+    }
+
+    pub fn is_unconstrained(&self) -> bool {
+        self.types.is_any() && self.allowed_values.is_none() && self.object.is_none() && self.array.is_none()
+    }
+
+    pub fn admits_null(&self) -> bool {
+        self.types.contains(TypeSet::NULL)
+            && self
+                .allowed_values
+                .as_ref()
+                .is_none_or(|values| values.iter().any(Value::is_null))
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Shape(Shape),
+    Alias(ShapeId),
+}
+
+/// Every shape of one schema, indexed by `ShapeId`; the root is `ShapePlan::ROOT`.
+#[derive(Clone, Debug)]
+pub struct ShapePlan {
+    nodes: Vec<Node>,
+}
+
+static ANY_SHAPE: Shape = Shape::any();
+
+/// Keys that describe a value without constraining it.
+const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$id",
+    "$schema",
+    "$anchor",
+    "$defs",
+    "definitions",
+];
+
+impl ShapePlan {
+    pub const ROOT: ShapeId = 0;
+
+    /// Read the plan from a schema. `aliases` are extra names for the root's properties
+    /// (`alias → property`), matched exactly.
+    pub fn compile(schema: &Value, aliases: &[(String, String)]) -> Self {
+        let mut compiler = Compiler {
+            document: schema,
+            nodes: Vec::new(),
+            by_pointer: HashMap::new(),
+        };
+        compiler.compile(schema, "#".to_owned(), 0);
+        let mut plan = ShapePlan { nodes: compiler.nodes };
+        if let Some(Node::Shape(Shape { object: Some(root), .. })) = plan.nodes.get_mut(ShapePlan::ROOT) {
+            for (alias, property) in aliases {
+                if let Some(&position) = root.index.get(property.as_str()) {
+                    root.aliases.insert(alias.clone(), position);
+                }
+            }
+        }
+        for node in &mut plan.nodes {
+            if let Node::Shape(Shape {
+                object: Some(object), ..
+            }) = node
+            {
+                object.build_name_index();
+            }
+        }
+        plan
+    }
+
+    pub fn get(&self, id: ShapeId) -> &Shape {
+        let mut current = id;
+        // An alias chain longer than the plan is a cycle of pure references: nothing constrains it.
+        for _ in 0..=self.nodes.len() {
+            match self.nodes.get(current) {
+                Some(Node::Shape(shape)) => return shape,
+                Some(Node::Alias(target)) => current = *target,
+                None => return &ANY_SHAPE,
+            }
+        }
+        &ANY_SHAPE
+    }
+
+    pub fn root(&self) -> &Shape {
+        self.get(ShapePlan::ROOT)
+    }
+
+    /// The root's declared properties, when the root is an object with some.
+    pub fn root_object(&self) -> Option<&ObjectShape> {
+        self.root().object.as_ref()
+    }
+
+    /// One line describing the expected arguments: `{"city": string, "days"?: integer}`.
+    pub fn signature(&self) -> Option<String> {
+        let object = self.root_object()?;
+        let fields: Vec<String> = object
+            .properties
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}{}: {}",
+                    Value::String(p.name.clone()),
+                    if p.required { "" } else { "?" },
+                    self.describe(p.shape, 1)
+                )
+            })
+            .collect();
+        Some(format!("{{{}}}", fields.join(", ")))
+    }
+
+    /// A short description of what a location holds, for messages.
+    pub fn describe(&self, id: ShapeId, depth: usize) -> String {
+        let shape = self.get(id);
+        if let Some(values) = &shape.allowed_values {
+            let shown: Vec<String> = values.iter().take(8).map(Value::to_string).collect();
+            let more = if values.len() > 8 { " | ..." } else { "" };
+            return format!("{}{more}", shown.join(" | "));
+        }
+        if shape.types == TypeSet::ARRAY || shape.types == TypeSet::ARRAY.union(TypeSet::NULL) {
+            if let Some(item) = shape.array.as_ref().and_then(|a| a.items) {
+                if depth < 3 {
+                    let nullable = if shape.types.contains(TypeSet::NULL) {
+                        " or null"
+                    } else {
+                        ""
+                    };
+                    return format!("array of {}{nullable}", self.describe(item, depth + 1));
+                }
+            }
+        }
+        shape.types.describe()
+    }
+}
+
+struct Compiler<'s> {
+    document: &'s Value,
+    nodes: Vec<Node>,
+    by_pointer: HashMap<String, ShapeId>,
+}
+
+/// Past this depth of schema nesting the plan stops looking and says "anything".
+const MAX_SCHEMA_DEPTH: usize = 64;
+
+impl<'s> Compiler<'s> {
+    fn compile(&mut self, schema: &'s Value, pointer: String, depth: usize) -> ShapeId {
+        if let Some(&id) = self.by_pointer.get(&pointer) {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node::Shape(Shape::any()));
+        self.by_pointer.insert(pointer.clone(), id);
+        if depth > MAX_SCHEMA_DEPTH {
+            return id;
+        }
+        let node = match schema {
+            Value::Bool(true) => Node::Shape(Shape::any()),
+            Value::Bool(false) => Node::Shape(Shape {
+                types: TypeSet::EMPTY,
+                ..Shape::any()
+            }),
+            Value::Object(map) => self.compile_object(map, &pointer, depth),
+            _ => Node::Shape(Shape::any()),
+        };
+        self.nodes[id] = node;
+        id
+    }
+
+    fn compile_object(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Node {
+        // A bare reference (with annotations only) is the shape it points to.
+        if let Some(Value::String(reference)) = map.get("$ref") {
+            let constraining = map.keys().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()));
+            let target = self.compile_reference(reference, depth);
+            if !constraining {
+                return match target {
+                    Some(target) => Node::Alias(target),
+                    None => Node::Shape(Shape::any()),
+                };
+            }
+            let mut shape = self.compile_keywords(map, pointer, depth);
+            if let Some(target) = target {
+                let referenced = self.shape_of(target).clone();
+                merge_all_of(&mut shape, &referenced);
+            }
+            return Node::Shape(shape);
+        }
+        Node::Shape(self.compile_keywords(map, pointer, depth))
+    }
+
+    fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<ShapeId> {
+        let fragment = reference.strip_prefix('#')?;
+        let target = if fragment.is_empty() {
+            self.document
+        } else {
+            self.document.pointer(fragment)?
+        };
+        Some(self.compile(target, format!("#{fragment}"), depth + 1))
+    }
+
+    fn shape_of(&self, id: ShapeId) -> &Shape {
+        let mut current = id;
+        for _ in 0..=self.nodes.len() {
+            match &self.nodes[current] {
+                Node::Shape(shape) => return shape,
+                Node::Alias(target) => current = *target,
+            }
+        }
+        &ANY_SHAPE
+    }
+
+    fn compile_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Shape {
+        let mut shape = Shape::any();
+        match map.get("type") {
+            Some(Value::String(name)) => {
+                shape.types = TypeSet::from_name(name).unwrap_or(TypeSet::ANY);
+            }
+            Some(Value::Array(names)) => {
+                let mut types = TypeSet::EMPTY;
+                for name in names {
+                    types = types.union(name.as_str().and_then(TypeSet::from_name).unwrap_or(TypeSet::ANY));
+                }
+                shape.types = types;
+            }
+            _ => {}
+        }
+        let allowed = match (map.get("enum"), map.get("const")) {
+            (_, Some(constant)) => Some(vec![constant.clone()]),
+            (Some(Value::Array(values)), None) => Some(values.clone()),
+            _ => None,
+        };
+        if let Some(values) = allowed {
+            let value_types = values
+                .iter()
+                .fold(TypeSet::EMPTY, |acc, v| acc.union(TypeSet::of_value(v)));
+            let value_types = if value_types.contains(TypeSet::NUMBER) {
+                value_types.union(TypeSet::INTEGER)
+            } else {
+                value_types
+            };
+            shape.types = shape.types.intersect(value_types);
+            shape.allowed_values = Some(values);
+        }
+
+        let has_object_keywords = ["properties", "additionalProperties", "required", "patternProperties"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        if has_object_keywords && shape.types.contains(TypeSet::OBJECT) {
+            shape.object = Some(self.compile_object_keywords(map, pointer, depth));
+        }
+        let has_array_keywords = map.contains_key("items") || map.contains_key("prefixItems");
+        if has_array_keywords && shape.types.contains(TypeSet::ARRAY) {
+            shape.array = Some(self.compile_array_keywords(map, pointer, depth));
+        }
+
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            for (position, member) in members.iter().enumerate() {
+                let id = self.compile(member, format!("{pointer}/allOf/{position}"), depth + 1);
+                let member_shape = self.shape_of(id).clone();
+                merge_all_of(&mut shape, &member_shape);
+            }
+        }
+        for keyword in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = map.get(keyword) {
+                let ids: Vec<ShapeId> = branches
+                    .iter()
+                    .enumerate()
+                    .map(|(position, branch)| {
+                        self.compile(branch, format!("{pointer}/{keyword}/{position}"), depth + 1)
+                    })
+                    .collect();
+                let union = self.union_of(&ids);
+                merge_all_of(&mut shape, &union);
+            }
+        }
+        shape
+    }
+
+    fn compile_object_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> ObjectShape {
+        let mut object = ObjectShape::new();
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            for (name, schema) in properties {
+                let id = self.compile(
+                    schema,
+                    format!("{pointer}/properties/{}", escape_pointer(name)),
+                    depth + 1,
+                );
+                object.add_property(name, id);
+            }
+        }
+        if let Some(Value::Array(required)) = map.get("required") {
+            for name in required.iter().filter_map(Value::as_str) {
+                object.mark_required(name);
+            }
+        }
+        object.extra = match map.get("additionalProperties") {
+            Some(Value::Bool(false)) => Extra::Forbidden,
+            Some(schema @ Value::Object(_)) => Extra::Allowed(Some(self.compile(
+                schema,
+                format!("{pointer}/additionalProperties"),
+                depth + 1,
+            ))),
+            _ => Extra::Allowed(None),
+        };
+        object.has_pattern_properties = map.contains_key("patternProperties");
+        object
+    }
+
+    fn compile_array_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> ArrayShape {
+        let mut array = ArrayShape::default();
+        if let Some(Value::Array(prefix)) = map.get("prefixItems") {
+            array.prefix_items = prefix
+                .iter()
+                .enumerate()
+                .map(|(position, item)| self.compile(item, format!("{pointer}/prefixItems/{position}"), depth + 1))
+                .collect();
+        }
+        match map.get("items") {
+            // Draft 7 tuple form.
+            Some(Value::Array(prefix)) => {
+                array.prefix_items = prefix
+                    .iter()
+                    .enumerate()
+                    .map(|(position, item)| self.compile(item, format!("{pointer}/items/{position}"), depth + 1))
+                    .collect();
+                if let Some(additional @ (Value::Object(_) | Value::Bool(_))) = map.get("additionalItems") {
+                    array.items = Some(self.compile(additional, format!("{pointer}/additionalItems"), depth + 1));
+                }
+            }
+            Some(items @ (Value::Object(_) | Value::Bool(_))) => {
+                array.items = Some(self.compile(items, format!("{pointer}/items"), depth + 1));
+            }
+            _ => {}
+        }
+        array
+    }
+
+    /// What an `anyOf`/`oneOf` allows: any branch's types; an object or array layout only when
+    /// exactly one branch has one (otherwise which branch a value belongs to is a guess).
+    fn union_of(&self, ids: &[ShapeId]) -> Shape {
+        let branches: Vec<&Shape> = ids.iter().map(|&id| self.shape_of(id)).collect();
+        let types = branches.iter().fold(TypeSet::EMPTY, |acc, b| acc.union(b.types));
+        let allowed_values = if branches
+            .iter()
+            .all(|b| b.allowed_values.is_some() || b.types == TypeSet::NULL)
+        {
+            let mut values = Vec::new();
+            for branch in &branches {
+                match &branch.allowed_values {
+                    Some(own) => values.extend(own.iter().cloned()),
+                    None => values.push(Value::Null),
+                }
+            }
+            Some(values)
+        } else {
+            None
+        };
+        let object_branches: Vec<&&Shape> = branches.iter().filter(|b| b.types.contains(TypeSet::OBJECT)).collect();
+        let object = match object_branches.as_slice() {
+            [only] => only.object.clone(),
+            _ => None,
+        };
+        let array_branches: Vec<&&Shape> = branches.iter().filter(|b| b.types.contains(TypeSet::ARRAY)).collect();
+        let array = match array_branches.as_slice() {
+            [only] => only.array.clone(),
+            _ => None,
+        };
+        Shape {
+            types,
+            allowed_values,
+            object,
+            array,
+        }
+    }
+}
+
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Narrow `shape` by another constraint that must hold too (`allOf`, or a `$ref` with siblings).
+fn merge_all_of(shape: &mut Shape, other: &Shape) {
+    shape.types = shape.types.intersect(other.types);
+    shape.allowed_values = match (shape.allowed_values.take(), &other.allowed_values) {
+        (Some(mine), Some(theirs)) => Some(mine.into_iter().filter(|v| theirs.contains(v)).collect()),
+        (Some(mine), None) => Some(mine),
+        (None, Some(theirs)) => Some(theirs.clone()),
+        (None, None) => None,
+    };
+    match (&mut shape.object, &other.object) {
+        (Some(mine), Some(theirs)) => mine.merge(theirs),
+        (mine @ None, Some(theirs)) => *mine = Some(theirs.clone()),
+        _ => {}
+    }
+    match (&mut shape.array, &other.array) {
+        (mine @ None, Some(theirs)) => *mine = Some(theirs.clone()),
+        (Some(mine), Some(theirs)) => {
+            if mine.items.is_none() {
+                mine.items = theirs.items;
+            }
+            if mine.prefix_items.is_empty() {
+                mine.prefix_items = theirs.prefix_items.clone();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_pydantic_style_schema() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "claim_id": {"type": "string"},
+                "amount": {"type": "number"},
+                "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "status": {"$ref": "#/$defs/Status"}
+            },
+            "required": ["claim_id", "amount"],
+            "additionalProperties": false,
+            "$defs": {"Status": {"enum": ["open", "closed"], "type": "string"}}
+        });
+        let plan = ShapePlan::compile(&schema, &[]);
+        let root = plan.root_object().unwrap();
+        assert_eq!(root.extra, Extra::Forbidden);
+        let note = plan.get(root.property("note").unwrap().shape);
+        assert!(note.types.contains(TypeSet::STRING) && note.types.contains(TypeSet::NULL));
+        let status = plan.get(root.property("status").unwrap().shape);
+        assert_eq!(status.allowed_values.as_ref().unwrap().len(), 2);
+        let tags = plan.get(root.property("tags").unwrap().shape);
+        assert_eq!(
+            plan.get(tags.array.as_ref().unwrap().items.unwrap()).types,
+            TypeSet::STRING
+        );
+        assert_eq!(
+            plan.signature().unwrap(),
+            "{\"claim_id\": string, \"amount\": number, \"note\"?: string or null, \"tags\"?: array of string, \"status\"?: \"open\" | \"closed\"}"
+        );
+    }
+
+    #[test]
+    fn matches_keys_by_normalized_name_only_when_unique() {
+        let schema = json!({"type": "object", "properties": {"claim_id": {}, "user_id": {}, "userId": {}}});
+        let plan = ShapePlan::compile(&schema, &[("cid".into(), "claim_id".into())]);
+        let root = plan.root_object().unwrap();
+        assert_eq!(root.match_key("claimId").unwrap().unwrap().name, "claim_id");
+        assert_eq!(root.match_key("Claim-ID").unwrap().unwrap().name, "claim_id");
+        assert_eq!(root.match_key("cid").unwrap().unwrap().name, "claim_id");
+        assert_eq!(root.match_key("UserID").unwrap_err(), vec!["user_id", "userId"]);
+        assert!(root.match_key("other").unwrap().is_none());
+    }
+
+    #[test]
+    fn survives_recursion_and_dangling_references() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"child": {"$ref": "#"}, "lost": {"$ref": "#/$defs/Nope"}, "loop": {"$ref": "#/$defs/A"}},
+            "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}
+        });
+        let plan = ShapePlan::compile(&schema, &[]);
+        let root = plan.root_object().unwrap();
+        let child = plan.get(root.property("child").unwrap().shape);
+        assert!(child.object.as_ref().unwrap().declares("child"));
+        assert!(plan.get(root.property("lost").unwrap().shape).is_unconstrained());
+        assert!(plan.get(root.property("loop").unwrap().shape).is_unconstrained());
+    }
+
+    #[test]
+    fn union_with_two_object_branches_has_no_layout() {
+        let schema = json!({"anyOf": [
+            {"type": "object", "properties": {"a": {}}},
+            {"type": "object", "properties": {"b": {}}}
+        ]});
+        let plan = ShapePlan::compile(&schema, &[]);
+        assert!(plan.root().object.is_none());
+        assert!(plan.root().types.contains(TypeSet::OBJECT));
+    }
+
+    #[test]
+    fn integers_count_as_numbers() {
+        assert!(TypeSet::from_name("number").unwrap().admits(&json!(3)));
+        assert!(TypeSet::INTEGER.admits(&json!(3.0)));
+        assert!(!TypeSet::INTEGER.admits(&json!(3.5)));
+        assert_eq!(TypeSet::from_name("number").unwrap().describe(), "number");
+    }
+}
