@@ -1,0 +1,436 @@
+"""Tools: a function (or a schema, or a pydantic model) with a strict schema and an argument road.
+
+A ``Tool`` is built once, checked when it is built, and then shared: its compiled argument road is
+immutable and safe to use from many threads and tasks at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import inspect
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, overload
+
+import pydantic
+
+from toolproof import _core
+from toolproof._checks import (
+    check_name,
+    loose_problems,
+    raise_problems,
+    schema_loose_problems,
+    schema_signature_problems,
+)
+from toolproof._hydrate import CallPlan, pydantic_errors
+from toolproof._signature import (
+    Signature,
+    model_json_schema,
+    read_signature,
+    schema_from_signature,
+    strip_annotated,
+)
+from toolproof.errors import ArgumentError, SchemaError, ToolDefinitionError
+
+__all__ = ["Limits", "LooseSchemaWarning", "Tool", "tool"]
+
+Provider = Literal["openai", "openai-responses", "anthropic", "gemini"]
+LooseHandling = Literal["warn", "error", "allow"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LooseSchemaWarning(UserWarning):
+    """A tool parameter accepts nearly anything (no annotation, ``Any``, a free-form dict, ``**kwargs``)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one call's arguments; each exceeded bound is an ``ArgumentError``, never a hang."""
+
+    max_bytes: int = 4 * 1024 * 1024
+    max_depth: int = 64
+    max_string_length: int = 1024 * 1024
+
+
+class _ModelCallPlan:
+    """Arguments validated into a pydantic model, then passed as the model or as its fields."""
+
+    __slots__ = ("_model", "_pass_instance")
+
+    def __init__(self, model: type[pydantic.BaseModel], pass_instance: bool) -> None:
+        self._model = model
+        self._pass_instance = pass_instance
+
+    @property
+    def converts(self) -> frozenset[str]:
+        return frozenset(self._model.model_fields)
+
+    def arguments(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        try:
+            instance = self._model.model_validate(dict(arguments))
+        except pydantic.ValidationError as error:
+            records = []
+            for record in pydantic_errors(error, ""):
+                record["loc"] = record["loc"][1:]
+                record["path"] = record["path"].lstrip(".")
+                records.append(record)
+            raise ArgumentError(
+                f"invalid arguments for {self._model.__name__}: {records[0]['path']}: {records[0]['message']}",
+                records,
+            ) from None
+        if self._pass_instance:
+            return (instance,), {}
+        return (), {name: getattr(instance, name) for name in type(instance).model_fields}
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Tool:
+    """A callable a model can use: a name, a description, a canonical JSON Schema (draft 2020-12)
+    and the compiled argument road for it.
+
+    Build one with ``@tool``, ``Tool.from_function``, ``Tool.from_schema`` or ``Tool.from_model``.
+    """
+
+    __slots__ = (
+        "_exports",
+        "_plan",
+        "_road",
+        "_schema",
+        "description",
+        "func",
+        "is_async",
+        "name",
+        "problems",
+    )
+
+    name: str
+    description: str
+    func: Callable[..., Any] | None
+    is_async: bool
+    problems: list[dict[str, str]]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str,
+        schema: dict[str, Any],
+        func: Callable[..., Any] | None,
+        plan: CallPlan | _ModelCallPlan | None,
+        aliases: Mapping[str, str] | None = None,
+        extra_keys: Literal["drop", "error"] = "drop",
+        limits: Limits | None = None,
+        problems: list[dict[str, str]] | None = None,
+    ) -> None:
+        limits = limits or Limits()
+        self.name = name
+        self.description = description
+        self.func = func
+        self.is_async = func is not None and _is_async_callable(func)
+        self.problems = problems or []
+        self._schema = schema
+        self._plan = plan
+        self._exports: dict[tuple[str, bool], dict[str, Any]] = {}
+        try:
+            self._road = _core.ArgumentRoad(
+                schema,
+                name=name,
+                aliases=list((aliases or {}).items()),
+                extra_keys=extra_keys,
+                max_bytes=limits.max_bytes,
+                max_depth=limits.max_depth,
+                max_string_length=limits.max_string_length,
+            )
+        except SchemaError as error:
+            raise ToolDefinitionError(
+                f"tool '{name}': {error}", [{"location": "parameters", "message": str(error), "fix": "correct the schema"}]
+            ) from None
+
+    # -- constructors -------------------------------------------------------------------------
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        args_schema: type[pydantic.BaseModel] | dict[str, Any] | None = None,
+        aliases: Mapping[str, str] | None = None,
+        extra_keys: Literal["drop", "error"] = "drop",
+        limits: Limits | None = None,
+        loose: LooseHandling = "warn",
+    ) -> Tool:
+        """A tool from a function's signature, annotations and docstring.
+
+        ``args_schema`` (a pydantic model or a JSON Schema) replaces the schema read from the
+        signature; it must name the same parameters, or the definition is refused.
+        """
+        tool_name = check_name(name if name is not None else _callable_name(fn))
+        signature = read_signature(fn, tool_name=tool_name)
+        plan: CallPlan | _ModelCallPlan
+        if args_schema is None:
+            schema = schema_from_signature(signature, tool_name=tool_name)
+            problems = loose_problems(signature)
+            plan = CallPlan(signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name)
+        else:
+            schema, plan, problems = _from_args_schema(args_schema, signature, tool_name)
+        all_aliases = {alias: p.name for p in signature.parameters for alias in p.aliases}
+        all_aliases.update(aliases or {})
+        _handle_loose(tool_name, problems, loose)
+        return cls(
+            name=tool_name,
+            description=description if description is not None else signature.description,
+            schema=schema,
+            func=fn,
+            plan=plan,
+            aliases=all_aliases,
+            extra_keys=extra_keys,
+            limits=limits,
+            problems=problems,
+        )
+
+    @classmethod
+    def from_schema(
+        cls,
+        name: str,
+        parameters: dict[str, Any],
+        func: Callable[..., Any] | None = None,
+        *,
+        description: str = "",
+        aliases: Mapping[str, str] | None = None,
+        extra_keys: Literal["drop", "error"] = "drop",
+        limits: Limits | None = None,
+        loose: LooseHandling = "warn",
+    ) -> Tool:
+        """A tool from a hand-written JSON Schema of its parameters; with ``func``, the schema must
+        name the function's parameters."""
+        tool_name = check_name(name)
+        if not isinstance(parameters, dict):
+            raise ToolDefinitionError(
+                f"tool '{tool_name}': parameters must be a JSON Schema dict, not {type(parameters).__name__}"
+            )
+        schema = copy.deepcopy(parameters)
+        problems = schema_loose_problems(schema)
+        plan: CallPlan | None = None
+        if func is not None:
+            signature = read_signature(func, tool_name=tool_name)
+            raise_problems(tool_name, schema_signature_problems(schema, signature), "the schema does not match the function")
+            plan = CallPlan(signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name)
+        _handle_loose(tool_name, problems, loose)
+        return cls(
+            name=tool_name,
+            description=description,
+            schema=schema,
+            func=func,
+            plan=plan,
+            aliases=aliases,
+            extra_keys=extra_keys,
+            limits=limits,
+            problems=problems,
+        )
+
+    @classmethod
+    def from_model(
+        cls,
+        model: type[pydantic.BaseModel],
+        func: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        extra_keys: Literal["drop", "error"] = "drop",
+        limits: Limits | None = None,
+    ) -> Tool:
+        """A tool whose arguments are the fields of a pydantic model.
+
+        ``func`` receives the validated model when its one parameter is annotated with it, the
+        fields by name otherwise; without ``func`` the tool returns the validated model.
+        """
+        if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+            raise ToolDefinitionError(f"from_model takes a pydantic model class, not {model!r}")
+        tool_name = check_name(name if name is not None else _snake_case(model.__name__))
+        schema = _closed_model_schema(model)
+        pass_instance = True
+        if func is not None:
+            signature = read_signature(func, tool_name=tool_name)
+            pass_instance = _takes_model_instance(signature, model)
+            if not pass_instance:
+                raise_problems(
+                    tool_name, schema_signature_problems(schema, signature), "the model does not match the function"
+                )
+        doc = inspect.getdoc(model) or ""
+        if doc == inspect.getdoc(pydantic.BaseModel):
+            doc = ""
+        return cls(
+            name=tool_name,
+            description=description if description is not None else doc,
+            schema=schema,
+            func=func,
+            plan=_ModelCallPlan(model, pass_instance),
+            extra_keys=extra_keys,
+            limits=limits,
+        )
+
+    # -- the road -----------------------------------------------------------------------------
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The canonical JSON Schema (draft 2020-12) of the parameters (a copy)."""
+        return copy.deepcopy(self._schema)
+
+    @property
+    def signature(self) -> str | None:
+        """The expected arguments in one line, as a model is told them."""
+        return self._road.signature
+
+    @property
+    def road(self) -> _core.ArgumentRoad:
+        return self._road
+
+    def parse_args(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> _core.ParsedArgs:
+        """Run the argument road on ``raw`` (JSON text, bytes, a dict or None)."""
+        return self._road.parse(raw, mode=mode)
+
+    def call_arguments(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """``(args, kwargs)`` for the function, from road-checked arguments."""
+        if self._plan is None:
+            return (), dict(arguments)
+        return self._plan.arguments(arguments)
+
+    def invoke(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> Any:
+        """Parse ``raw``, then call the (synchronous) function with it."""
+        func = self._require_func()
+        if self.is_async:
+            raise TypeError(f"tool '{self.name}' is async; use 'await tool.ainvoke(...)'")
+        args, kwargs = self.call_arguments(self.parse_args(raw, mode=mode).arguments)
+        return func(*args, **kwargs)
+
+    async def ainvoke(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> Any:
+        """Parse ``raw``, then await the function (a sync one runs in a worker thread)."""
+        func = self._require_func()
+        args, kwargs = self.call_arguments(self.parse_args(raw, mode=mode).arguments)
+        if self.is_async:
+            return await func(*args, **kwargs)
+        return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+
+    def _require_func(self) -> Callable[..., Any]:
+        if self.func is not None:
+            return self.func
+        if isinstance(self._plan, _ModelCallPlan):
+            return lambda instance: instance
+        raise TypeError(f"tool '{self.name}' was defined from a schema without a function")
+
+    # -- providers ----------------------------------------------------------------------------
+
+    def to_provider(self, provider: Provider = "openai", strict: bool = True) -> dict[str, Any]:
+        """The tool definition in a provider's request format. Raises ``ToolDefinitionError``
+        saying why when the provider (or its strict mode) cannot take this schema."""
+        key = (provider, strict)
+        cached = self._exports.get(key)
+        if cached is None:
+            cached = _core.export_tool(self.name, self.description, self._schema, provider, strict)
+            self._exports[key] = cached
+        return copy.deepcopy(cached)
+
+    # -- the function itself ------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._require_func()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Tool(name={self.name!r}, signature={self.signature!r})"
+
+
+def _callable_name(fn: Callable[..., Any]) -> str:
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    return getattr(target, "__name__", None) or type(target).__name__
+
+
+def _is_async_callable(fn: Callable[..., Any]) -> bool:
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    if inspect.iscoroutinefunction(target):
+        return True
+    call = getattr(target, "__call__", None)  # noqa: B004 - a callable object's own __call__
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _handle_loose(tool_name: str, problems: list[dict[str, str]], loose: LooseHandling) -> None:
+    if not problems or loose == "allow":
+        return
+    if loose == "error":
+        raise_problems(tool_name, problems, "loose parameters")
+    for problem in problems:
+        warnings.warn(
+            f"tool '{tool_name}': {problem['message']}; {problem['fix']}", LooseSchemaWarning, stacklevel=4
+        )
+
+
+def _closed_model_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    schema = model_json_schema(model)
+    # A tool takes what it declares; an open model still ignores what it does not know.
+    if model.model_config.get("extra") != "allow":
+        schema["additionalProperties"] = False
+    schema.setdefault("properties", {})
+    schema["type"] = "object"
+    return schema
+
+
+def _takes_model_instance(signature: Signature, model: type[pydantic.BaseModel]) -> bool:
+    return len(signature.parameters) == 1 and strip_annotated(signature.parameters[0].annotation) is model
+
+
+def _from_args_schema(
+    args_schema: type[pydantic.BaseModel] | dict[str, Any], signature: Signature, tool_name: str
+) -> tuple[dict[str, Any], CallPlan | _ModelCallPlan, list[dict[str, str]]]:
+    if isinstance(args_schema, dict):
+        schema = copy.deepcopy(args_schema)
+        raise_problems(tool_name, schema_signature_problems(schema, signature), "args_schema does not match the function")
+        plan: CallPlan | _ModelCallPlan = CallPlan(
+            signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name
+        )
+        return schema, plan, schema_loose_problems(schema)
+    if isinstance(args_schema, type) and issubclass(args_schema, pydantic.BaseModel):
+        schema = _closed_model_schema(args_schema)
+        pass_instance = _takes_model_instance(signature, args_schema)
+        if not pass_instance:
+            raise_problems(tool_name, schema_signature_problems(schema, signature), "args_schema does not match the function")
+        return schema, _ModelCallPlan(args_schema, pass_instance), []
+    raise ToolDefinitionError(
+        f"tool '{tool_name}': args_schema must be a pydantic model class or a JSON Schema dict, not {args_schema!r}"
+    )
+
+
+@overload
+def tool(fn: F, /) -> Tool: ...
+
+
+@overload
+def tool(
+    fn: None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    args_schema: type[pydantic.BaseModel] | dict[str, Any] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    extra_keys: Literal["drop", "error"] = "drop",
+    limits: Limits | None = None,
+    loose: LooseHandling = "warn",
+) -> Callable[[F], Tool]: ...
+
+
+def tool(fn: Callable[..., Any] | None = None, /, **options: Any) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a function a ``Tool``: ``@tool`` or ``@tool(name=..., description=...)``.
+
+    The result is still callable like the function.
+    """
+    if fn is not None:
+        return Tool.from_function(fn, **options)
+    return lambda function: Tool.from_function(function, **options)

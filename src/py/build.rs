@@ -1,0 +1,120 @@
+//! Python objects built straight from JSON text by the fast path.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+
+use crate::args::fast_path::{Builder, FastPlan};
+
+/// The declared property names of one schema as Python strings, made once per tool so that every
+/// call reuses them (and their cached hashes) instead of allocating new keys.
+pub struct KeyCache {
+    keys: Vec<Py<PyString>>,
+    known_strings: Vec<Py<PyString>>,
+}
+
+impl KeyCache {
+    pub fn new(py: Python<'_>, plan: &FastPlan) -> Self {
+        KeyCache {
+            keys: plan
+                .key_names()
+                .iter()
+                .map(|name| PyString::intern(py, name).unbind())
+                .collect(),
+            known_strings: plan
+                .known_strings()
+                .iter()
+                .map(|text| PyString::intern(py, text).unbind())
+                .collect(),
+        }
+    }
+}
+
+pub struct PyBuilder<'py, 'k> {
+    py: Python<'py>,
+    keys: &'k KeyCache,
+}
+
+impl<'py, 'k> PyBuilder<'py, 'k> {
+    pub fn new(py: Python<'py>, keys: &'k KeyCache) -> Self {
+        PyBuilder { py, keys }
+    }
+}
+
+impl<'py> Builder for PyBuilder<'py, '_> {
+    type Value = Bound<'py, PyAny>;
+    type Key = Bound<'py, PyString>;
+    type Object = Bound<'py, PyDict>;
+    type Array = Vec<Bound<'py, PyAny>>;
+
+    #[inline]
+    fn null(&mut self) -> Option<Self::Value> {
+        Some(self.py.None().into_bound(self.py))
+    }
+
+    #[inline]
+    fn boolean(&mut self, value: bool) -> Option<Self::Value> {
+        Some(pyo3::types::PyBool::new(self.py, value).to_owned().into_any())
+    }
+
+    #[inline]
+    fn integer(&mut self, value: i64) -> Option<Self::Value> {
+        value.into_pyobject(self.py).ok().map(Bound::into_any)
+    }
+
+    #[inline]
+    fn float(&mut self, value: f64) -> Option<Self::Value> {
+        Some(pyo3::types::PyFloat::new(self.py, value).into_any())
+    }
+
+    #[inline]
+    fn string(&mut self, value: &str) -> Option<Self::Value> {
+        Some(PyString::new(self.py, value).into_any())
+    }
+
+    #[inline]
+    fn known_string(&mut self, id: u32, value: &str) -> Option<Self::Value> {
+        match self.keys.known_strings.get(id as usize) {
+            Some(text) => Some(text.bind(self.py).clone().into_any()),
+            None => self.string(value),
+        }
+    }
+
+    #[inline]
+    fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key> {
+        match declared.and_then(|id| self.keys.keys.get(id as usize)) {
+            Some(key) => Some(key.bind(self.py).clone()),
+            None => Some(PyString::new(self.py, text)),
+        }
+    }
+
+    #[inline]
+    fn object(&mut self) -> Option<Self::Object> {
+        Some(PyDict::new(self.py))
+    }
+
+    #[inline]
+    fn set(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()> {
+        object.set_item(key, value).ok()
+    }
+
+    #[inline]
+    fn finish_object(&mut self, object: Self::Object) -> Option<Self::Value> {
+        Some(object.into_any())
+    }
+
+    #[inline]
+    fn array(&mut self) -> Option<Self::Array> {
+        Some(Vec::new())
+    }
+
+    #[inline]
+    fn push(&mut self, array: &mut Self::Array, value: Self::Value) -> Option<()> {
+        array.push(value);
+        Some(())
+    }
+
+    #[inline]
+    fn finish_array(&mut self, array: Self::Array) -> Option<Self::Value> {
+        PyList::new(self.py, array).ok().map(Bound::into_any)
+    }
+}

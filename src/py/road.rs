@@ -1,0 +1,331 @@
+//! The argument road as Python sees it: `ArgumentRoad.parse(raw, mode=...) -> ParsedArgs`.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
+use serde_json::Value;
+
+use crate::args::conform::{ExtraKeys, Mode};
+use crate::args::errors::{ArgError, ArgumentErrors};
+use crate::args::record::Repair;
+use crate::args::road::{ArgumentRoad, Parsed, RoadOptions, Root};
+use crate::json_path::JsonPath;
+use crate::limits::Limits;
+use crate::py::build::{KeyCache, PyBuilder};
+use crate::py::convert::{map_to_py, py_to_value, value_to_py};
+use crate::py::errors::{argument_error, guarded, schema_error};
+use crate::schema::validator::CompileOptions;
+
+pub fn parse_mode(mode: &str) -> PyResult<Mode> {
+    match mode {
+        "lenient" => Ok(Mode::Lenient),
+        "strict" => Ok(Mode::Strict),
+        other => Err(PyValueError::new_err(format!(
+            "mode must be 'lenient' or 'strict', not {other:?}"
+        ))),
+    }
+}
+
+/// One change made to a model's arguments.
+#[pyclass(frozen, module = "toolproof", name = "Repair")]
+pub struct PyRepair {
+    #[pyo3(get)]
+    path: String,
+    #[pyo3(get)]
+    kind: String,
+    #[pyo3(get)]
+    before: Py<PyAny>,
+    #[pyo3(get)]
+    after: Py<PyAny>,
+}
+
+impl PyRepair {
+    pub fn from_repair(py: Python<'_>, repair: &Repair) -> PyResult<Self> {
+        Ok(PyRepair {
+            path: repair.path.to_string(),
+            kind: repair.kind.as_str().to_owned(),
+            before: value_to_py(py, &repair.before)?.unbind(),
+            after: value_to_py(py, &repair.after)?.unbind(),
+        })
+    }
+}
+
+#[pymethods]
+impl PyRepair {
+    #[new]
+    fn new(path: String, kind: String, before: Py<PyAny>, after: Py<PyAny>) -> Self {
+        PyRepair {
+            path,
+            kind,
+            before,
+            after,
+        }
+    }
+
+    /// `{"path", "kind", "before", "after"}`, for logs and JSON.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let record = PyDict::new(py);
+        record.set_item("path", &self.path)?;
+        record.set_item("kind", &self.kind)?;
+        record.set_item("before", self.before.bind(py))?;
+        record.set_item("after", self.after.bind(py))?;
+        Ok(record)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Repair(path={:?}, kind={:?}, before={}, after={})",
+            self.path,
+            self.kind,
+            self.before.bind(py).repr()?,
+            self.after.bind(py).repr()?
+        ))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<PyRepair>() else {
+            return Ok(false);
+        };
+        let other = other.get();
+        Ok(self.path == other.path
+            && self.kind == other.kind
+            && self.before.bind(py).eq(other.before.bind(py))?
+            && self.after.bind(py).eq(other.after.bind(py))?)
+    }
+}
+
+/// Arguments that passed the road, and every change made on the way.
+#[pyclass(frozen, module = "toolproof", name = "ParsedArgs")]
+pub struct PyParsedArgs {
+    #[pyo3(get)]
+    arguments: Py<PyDict>,
+    repairs: Vec<Py<PyRepair>>,
+}
+
+impl PyParsedArgs {
+    pub fn from_parsed(py: Python<'_>, parsed: &Parsed) -> PyResult<Self> {
+        Ok(PyParsedArgs {
+            arguments: map_to_py(py, parsed.arguments())?.unbind(),
+            repairs: repair_objects(py, &parsed.repairs)?,
+        })
+    }
+}
+
+#[pymethods]
+impl PyParsedArgs {
+    #[new]
+    #[pyo3(signature = (arguments, repairs = Vec::new()))]
+    fn new(arguments: Py<PyDict>, repairs: Vec<Py<PyRepair>>) -> Self {
+        PyParsedArgs { arguments, repairs }
+    }
+
+    #[getter]
+    fn repairs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.repairs.iter().map(|r| r.clone_ref(py)))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ParsedArgs(arguments={}, repairs={})",
+            self.arguments.bind(py).repr()?,
+            self.repairs(py)?.repr()?
+        ))
+    }
+}
+
+/// A value of any schema that passed the road, and every change made on the way.
+#[pyclass(frozen, module = "toolproof", name = "ParsedValue")]
+pub struct PyParsedValue {
+    #[pyo3(get)]
+    value: Py<PyAny>,
+    repairs: Vec<Py<PyRepair>>,
+}
+
+impl PyParsedValue {
+    pub fn from_parsed(py: Python<'_>, parsed: &Parsed) -> PyResult<Self> {
+        Ok(PyParsedValue {
+            value: value_to_py(py, &parsed.value)?.unbind(),
+            repairs: repair_objects(py, &parsed.repairs)?,
+        })
+    }
+}
+
+#[pymethods]
+impl PyParsedValue {
+    #[getter]
+    fn repairs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.repairs.iter().map(|r| r.clone_ref(py)))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ParsedValue(value={}, repairs={})",
+            self.value.bind(py).repr()?,
+            self.repairs(py)?.repr()?
+        ))
+    }
+}
+
+fn repair_objects(py: Python<'_>, repairs: &[Repair]) -> PyResult<Vec<Py<PyRepair>>> {
+    repairs
+        .iter()
+        .map(|repair| Py::new(py, PyRepair::from_repair(py, repair)?))
+        .collect()
+}
+
+/// A tool's argument road, compiled once from its parameter schema; safe to share across threads.
+#[pyclass(frozen, module = "toolproof._core", name = "ArgumentRoad")]
+pub struct PyArgumentRoad {
+    road: Arc<ArgumentRoad>,
+    name: Option<String>,
+    keys: Option<KeyCache>,
+}
+
+impl PyArgumentRoad {
+    pub fn road(&self) -> &Arc<ArgumentRoad> {
+        &self.road
+    }
+
+    pub fn tool_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The fast path for JSON text: a valid call becomes its dict in one pass (same in both modes,
+    /// since a valid call is neither repaired nor coerced).
+    pub fn fast(&self, py: Python<'_>, raw: &Bound<'_, PyAny>) -> Option<Py<PyDict>> {
+        let (plan, keys) = (self.road.fast_plan()?, self.keys.as_ref()?);
+        let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
+        let limits = &self.road.options().limits;
+        let value = guarded(|| Ok(plan.run(text.as_bytes(), limits, &mut PyBuilder::new(py, keys)))).ok()??;
+        value.cast_into::<PyDict>().ok().map(Bound::unbind)
+    }
+
+    pub fn run(&self, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        run_road(&self.road, raw, mode)
+    }
+}
+
+/// Run a road on any input Python hands it: text, bytes, None, or an already parsed value.
+pub fn run_road(road: &ArgumentRoad, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+    if let Ok(text) = raw.cast::<PyString>() {
+        return match text.to_str() {
+            Ok(text) => road.parse_text(text, mode),
+            Err(_) => Err(invalid_input("a string that is not valid UTF-8")),
+        };
+    }
+    if raw.is_none() {
+        return road.parse_value(Value::Null, mode);
+    }
+    if let Ok(bytes) = raw.cast::<PyBytes>() {
+        return road.parse_bytes(bytes.as_bytes(), mode);
+    }
+    if let Ok(bytes) = raw.cast::<PyByteArray>() {
+        return road.parse_bytes(&bytes.to_vec(), mode);
+    }
+    match py_to_value(raw) {
+        Ok(value) => road.parse_value(value, mode),
+        Err(not_json) => Err(ArgumentErrors::single(ArgError::new(
+            not_json.path,
+            "not_json",
+            format!("{} cannot be sent as JSON", not_json.message),
+        ))
+        .with_expected(road.signature().map(str::to_owned))),
+    }
+}
+
+fn invalid_input(message: &str) -> ArgumentErrors {
+    ArgumentErrors::single(ArgError::new(JsonPath::root(), "invalid_json", message))
+}
+
+#[pymethods]
+impl PyArgumentRoad {
+    #[new]
+    #[pyo3(signature = (schema, *, name = None, aliases = None, extra_keys = "drop", max_bytes = None, max_depth = None, max_string_length = None, allow_meaning_changes = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        schema: &Bound<'_, PyAny>,
+        name: Option<String>,
+        aliases: Option<Vec<(String, String)>>,
+        extra_keys: &str,
+        max_bytes: Option<usize>,
+        max_depth: Option<usize>,
+        max_string_length: Option<usize>,
+        allow_meaning_changes: bool,
+    ) -> PyResult<Self> {
+        guarded(|| {
+            let schema = py_to_value(schema).map_err(|e| e.into_value_error("the schema is not JSON"))?;
+            let extra_keys = match extra_keys {
+                "drop" => ExtraKeys::Drop,
+                "error" => ExtraKeys::Error,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "extra_keys must be 'drop' or 'error', not {other:?}"
+                    )))
+                }
+            };
+            let defaults = Limits::default();
+            let options = RoadOptions {
+                root: Root::Arguments,
+                allow_meaning_changes,
+                compile: CompileOptions::default(),
+                extra_keys,
+                limits: Limits {
+                    max_bytes: max_bytes.unwrap_or(defaults.max_bytes),
+                    max_depth: max_depth.unwrap_or(defaults.max_depth),
+                    max_string_length: max_string_length.unwrap_or(defaults.max_string_length),
+                },
+                aliases: aliases.unwrap_or_default(),
+            };
+            let road = ArgumentRoad::compile(&schema, options).map_err(|e| schema_error(py, &e))?;
+            let keys = road.fast_plan().map(|plan| KeyCache::new(py, plan));
+            Ok(PyArgumentRoad {
+                road: Arc::new(road),
+                name,
+                keys,
+            })
+        })
+    }
+
+    /// Run the road: `raw` is JSON text, bytes, a dict, or None.
+    #[pyo3(signature = (raw, *, mode = "lenient"))]
+    fn parse(&self, py: Python<'_>, raw: &Bound<'_, PyAny>, mode: &str) -> PyResult<PyParsedArgs> {
+        let mode = parse_mode(mode)?;
+        if let Some(arguments) = self.fast(py, raw) {
+            return Ok(PyParsedArgs {
+                arguments,
+                repairs: Vec::new(),
+            });
+        }
+        guarded(|| match self.run(raw, mode) {
+            Ok(parsed) => PyParsedArgs::from_parsed(py, &parsed),
+            Err(errors) => Err(argument_error(py, &errors, self.name.as_deref())),
+        })
+    }
+
+    /// `{"city": string, "days"?: integer}`: the expected arguments in one line.
+    #[getter]
+    fn signature(&self) -> Option<&str> {
+        self.road.signature()
+    }
+
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    #[getter]
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        value_to_py(py, self.road.schema())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ArgumentRoad(name={:?}, signature={:?})",
+            self.name,
+            self.road.signature().unwrap_or("")
+        )
+    }
+}
