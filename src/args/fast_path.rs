@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 
 use ahash::AHashMap;
-use jiter::{Jiter, NumberAny, NumberInt, Peek};
 use serde_json::{Map, Value};
 
+use crate::args::scanner::{Next, Number, Scanner};
 use crate::limits::Limits;
 use crate::schema::shape::TypeSet;
 
@@ -109,14 +109,17 @@ struct ObjectRule {
 }
 
 impl ObjectRule {
+    /// The declared property `key` names. Models send keys in the order the schema declares
+    /// them, so the search starts just after the previous match (`hint`) and usually ends there.
     #[inline]
-    fn lookup(&self, key: &str) -> Option<usize> {
-        // For the handful of properties a tool has, comparing beats hashing.
-        if self.properties.len() <= 8 {
-            self.properties.iter().position(|p| p.name == key)
-        } else {
-            self.index.get(key).copied()
+    fn lookup(&self, key: &str, hint: usize) -> Option<usize> {
+        let count = self.properties.len();
+        if count > 16 {
+            return self.index.get(key).copied();
         }
+        (0..count)
+            .map(|offset| (hint + offset) % count)
+            .find(|&position| self.properties[position].name == key)
     }
 }
 
@@ -293,55 +296,55 @@ impl FastPlan {
     }
 
     /// The arguments, when the text is one valid JSON object under the schema; `None` otherwise.
-    pub fn run<B: Builder>(&self, text: &[u8], limits: &Limits, builder: &mut B) -> Option<B::Value> {
+    pub fn run<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B) -> Option<B::Value> {
         if text.len() > limits.max_bytes {
             return None;
         }
-        let mut jiter = Jiter::new(text);
-        let peek = jiter.peek().ok()?;
-        if peek != Peek::Object {
+        let mut scanner = Scanner::new(text);
+        let next = scanner.peek()?;
+        if next != Next::Object {
             return None;
         }
         let mut run = Run {
             plan: self,
-            jiter,
+            scanner,
             limits,
             builder,
         };
-        let value = run.value(peek, ROOT, 1)?;
-        run.jiter.finish().ok()?;
+        let value = run.value(next, ROOT, 1)?;
+        run.scanner.finish()?;
         Some(value)
     }
 }
 
-struct Run<'a, 'j, B: Builder> {
+struct Run<'a, 't, B: Builder> {
     plan: &'a FastPlan,
-    jiter: Jiter<'j>,
+    scanner: Scanner<'t>,
     limits: &'a Limits,
     builder: &'a mut B,
 }
 
 impl<B: Builder> Run<'_, '_, B> {
-    fn value(&mut self, peek: Peek, id: NodeId, depth: usize) -> Option<B::Value> {
+    fn value(&mut self, next: Next, id: NodeId, depth: usize) -> Option<B::Value> {
         let plan = self.plan;
         let node = plan.resolve(id)?;
         if node.defer {
             return None;
         }
         if !node.any_of.is_empty() {
-            let branch = self.branch_for(node, peek)?;
-            return self.value(peek, branch, depth);
+            let branch = self.branch_for(node, next)?;
+            return self.value(next, branch, depth);
         }
-        match peek {
-            Peek::Null => {
-                self.jiter.known_null().ok()?;
+        match next {
+            Next::Null => {
+                self.scanner.null()?;
                 if !node.types.contains(TypeSet::NULL) || node.allowed.as_ref().is_some_and(|a| !a.null) {
                     return None;
                 }
                 self.builder.null()
             }
-            Peek::True | Peek::False => {
-                let value = self.jiter.known_bool(peek).ok()?;
+            Next::True | Next::False => {
+                let value = self.scanner.boolean(next)?;
                 if !node.types.contains(TypeSet::BOOLEAN)
                     || node.allowed.as_ref().is_some_and(|a| !a.booleans.contains(&value))
                 {
@@ -349,11 +352,11 @@ impl<B: Builder> Run<'_, '_, B> {
                 }
                 self.builder.boolean(value)
             }
-            Peek::String => {
+            Next::String => {
                 if !node.types.contains(TypeSet::STRING) {
                     return None;
                 }
-                let text = self.jiter.known_str().ok()?;
+                let text = self.scanner.string()?;
                 if text.len() > self.limits.max_string_length {
                     return None;
                 }
@@ -369,21 +372,20 @@ impl<B: Builder> Run<'_, '_, B> {
                 }
                 self.builder.string(text)
             }
-            Peek::Array => self.array(node, depth),
-            Peek::Object => self.object(node, depth),
-            _ if peek.is_num() => self.number(node, peek),
-            _ => None,
+            Next::Array => self.array(node, depth),
+            Next::Object => self.object(node, depth),
+            Next::Number => self.number(node),
         }
     }
 
-    fn branch_for(&self, node: &Node, peek: Peek) -> Option<NodeId> {
-        let wanted = match peek {
-            Peek::Null => TypeSet::NULL,
-            Peek::True | Peek::False => TypeSet::BOOLEAN,
-            Peek::String => TypeSet::STRING,
-            Peek::Array => TypeSet::ARRAY,
-            Peek::Object => TypeSet::OBJECT,
-            _ => TypeSet::INTEGER.union(TypeSet::NUMBER),
+    fn branch_for(&self, node: &Node, next: Next) -> Option<NodeId> {
+        let wanted = match next {
+            Next::Null => TypeSet::NULL,
+            Next::True | Next::False => TypeSet::BOOLEAN,
+            Next::String => TypeSet::STRING,
+            Next::Array => TypeSet::ARRAY,
+            Next::Object => TypeSet::OBJECT,
+            Next::Number => TypeSet::INTEGER.union(TypeSet::NUMBER),
         };
         let mut fitting = node.any_of.iter().filter(|&&branch| {
             self.plan
@@ -397,9 +399,9 @@ impl<B: Builder> Run<'_, '_, B> {
         Some(first)
     }
 
-    fn number(&mut self, node: &Node, peek: Peek) -> Option<B::Value> {
-        match self.jiter.known_number(peek).ok()? {
-            NumberAny::Int(NumberInt::Int(value)) => {
+    fn number(&mut self, node: &Node) -> Option<B::Value> {
+        match self.scanner.number()? {
+            Number::Int(value) => {
                 if !node.types.intersects(TypeSet::INTEGER.union(TypeSet::NUMBER)) {
                     return None;
                 }
@@ -418,9 +420,9 @@ impl<B: Builder> Run<'_, '_, B> {
                 }
                 self.builder.integer(value)
             }
-            NumberAny::Float(value) => {
+            Number::Float(value) => {
                 // An integral float where only integers are allowed is the full road's to convert.
-                if !node.types.contains(TypeSet::NUMBER) || !value.is_finite() || node.allowed.is_some() {
+                if !node.types.contains(TypeSet::NUMBER) || node.allowed.is_some() {
                     return None;
                 }
                 if !node.bounds.admits(value) {
@@ -428,8 +430,6 @@ impl<B: Builder> Run<'_, '_, B> {
                 }
                 self.builder.float(value)
             }
-            #[allow(unreachable_patterns)]
-            _ => None,
         }
     }
 
@@ -443,15 +443,15 @@ impl<B: Builder> Run<'_, '_, B> {
         };
         let mut array = self.builder.array()?;
         let mut count: u64 = 0;
-        let mut next = self.jiter.known_array().ok()?;
-        while let Some(peek) = next {
+        let mut item_next = self.scanner.array_first()?;
+        while let Some(next) = item_next {
             let value = match items {
-                Some(item) => self.value(peek, item, depth + 1)?,
-                None => self.anything(peek, depth + 1)?,
+                Some(item) => self.value(next, item, depth + 1)?,
+                None => self.anything(next, depth + 1)?,
             };
             self.builder.push(&mut array, value)?;
             count += 1;
-            next = self.jiter.array_step().ok()?;
+            item_next = self.scanner.array_next()?;
         }
         if min_items.is_some_and(|m| count < m) || max_items.is_some_and(|m| count > m) {
             return None;
@@ -465,23 +465,25 @@ impl<B: Builder> Run<'_, '_, B> {
         }
         let plan = self.plan;
         let Some(rule) = &node.object else {
-            return self.anything(Peek::Object, depth);
+            return self.anything(Next::Object, depth);
         };
         let is_root = depth == 1;
         let mut object = self.builder.object()?;
         let mut seen: u64 = 0;
-        let mut key = self.jiter.known_object().ok()?;
+        let mut hint = 0;
+        let mut key = self.scanner.object_first()?;
         while let Some(text) = key {
             if text.len() > self.limits.max_string_length {
                 return None;
             }
-            match rule.lookup(text) {
+            match rule.lookup(text, hint) {
                 Some(position) => {
                     let property = &rule.properties[position];
                     seen |= 1 << position;
+                    hint = position + 1;
                     let key = self.builder.key(Some(property.key_id), text)?;
-                    let peek = self.jiter.peek().ok()?;
-                    let value = self.value(peek, property.node, depth + 1)?;
+                    let next = self.scanner.peek()?;
+                    let value = self.value(next, property.node, depth + 1)?;
                     self.builder.set(&mut object, key, value)?;
                 }
                 None => {
@@ -494,15 +496,15 @@ impl<B: Builder> Run<'_, '_, B> {
                         Additional::Node(id) => Some(id),
                     };
                     let key = self.builder.key(None, text)?;
-                    let peek = self.jiter.peek().ok()?;
+                    let next = self.scanner.peek()?;
                     let value = match target {
-                        Some(id) => self.value(peek, id, depth + 1)?,
-                        None => self.anything(peek, depth + 1)?,
+                        Some(id) => self.value(next, id, depth + 1)?,
+                        None => self.anything(next, depth + 1)?,
                     };
                     self.builder.set(&mut object, key, value)?;
                 }
             }
-            key = self.jiter.next_key().ok()?;
+            key = self.scanner.object_next()?;
         }
         if seen & rule.required_mask != rule.required_mask {
             return None;
@@ -511,61 +513,58 @@ impl<B: Builder> Run<'_, '_, B> {
     }
 
     /// A value under no constraint: built as it is, within the limits.
-    fn anything(&mut self, peek: Peek, depth: usize) -> Option<B::Value> {
-        match peek {
-            Peek::Null => {
-                self.jiter.known_null().ok()?;
+    fn anything(&mut self, next: Next, depth: usize) -> Option<B::Value> {
+        match next {
+            Next::Null => {
+                self.scanner.null()?;
                 self.builder.null()
             }
-            Peek::True | Peek::False => {
-                let value = self.jiter.known_bool(peek).ok()?;
+            Next::True | Next::False => {
+                let value = self.scanner.boolean(next)?;
                 self.builder.boolean(value)
             }
-            Peek::String => {
-                let text = self.jiter.known_str().ok()?;
+            Next::String => {
+                let text = self.scanner.string()?;
                 if text.len() > self.limits.max_string_length {
                     return None;
                 }
                 self.builder.string(text)
             }
-            Peek::Array => {
+            Next::Number => match self.scanner.number()? {
+                Number::Int(value) => self.builder.integer(value),
+                Number::Float(value) => self.builder.float(value),
+            },
+            Next::Array => {
                 if depth > self.limits.effective_depth() {
                     return None;
                 }
                 let mut array = self.builder.array()?;
-                let mut next = self.jiter.known_array().ok()?;
-                while let Some(peek) = next {
-                    let value = self.anything(peek, depth + 1)?;
+                let mut item_next = self.scanner.array_first()?;
+                while let Some(next) = item_next {
+                    let value = self.anything(next, depth + 1)?;
                     self.builder.push(&mut array, value)?;
-                    next = self.jiter.array_step().ok()?;
+                    item_next = self.scanner.array_next()?;
                 }
                 self.builder.finish_array(array)
             }
-            Peek::Object => {
+            Next::Object => {
                 if depth > self.limits.effective_depth() {
                     return None;
                 }
                 let mut object = self.builder.object()?;
-                let mut key = self.jiter.known_object().ok()?;
+                let mut key = self.scanner.object_first()?;
                 while let Some(text) = key {
                     if text.len() > self.limits.max_string_length {
                         return None;
                     }
                     let key_object = self.builder.key(None, text)?;
-                    let peek = self.jiter.peek().ok()?;
-                    let value = self.anything(peek, depth + 1)?;
+                    let next = self.scanner.peek()?;
+                    let value = self.anything(next, depth + 1)?;
                     self.builder.set(&mut object, key_object, value)?;
-                    key = self.jiter.next_key().ok()?;
+                    key = self.scanner.object_next()?;
                 }
                 self.builder.finish_object(object)
             }
-            _ if peek.is_num() => match self.jiter.known_number(peek).ok()? {
-                NumberAny::Int(NumberInt::Int(value)) => self.builder.integer(value),
-                NumberAny::Float(value) if value.is_finite() => self.builder.float(value),
-                #[allow(unreachable_patterns)]
-                _ => None,
-            },
-            _ => None,
         }
     }
 }
@@ -882,7 +881,7 @@ mod tests {
     fn fast(schema: &Value, text: &str) -> Option<Value> {
         FastPlan::compile(schema)
             .expect("the schema is within the fast path")
-            .run(text.as_bytes(), &Limits::default(), &mut ValueBuilder)
+            .run(text, &Limits::default(), &mut ValueBuilder)
     }
 
     #[test]
@@ -961,14 +960,12 @@ mod tests {
             max_depth: 2,
             max_string_length: 3,
         };
-        assert!(plan.run(br#"{"a": [1]}"#, &tight, &mut ValueBuilder).is_some());
-        assert!(plan.run(br#"{"a": [[1]]}"#, &tight, &mut ValueBuilder).is_none());
-        assert!(plan.run(br#"{"a": "abcd"}"#, &tight, &mut ValueBuilder).is_none());
-        assert!(plan.run(br#"{"abcd": 1}"#, &tight, &mut ValueBuilder).is_none());
+        assert!(plan.run(r#"{"a": [1]}"#, &tight, &mut ValueBuilder).is_some());
+        assert!(plan.run(r#"{"a": [[1]]}"#, &tight, &mut ValueBuilder).is_none());
+        assert!(plan.run(r#"{"a": "abcd"}"#, &tight, &mut ValueBuilder).is_none());
+        assert!(plan.run(r#"{"abcd": 1}"#, &tight, &mut ValueBuilder).is_none());
         let deep = format!("{{\"a\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(plan
-            .run(deep.as_bytes(), &Limits::default(), &mut ValueBuilder)
-            .is_none());
+        assert!(plan.run(&deep, &Limits::default(), &mut ValueBuilder).is_none());
     }
 
     /// A tiny deterministic generator, so the agreement check needs no extra crate.
@@ -1045,7 +1042,7 @@ mod tests {
             let text = value.to_string();
             let is_valid = validator.is_valid(&value);
             valid += usize::from(is_valid && value.is_object());
-            if let Some(result) = plan.run(text.as_bytes(), &Limits::default(), &mut ValueBuilder) {
+            if let Some(result) = plan.run(&text, &Limits::default(), &mut ValueBuilder) {
                 accepted += 1;
                 assert!(is_valid, "fast path accepted an invalid document: {text}");
                 assert_eq!(result, value, "{text}");

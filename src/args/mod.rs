@@ -8,3 +8,4 @@ pub mod keys;
 pub mod record;
 pub mod repair;
 pub mod road;
+pub mod scanner;

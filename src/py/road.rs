@@ -198,7 +198,7 @@ impl PyArgumentRoad {
         let (plan, keys) = (self.road.fast_plan()?, self.keys.as_ref()?);
         let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
         let limits = &self.road.options().limits;
-        let value = guarded(|| Ok(plan.run(text.as_bytes(), limits, &mut PyBuilder::new(py, keys)))).ok()??;
+        let value = guarded(|| Ok(plan.run(text, limits, &mut PyBuilder::new(py, keys)))).ok()??;
         value.cast_into::<PyDict>().ok().map(Bound::unbind)
     }
 

@@ -1,0 +1,470 @@
+//! A pull reader of plain JSON for the fast path.
+//!
+//! The fast path may give up on anything (the full road then decides), so this reader only has to
+//! be exact on what it accepts, and cheap on the short documents tool arguments are. It accepts
+//! strict RFC 8259 JSON and gives up (`None`) on everything else: invalid text, integers beyond
+//! 64 bits, numbers that overflow a float, lone surrogates.
+
+/// What the next value is, from its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Null,
+    True,
+    False,
+    String,
+    Number,
+    Array,
+    Object,
+}
+
+/// Where a decoded string is: in the text, or (when it had escapes) in the scratch buffer.
+#[derive(Clone, Copy, Debug)]
+enum Span {
+    Text(usize, usize),
+    Scratch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+pub struct Scanner<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    index: usize,
+    /// Decoded strings that had escapes; plain strings are borrowed from the text.
+    scratch: String,
+}
+
+impl<'t> Scanner<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            index: 0,
+            scratch: String::new(),
+        }
+    }
+
+    #[inline]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.index) {
+            self.index += 1;
+        }
+    }
+
+    /// The kind of the next value, after whitespace.
+    #[inline]
+    pub fn peek(&mut self) -> Option<Next> {
+        self.skip_whitespace();
+        Some(match *self.bytes.get(self.index)? {
+            b'"' => Next::String,
+            b'{' => Next::Object,
+            b'[' => Next::Array,
+            b'-' | b'0'..=b'9' => Next::Number,
+            b't' => Next::True,
+            b'f' => Next::False,
+            b'n' => Next::Null,
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.index + word.len();
+        if self.bytes.get(self.index..end)? == word {
+            self.index = end;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    pub fn null(&mut self) -> Option<()> {
+        self.literal(b"null")
+    }
+
+    pub fn boolean(&mut self, next: Next) -> Option<bool> {
+        match next {
+            Next::True => self.literal(b"true").map(|()| true),
+            Next::False => self.literal(b"false").map(|()| false),
+            _ => None,
+        }
+    }
+
+    /// The string at the cursor (which is on its opening quote), decoded.
+    #[inline]
+    pub fn string(&mut self) -> Option<&str> {
+        let span = self.string_span()?;
+        Some(self.resolve(span))
+    }
+
+    #[inline]
+    fn resolve(&self, span: Span) -> &str {
+        match span {
+            // Both ends sit on ASCII bytes (quotes), so the slice is on character boundaries.
+            Span::Text(start, end) => &self.text[start..end],
+            Span::Scratch => &self.scratch,
+        }
+    }
+
+    #[inline]
+    fn string_span(&mut self) -> Option<Span> {
+        let start = self.index + 1;
+        let mut index = start;
+        loop {
+            match *self.bytes.get(index)? {
+                b'"' => {
+                    self.index = index + 1;
+                    return Some(Span::Text(start, index));
+                }
+                b'\\' => return self.escaped_string(start, index),
+                0x00..=0x1f => return None,
+                _ => index += 1,
+            }
+        }
+    }
+
+    #[cold]
+    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Option<Span> {
+        self.scratch.clear();
+        self.scratch.push_str(self.text.get(start..first_escape)?);
+        let mut index = first_escape;
+        loop {
+            match *self.bytes.get(index)? {
+                b'"' => {
+                    self.index = index + 1;
+                    return Some(Span::Scratch);
+                }
+                b'\\' => {
+                    let decoded = match *self.bytes.get(index + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let (character, consumed) = self.unicode_escape(index)?;
+                            self.scratch.push(character);
+                            index += consumed;
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    self.scratch.push(decoded);
+                    index += 2;
+                }
+                0x00..=0x1f => return None,
+                _ => {
+                    // Copy the run up to the next quote, backslash or control byte in one piece.
+                    let run_end = self.bytes[index..]
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .map_or(self.bytes.len(), |offset| index + offset);
+                    self.scratch.push_str(self.text.get(index..run_end)?);
+                    index = run_end;
+                }
+            }
+        }
+    }
+
+    /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`; lone surrogates are refused.
+    fn unicode_escape(&self, index: usize) -> Option<(char, usize)> {
+        let unit = |at: usize| -> Option<u32> {
+            let hex = self.bytes.get(at..at + 4)?;
+            hex.iter()
+                .try_fold(0u32, |acc, &digit| Some(acc * 16 + char::from(digit).to_digit(16)?))
+        };
+        let first = unit(index + 2)?;
+        if (0xD800..0xDC00).contains(&first) {
+            if self.bytes.get(index + 6..index + 8)? != b"\\u" {
+                return None;
+            }
+            let second = unit(index + 8)?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return None;
+            }
+            let combined = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+            return char::from_u32(combined).map(|c| (c, 12));
+        }
+        char::from_u32(first).map(|c| (c, 6))
+    }
+
+    /// The number at the cursor: an integer when written without fraction or exponent.
+    #[inline]
+    pub fn number(&mut self) -> Option<Number> {
+        let start = self.index;
+        let bytes = self.bytes;
+        let mut index = start;
+        let negative = bytes.get(index) == Some(&b'-');
+        if negative {
+            index += 1;
+        }
+        let digits_start = index;
+        match bytes.get(index) {
+            Some(b'0') => index += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = bytes.get(index) {
+                    index += 1;
+                }
+            }
+            _ => return None,
+        }
+        let integer_end = index;
+        let mut is_float = false;
+        if bytes.get(index) == Some(&b'.') {
+            index += 1;
+            let fraction_start = index;
+            while let Some(b'0'..=b'9') = bytes.get(index) {
+                index += 1;
+            }
+            if index == fraction_start {
+                return None;
+            }
+            is_float = true;
+        }
+        if let Some(b'e' | b'E') = bytes.get(index) {
+            index += 1;
+            if let Some(b'+' | b'-') = bytes.get(index) {
+                index += 1;
+            }
+            let exponent_start = index;
+            while let Some(b'0'..=b'9') = bytes.get(index) {
+                index += 1;
+            }
+            if index == exponent_start {
+                return None;
+            }
+            is_float = true;
+        }
+        self.index = index;
+        if is_float {
+            let value: f64 = self.text[start..index].parse().ok()?;
+            return value.is_finite().then_some(Number::Float(value));
+        }
+        // At most 19 digits always fit in a u64; longer ones are left to the full road.
+        let digits = &bytes[digits_start..integer_end];
+        if digits.len() > 19 {
+            return None;
+        }
+        let magnitude = digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        if negative {
+            if magnitude <= i64::MAX as u64 + 1 {
+                Some(Number::Int((magnitude as i64).wrapping_neg()))
+            } else {
+                None
+            }
+        } else {
+            i64::try_from(magnitude).ok().map(Number::Int)
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        if self.bytes.get(self.index) == Some(&byte) {
+            self.index += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Enter the object at the cursor; its first key, or `None` inside when it is empty.
+    pub fn object_first(&mut self) -> Option<Option<&str>> {
+        self.expect(b'{')?;
+        self.skip_whitespace();
+        match *self.bytes.get(self.index)? {
+            b'}' => {
+                self.index += 1;
+                Some(None)
+            }
+            b'"' => self.key().map(Some),
+            _ => None,
+        }
+    }
+
+    /// The next key of the current object, or `None` inside at its end.
+    pub fn object_next(&mut self) -> Option<Option<&str>> {
+        self.skip_whitespace();
+        match *self.bytes.get(self.index)? {
+            b'}' => {
+                self.index += 1;
+                Some(None)
+            }
+            b',' => {
+                self.index += 1;
+                self.skip_whitespace();
+                if self.bytes.get(self.index) != Some(&b'"') {
+                    return None;
+                }
+                self.key().map(Some)
+            }
+            _ => None,
+        }
+    }
+
+    /// A key and its colon; the cursor is left before the value.
+    fn key(&mut self) -> Option<&str> {
+        let span = self.string_span()?;
+        self.expect(b':')?;
+        Some(self.resolve(span))
+    }
+
+    /// Enter the array at the cursor; what its first item is, or `None` inside when it is empty.
+    pub fn array_first(&mut self) -> Option<Option<Next>> {
+        self.expect(b'[')?;
+        self.skip_whitespace();
+        if self.bytes.get(self.index) == Some(&b']') {
+            self.index += 1;
+            return Some(None);
+        }
+        self.peek().map(Some)
+    }
+
+    /// What the next item of the current array is, or `None` inside at its end.
+    pub fn array_next(&mut self) -> Option<Option<Next>> {
+        self.skip_whitespace();
+        match *self.bytes.get(self.index)? {
+            b']' => {
+                self.index += 1;
+                Some(None)
+            }
+            b',' => {
+                self.index += 1;
+                self.peek().map(Some)
+            }
+            _ => None,
+        }
+    }
+
+    /// Only whitespace may follow the document.
+    pub fn finish(&mut self) -> Option<()> {
+        self.skip_whitespace();
+        (self.index == self.bytes.len()).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> Option<Number> {
+        let mut scanner = Scanner::new(text);
+        let value = scanner.number()?;
+        scanner.finish()?;
+        Some(value)
+    }
+
+    #[test]
+    fn numbers_as_serde_json_reads_them_or_not_at_all() {
+        assert_eq!(number("0"), Some(Number::Int(0)));
+        assert_eq!(number("-0"), Some(Number::Int(0)));
+        assert_eq!(number("9223372036854775807"), Some(Number::Int(i64::MAX)));
+        assert_eq!(number("-9223372036854775808"), Some(Number::Int(i64::MIN)));
+        assert_eq!(number("9223372036854775808"), None);
+        assert_eq!(number("123456789012345678901"), None);
+        assert_eq!(number("1.5e3"), Some(Number::Float(1500.0)));
+        assert_eq!(number("5.0"), Some(Number::Float(5.0)));
+        assert_eq!(number("0.1"), Some(Number::Float(0.1)));
+        for bad in ["01", "1.", ".5", "1e", "1e+", "-", "+1", "1e400", "NaN", "0x1"] {
+            assert_eq!(number(bad), None, "{bad}");
+        }
+    }
+
+    fn string(text: &str) -> Option<String> {
+        let mut scanner = Scanner::new(text);
+        let value = scanner.string()?.to_owned();
+        scanner.finish()?;
+        Some(value)
+    }
+
+    #[test]
+    fn strings_with_and_without_escapes() {
+        assert_eq!(string(r#""plain é""#).as_deref(), Some("plain é"));
+        assert_eq!(
+            string(r#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#).as_deref(),
+            Some("a\"b\\c/d\n\té😀")
+        );
+        for bad in [
+            r#""\ud83d""#,
+            r#""\x""#,
+            "\"a\nb\"",
+            r#""open"#,
+            r#""\u12""#,
+            r#""\u+123""#,
+        ] {
+            assert_eq!(string(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_what_it_reads() {
+        let documents = [
+            r#"{"a": [1, -2.5, true, false, null, "x\"y"], "b": {}, "c": [], "d\u0041": {"e": [[]]}}"#,
+            "  {\n\t\"k\" :\r 1 }  ",
+            r#"{"a":1,"a":2}"#,
+        ];
+        for text in documents {
+            let mut scanner = Scanner::new(text);
+            let value = read(&mut scanner).unwrap();
+            scanner.finish().unwrap();
+            assert_eq!(
+                value,
+                serde_json::from_str::<serde_json::Value>(text).unwrap(),
+                "{text}"
+            );
+        }
+        for bad in [
+            "{,}",
+            "[1,]",
+            r#"{"a" 1}"#,
+            r#"{"a":1,}"#,
+            "[1 2]",
+            "{} {}",
+            "tru",
+            "[",
+            r#"{"a":}"#,
+        ] {
+            let mut scanner = Scanner::new(bad);
+            assert!(read(&mut scanner).and_then(|_| scanner.finish()).is_none(), "{bad}");
+        }
+    }
+
+    fn read(scanner: &mut Scanner<'_>) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        let next = scanner.peek()?;
+        Some(match next {
+            Next::Null => scanner.null().map(|()| Value::Null)?,
+            Next::True | Next::False => Value::Bool(scanner.boolean(next)?),
+            Next::String => Value::String(scanner.string()?.to_owned()),
+            Next::Number => match scanner.number()? {
+                Number::Int(i) => Value::from(i),
+                Number::Float(f) => Value::from(f),
+            },
+            Next::Array => {
+                let mut items = Vec::new();
+                let mut item = scanner.array_first()?;
+                while item.is_some() {
+                    items.push(read(scanner)?);
+                    item = scanner.array_next()?;
+                }
+                Value::Array(items)
+            }
+            Next::Object => {
+                let mut map = serde_json::Map::new();
+                let mut key = scanner.object_first()?.map(str::to_owned);
+                while let Some(name) = key {
+                    let value = read(scanner)?;
+                    map.insert(name, value);
+                    key = scanner.object_next()?.map(str::to_owned);
+                }
+                Value::Object(map)
+            }
+        })
+    }
+}
