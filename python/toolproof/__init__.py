@@ -4,7 +4,18 @@ Strict schemas from your tools, a repairing and validating road for model-produc
 parallel dispatch with caps, timeouts and retries, and results every provider accepts.
 """
 
-from toolproof._core import ParsedArgs, ParsedValue, Repair, Schema, __version__, repair_json
+from toolproof._core import (
+    ParsedArgs,
+    ParsedValue,
+    Repair,
+    Schema,
+    __version__,
+    check_tool_name,
+    export_tool,
+    max_tools,
+    normalize_schema,
+    repair_json,
+)
 from toolproof.errors import (
     ArgumentError,
     JSONRepairError,
@@ -28,6 +39,10 @@ __all__ = [
     "ToolDefinitionError",
     "ToolproofError",
     "__version__",
+    "check_tool_name",
+    "export_tool",
+    "max_tools",
+    "normalize_schema",
     "repair_json",
     "tool",
 ]

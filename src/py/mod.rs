@@ -3,6 +3,7 @@
 mod build;
 mod convert;
 mod errors;
+mod export;
 mod repair;
 mod road;
 mod schema;
@@ -19,5 +20,9 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<road::PyRepair>()?;
     module.add_class::<schema::PySchema>()?;
     module.add_function(wrap_pyfunction!(repair::repair_json, module)?)?;
+    module.add_function(wrap_pyfunction!(export::export_tool, module)?)?;
+    module.add_function(wrap_pyfunction!(export::normalize_schema, module)?)?;
+    module.add_function(wrap_pyfunction!(export::check_tool_name, module)?)?;
+    module.add_function(wrap_pyfunction!(export::max_tools, module)?)?;
     Ok(())
 }
