@@ -30,9 +30,24 @@ def test_the_mission_example_is_repaired_and_recorded():
     parsed = file_claim.parse_args('{"claimId": "C1", "amount": "1000"}')
     assert parsed.arguments == {"claim_id": "C1", "amount": 1000}
     renamed, number = parsed.repairs
-    assert (renamed.path, renamed.kind, renamed.before, renamed.after) == ("claim_id", "renamed_key", "claimId", "claim_id")
-    assert (number.path, number.kind, number.before, number.after) == ("amount", "string_to_number", "1000", 1000)
-    assert renamed.to_dict() == {"path": "claim_id", "kind": "renamed_key", "before": "claimId", "after": "claim_id"}
+    assert (renamed.path, renamed.kind, renamed.before, renamed.after) == (
+        "claim_id",
+        "renamed_key",
+        "claimId",
+        "claim_id",
+    )
+    assert (number.path, number.kind, number.before, number.after) == (
+        "amount",
+        "string_to_number",
+        "1000",
+        1000,
+    )
+    assert renamed.to_dict() == {
+        "path": "claim_id",
+        "kind": "renamed_key",
+        "before": "claimId",
+        "after": "claim_id",
+    }
 
 
 def test_strict_mode_changes_nothing_and_names_every_field():

@@ -8,9 +8,8 @@ from typing import Literal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typing_extensions import NotRequired, TypedDict
-
 from toolproof import ArgumentError, Schema, tool
+from typing_extensions import NotRequired, TypedDict
 
 
 class Window(TypedDict):
@@ -33,16 +32,22 @@ def forecast(
     return city
 
 
-json_numbers = st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+json_numbers = st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.floats(
+    allow_nan=False, allow_infinity=False
+)
 json_scalars = st.none() | st.booleans() | json_numbers | st.text(max_size=12)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=16,
 )
 
 finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
-window_values = st.fixed_dictionaries({"start": st.text(max_size=10)}, optional={"days": st.integers(-1000, 1000)})
+window_values = st.fixed_dictionaries(
+    {"start": st.text(max_size=10)}, optional={"days": st.integers(-1000, 1000)}
+)
 valid_forecasts = st.fixed_dictionaries(
     {"city": st.text(max_size=20), "days": st.integers(-(2**63), 2**63 - 1)},
     optional={
@@ -65,7 +70,7 @@ def same_json(left: object, right: object) -> bool:
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same_json(left[k], right[k]) for k in left)
     if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(same_json(a, b) for a, b in zip(left, right))
+        return len(left) == len(right) and all(same_json(a, b) for a, b in zip(left, right, strict=True))
     return type(left) is type(right) and left == right
 
 
@@ -99,7 +104,9 @@ def test_mangled_json_raises_nothing_but_argument_error(value, data):
     text = json.dumps(value)
     if text:
         cut = data.draw(st.integers(0, len(text)))
-        insert = data.draw(st.sampled_from(["", ",", "'", "}", "]", "{", "[", '"', "True", "//", "\n", "```"]))
+        insert = data.draw(
+            st.sampled_from(["", ",", "'", "}", "]", "{", "[", '"', "True", "//", "\n", "```"])
+        )
         text = text[:cut] + insert + text[cut + data.draw(st.integers(0, 3)) :]
     for mode in ("lenient", "strict"):
         road_outcome(text, mode)

@@ -81,8 +81,21 @@ def test_types_become_json_schema_through_pydantic():
     assert set(schema["$defs"]) >= {"Color", "Window", "Point", "Address"}
     assert "title" not in props["text"]
     assert set(schema["required"]) == {
-        "text", "count", "ratio", "flag", "nothing", "maybe", "mode", "color", "names", "pair", "unique",
-        "scores", "window", "point", "address",
+        "text",
+        "count",
+        "ratio",
+        "flag",
+        "nothing",
+        "maybe",
+        "mode",
+        "color",
+        "names",
+        "pair",
+        "unique",
+        "scores",
+        "window",
+        "point",
+        "address",
     }
 
 

@@ -23,8 +23,14 @@ def check_name(name: Any) -> str:
     if not isinstance(name, str):
         raise ToolDefinitionError(f"a tool name must be a string, not {type(name).__name__}")
     if not _PORTABLE_NAME.match(name):
-        reason = "is empty" if not name else (
-            "is longer than 64 characters" if len(name) > 64 else "has characters other than letters, digits, '_' and '-'"
+        reason = (
+            "is empty"
+            if not name
+            else (
+                "is longer than 64 characters"
+                if len(name) > 64
+                else "has characters other than letters, digits, '_' and '-'"
+            )
         )
         fix = f"name it '{suggest_name(name)}'"
         raise ToolDefinitionError(
@@ -61,33 +67,43 @@ def schema_signature_problems(schema: dict[str, Any], signature: Signature) -> l
                 if guess
                 else f"add a parameter '{name}' to the function, or remove it from the schema"
             )
-            problems.append({
-                "location": f"properties.{name}",
-                "message": f"the schema field '{name}' is not a parameter of the function "
-                f"(parameters: {', '.join(parameters) or 'none'})",
-                "fix": fix,
-            })
+            problems.append(
+                {
+                    "location": f"properties.{name}",
+                    "message": f"the schema field '{name}' is not a parameter of the function "
+                    f"(parameters: {', '.join(parameters) or 'none'})",
+                    "fix": fix,
+                }
+            )
     for name in missing_from_schema:
         guess = _closest(name, missing_from_function)
-        problems.append({
-            "location": f"properties.{name}",
-            "message": f"the function's required parameter '{name}' is not in the schema",
-            "fix": f"rename the schema field '{guess}' to '{name}'" if guess else f"add '{name}' to the schema's properties",
-        })
+        problems.append(
+            {
+                "location": f"properties.{name}",
+                "message": f"the function's required parameter '{name}' is not in the schema",
+                "fix": f"rename the schema field '{guess}' to '{name}'"
+                if guess
+                else f"add '{name}' to the schema's properties",
+            }
+        )
     for name in sorted(required - set(properties)):
-        problems.append({
-            "location": "required",
-            "message": f"'{name}' is required but not among the properties",
-            "fix": f"add '{name}' to properties or remove it from required",
-        })
+        problems.append(
+            {
+                "location": "required",
+                "message": f"'{name}' is required but not among the properties",
+                "fix": f"add '{name}' to properties or remove it from required",
+            }
+        )
     for name in sorted(required & set(properties)):
         param = parameters.get(name)
         if param is not None and not param.required:
-            problems.append({
-                "location": f"required.{name}",
-                "message": f"'{name}' is required by the schema but has a default in the function",
-                "fix": f"drop '{name}' from required, or its default from the function",
-            })
+            problems.append(
+                {
+                    "location": f"required.{name}",
+                    "message": f"'{name}' is required by the schema but has a default in the function",
+                    "fix": f"drop '{name}' from required, or its default from the function",
+                }
+            )
     return problems
 
 
@@ -104,11 +120,13 @@ def loose_problems(signature: Signature) -> list[dict[str, str]]:
         if p.loose
     ]
     if signature.accepts_extra:
-        problems.append({
-            "location": "parameters.**kwargs",
-            "message": "the function takes **kwargs, so any argument is accepted unchecked",
-            "fix": "declare each accepted argument as a parameter",
-        })
+        problems.append(
+            {
+                "location": "parameters.**kwargs",
+                "message": "the function takes **kwargs, so any argument is accepted unchecked",
+                "fix": "declare each accepted argument as a parameter",
+            }
+        )
     return problems
 
 
@@ -116,21 +134,42 @@ def schema_loose_problems(schema: dict[str, Any]) -> list[dict[str, str]]:
     """The same check for a hand-written schema: properties with no type at all."""
     problems = []
     for name, sub in (schema.get("properties") or {}).items():
-        if sub is True or sub == {} or (
-            isinstance(sub, dict)
-            and not any(k in sub for k in ("type", "enum", "const", "$ref", "anyOf", "oneOf", "allOf", "properties", "items"))
+        if (
+            sub is True
+            or sub == {}
+            or (
+                isinstance(sub, dict)
+                and not any(
+                    k in sub
+                    for k in (
+                        "type",
+                        "enum",
+                        "const",
+                        "$ref",
+                        "anyOf",
+                        "oneOf",
+                        "allOf",
+                        "properties",
+                        "items",
+                    )
+                )
+            )
         ):
-            problems.append({
-                "location": f"properties.{name}",
-                "message": f"property '{name}' has no type",
-                "fix": "give it a type",
-            })
+            problems.append(
+                {
+                    "location": f"properties.{name}",
+                    "message": f"property '{name}' has no type",
+                    "fix": "give it a type",
+                }
+            )
     if schema.get("additionalProperties") not in (False, None) and schema.get("properties"):
-        problems.append({
-            "location": "additionalProperties",
-            "message": "the schema accepts undeclared arguments",
-            "fix": 'set "additionalProperties": false',
-        })
+        problems.append(
+            {
+                "location": "additionalProperties",
+                "message": "the schema accepts undeclared arguments",
+                "fix": 'set "additionalProperties": false',
+            }
+        )
     return problems
 
 

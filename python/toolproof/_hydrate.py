@@ -32,7 +32,9 @@ def _metadata_is_plain(metadata: tuple[Any, ...]) -> bool:
             continue
         if isinstance(item, FieldInfo) and not item.metadata:
             continue
-        if isinstance(item, FieldInfo) and all(type(m).__module__.startswith("annotated_types") for m in item.metadata):
+        if isinstance(item, FieldInfo) and all(
+            type(m).__module__.startswith("annotated_types") for m in item.metadata
+        ):
             continue
         return False
     return True
@@ -92,9 +94,7 @@ class CallPlan:
     def __init__(self, parameters: tuple[Parameter, ...], *, accepts_extra: bool, tool_name: str) -> None:
         self._tool_name = tool_name
         self._accepts_extra = accepts_extra
-        self._positional = tuple(
-            p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_ONLY
-        )
+        self._positional = tuple(p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_ONLY)
         adapters: dict[str, Callable[[Any], Any]] = {}
         for param in parameters:
             if is_json_native(param.annotation):

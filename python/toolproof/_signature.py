@@ -154,7 +154,9 @@ def read_signature(fn: Callable[..., Any], *, tool_name: str) -> Signature:
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError) as error:
-        raise ToolDefinitionError(f"tool '{tool_name}': cannot read the parameters of {fn!r}: {error}") from None
+        raise ToolDefinitionError(
+            f"tool '{tool_name}': cannot read the parameters of {fn!r}: {error}"
+        ) from None
     try:
         hints = typing.get_type_hints(target, include_extras=True)
     except NameError:
@@ -168,7 +170,13 @@ def read_signature(fn: Callable[..., Any], *, tool_name: str) -> Signature:
         raise ToolDefinitionError(
             f"tool '{tool_name}': the type annotations of {getattr(fn, '__qualname__', fn)!r} "
             f"cannot be resolved: {error}",
-            [{"location": "annotations", "message": str(error), "fix": "import the types the annotations name"}],
+            [
+                {
+                    "location": "annotations",
+                    "message": str(error),
+                    "fix": "import the types the annotations name",
+                }
+            ],
         ) from None
     description, doc_params = _docstring_descriptions(fn)
     parameters: list[Parameter] = []
@@ -179,8 +187,13 @@ def read_signature(fn: Callable[..., Any], *, tool_name: str) -> Signature:
             raise ToolDefinitionError(
                 f"tool '{tool_name}': parameter '*{param.name}' cannot receive arguments, which models "
                 "send by name; declare each parameter by name instead",
-                [{"location": f"parameters.{param.name}", "message": "*args cannot be sent by name",
-                  "fix": "declare named parameters"}],
+                [
+                    {
+                        "location": f"parameters.{param.name}",
+                        "message": "*args cannot be sent by name",
+                        "fix": "declare named parameters",
+                    }
+                ],
             )
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             accepts_extra = True
@@ -193,8 +206,13 @@ def read_signature(fn: Callable[..., Any], *, tool_name: str) -> Signature:
             raise ToolDefinitionError(
                 f"tool '{tool_name}': parameter '{param.name}' starts with an underscore; such names "
                 "read as private and pydantic refuses them as fields; rename it",
-                [{"location": f"parameters.{param.name}", "message": "leading underscore",
-                  "fix": f"rename it to '{param.name.lstrip('_') or 'value'}'"}],
+                [
+                    {
+                        "location": f"parameters.{param.name}",
+                        "message": "leading underscore",
+                        "fix": f"rename it to '{param.name.lstrip('_') or 'value'}'",
+                    }
+                ],
             )
         annotation, aliases = _field_aliases(annotation)
         parameters.append(
@@ -223,7 +241,9 @@ def build_model(signature: Signature, model_name: str) -> type[pydantic.BaseMode
             description=param.description,
         )
         fields[f"field_{position}"] = (annotation, info)
-    config = pydantic.ConfigDict(extra="allow" if signature.accepts_extra else "forbid", populate_by_name=False)
+    config = pydantic.ConfigDict(
+        extra="allow" if signature.accepts_extra else "forbid", populate_by_name=False
+    )
     return pydantic.create_model(model_name, __config__=config, **fields)
 
 
@@ -241,8 +261,13 @@ def schema_from_signature(signature: Signature, *, tool_name: str) -> dict[str, 
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
         raise ToolDefinitionError(
             f"tool '{tool_name}': its parameter types cannot be described as JSON Schema: {error}",
-            [{"location": "parameters", "message": str(error).splitlines()[0],
-              "fix": "use JSON-compatible types (str, int, float, bool, lists, dicts, pydantic models, enums)"}],
+            [
+                {
+                    "location": "parameters",
+                    "message": str(error).splitlines()[0],
+                    "fix": "use JSON-compatible types (str, int, float, bool, lists, dicts, pydantic models, enums)",
+                }
+            ],
         ) from None
     schema.setdefault("properties", {})
     return schema

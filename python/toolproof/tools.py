@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import pydantic
 
@@ -107,6 +107,7 @@ class Tool:
         "func",
         "is_async",
         "name",
+        "parse_args",
         "problems",
     )
 
@@ -150,8 +151,11 @@ class Tool:
             )
         except SchemaError as error:
             raise ToolDefinitionError(
-                f"tool '{name}': {error}", [{"location": "parameters", "message": str(error), "fix": "correct the schema"}]
+                f"tool '{name}': {error}",
+                [{"location": "parameters", "message": str(error), "fix": "correct the schema"}],
             ) from None
+        # The compiled road's own method: a call costs no Python frame.
+        self.parse_args = self._road.parse
 
     # -- constructors -------------------------------------------------------------------------
 
@@ -222,7 +226,11 @@ class Tool:
         plan: CallPlan | None = None
         if func is not None:
             signature = read_signature(func, tool_name=tool_name)
-            raise_problems(tool_name, schema_signature_problems(schema, signature), "the schema does not match the function")
+            raise_problems(
+                tool_name,
+                schema_signature_problems(schema, signature),
+                "the schema does not match the function",
+            )
             plan = CallPlan(signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name)
         _handle_loose(tool_name, problems, loose)
         return cls(
@@ -263,7 +271,9 @@ class Tool:
             pass_instance = _takes_model_instance(signature, model)
             if not pass_instance:
                 raise_problems(
-                    tool_name, schema_signature_problems(schema, signature), "the model does not match the function"
+                    tool_name,
+                    schema_signature_problems(schema, signature),
+                    "the model does not match the function",
                 )
         doc = inspect.getdoc(model) or ""
         if doc == inspect.getdoc(pydantic.BaseModel):
@@ -294,9 +304,12 @@ class Tool:
     def road(self) -> _core.ArgumentRoad:
         return self._road
 
-    def parse_args(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> _core.ParsedArgs:
-        """Run the argument road on ``raw`` (JSON text, bytes, a dict or None)."""
-        return self._road.parse(raw, mode=mode)
+    if TYPE_CHECKING:
+
+        def parse_args(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> _core.ParsedArgs:
+            """Run the argument road on ``raw`` (JSON text, bytes, a dict or None); raises
+            ``ArgumentError`` listing every problem, with a text for the model."""
+            ...
 
     def call_arguments(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """``(args, kwargs)`` for the function, from road-checked arguments."""
@@ -391,7 +404,9 @@ def _from_args_schema(
 ) -> tuple[dict[str, Any], CallPlan | _ModelCallPlan, list[dict[str, str]]]:
     if isinstance(args_schema, dict):
         schema = copy.deepcopy(args_schema)
-        raise_problems(tool_name, schema_signature_problems(schema, signature), "args_schema does not match the function")
+        raise_problems(
+            tool_name, schema_signature_problems(schema, signature), "args_schema does not match the function"
+        )
         plan: CallPlan | _ModelCallPlan = CallPlan(
             signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name
         )
@@ -400,7 +415,11 @@ def _from_args_schema(
         schema = _closed_model_schema(args_schema)
         pass_instance = _takes_model_instance(signature, args_schema)
         if not pass_instance:
-            raise_problems(tool_name, schema_signature_problems(schema, signature), "args_schema does not match the function")
+            raise_problems(
+                tool_name,
+                schema_signature_problems(schema, signature),
+                "args_schema does not match the function",
+            )
         return schema, _ModelCallPlan(args_schema, pass_instance), []
     raise ToolDefinitionError(
         f"tool '{tool_name}': args_schema must be a pydantic model class or a JSON Schema dict, not {args_schema!r}"
@@ -426,7 +445,9 @@ def tool(
 ) -> Callable[[F], Tool]: ...
 
 
-def tool(fn: Callable[..., Any] | None = None, /, **options: Any) -> Tool | Callable[[Callable[..., Any]], Tool]:
+def tool(
+    fn: Callable[..., Any] | None = None, /, **options: Any
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a function a ``Tool``: ``@tool`` or ``@tool(name=..., description=...)``.
 
     The result is still callable like the function.

@@ -225,9 +225,8 @@ impl ArgumentRoad {
             .map_err(|e| self.fail(e.into()))?;
         let fast = match (&value, self.options.root) {
             (Value::Object(object), Root::Arguments) => {
-                !facts.has_integral_float
-                    && !(self.open_root && object.keys().any(|key| !self.declares(key)))
-                    && self.schema.is_valid(&value)
+                let misspelt_key_possible = self.open_root && object.keys().any(|key| !self.declares(key));
+                !facts.has_integral_float && !misspelt_key_possible && self.schema.is_valid(&value)
             }
             (_, Root::Arguments) => false,
             (_, Root::AnyValue) => !facts.has_integral_float && self.schema.is_valid(&value),

@@ -2703,7 +2703,7 @@ impl StrictChecker<'_> {
             }
         }
         if let Some(values) = node.get("enum") {
-            if !values.as_array().is_some_and(|values| !values.is_empty()) {
+            if values.as_array().is_none_or(|values| values.is_empty()) {
                 self.report.problem(
                     &at.keyword("enum"),
                     "'enum' must be a non-empty list of values",

@@ -313,7 +313,7 @@ impl Shape {
 
 #[derive(Clone, Debug)]
 enum Node {
-    Shape(Shape),
+    Shape(Box<Shape>),
     Alias(ShapeId),
 }
 
@@ -355,19 +355,20 @@ impl ShapePlan {
         };
         compiler.compile(schema, "#".to_owned(), 0);
         let mut plan = ShapePlan { nodes: compiler.nodes };
-        if let Some(Node::Shape(Shape { object: Some(root), .. })) = plan.nodes.get_mut(ShapePlan::ROOT) {
-            for (alias, property) in aliases {
-                if let Some(&position) = root.index.get(property.as_str()) {
-                    root.aliases.insert(alias.clone(), position);
+        if let Some(Node::Shape(root)) = plan.nodes.get_mut(ShapePlan::ROOT) {
+            if let Some(root) = &mut root.object {
+                for (alias, property) in aliases {
+                    if let Some(&position) = root.index.get(property.as_str()) {
+                        root.aliases.insert(alias.clone(), position);
+                    }
                 }
             }
         }
         for node in &mut plan.nodes {
-            if let Node::Shape(Shape {
-                object: Some(object), ..
-            }) = node
-            {
-                object.build_name_index();
+            if let Node::Shape(shape) = node {
+                if let Some(object) = &mut shape.object {
+                    object.build_name_index();
+                }
             }
         }
         plan
@@ -452,19 +453,19 @@ impl<'s> Compiler<'s> {
             return id;
         }
         let id = self.nodes.len();
-        self.nodes.push(Node::Shape(Shape::any()));
+        self.nodes.push(Node::Shape(Box::new(Shape::any())));
         self.by_pointer.insert(pointer.clone(), id);
         if depth > MAX_SCHEMA_DEPTH {
             return id;
         }
         let node = match schema {
-            Value::Bool(true) => Node::Shape(Shape::any()),
-            Value::Bool(false) => Node::Shape(Shape {
+            Value::Bool(true) => Node::Shape(Box::new(Shape::any())),
+            Value::Bool(false) => Node::Shape(Box::new(Shape {
                 types: TypeSet::EMPTY,
                 ..Shape::any()
-            }),
+            })),
             Value::Object(map) => self.compile_object(map, &pointer, depth),
-            _ => Node::Shape(Shape::any()),
+            _ => Node::Shape(Box::new(Shape::any())),
         };
         self.nodes[id] = node;
         id
@@ -478,7 +479,7 @@ impl<'s> Compiler<'s> {
             if !constraining {
                 return match target {
                     Some(target) => Node::Alias(target),
-                    None => Node::Shape(Shape::any()),
+                    None => Node::Shape(Box::new(Shape::any())),
                 };
             }
             let mut shape = self.compile_keywords(map, pointer, depth);
@@ -486,9 +487,9 @@ impl<'s> Compiler<'s> {
                 let referenced = self.shape_of(target).clone();
                 merge_all_of(&mut shape, &referenced);
             }
-            return Node::Shape(shape);
+            return Node::Shape(Box::new(shape));
         }
-        Node::Shape(self.compile_keywords(map, pointer, depth))
+        Node::Shape(Box::new(self.compile_keywords(map, pointer, depth)))
     }
 
     fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<ShapeId> {
