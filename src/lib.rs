@@ -5,6 +5,8 @@
 //! PyO3 bindings in `py/`.
 
 pub mod args;
+pub mod dispatch;
+pub mod encode;
 pub mod json_path;
 pub mod limits;
 pub mod schema;

@@ -238,7 +238,7 @@ fn assert_legitimate(
                 object
                     .get("properties")
                     .and_then(Value::as_object)
-                    .map_or(true, Map::is_empty)
+                    .is_none_or(Map::is_empty)
             };
             assert!(free_form, "{context}");
         }
@@ -250,9 +250,9 @@ fn assert_legitimate(
                 .iter()
                 .all(|k| !node.as_object().is_some_and(|n| n.contains_key(*k)));
             let untyped_items = node.get("type") == Some(&Value::from("array"))
-                && node.get("items").map_or(true, |items| {
-                    items == &Value::Bool(true) || items.as_object().is_some_and(Map::is_empty)
-                });
+                && node
+                    .get("items")
+                    .is_none_or(|items| items == &Value::Bool(true) || items.as_object().is_some_and(Map::is_empty));
             assert!(untyped || untyped_items, "{context}");
         }
         Reason::UndeclaredRequired => {
@@ -265,7 +265,7 @@ fn assert_legitimate(
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .any(|name| properties.map_or(true, |p| !p.contains_key(name)));
+                .any(|name| properties.is_none_or(|p| !p.contains_key(name)));
             assert!(undeclared, "{context}");
         }
         Reason::AnthropicStrictBudget => {
@@ -556,7 +556,7 @@ fn assert_definition(provider: Provider, strict: bool, function: &Function, cano
                     );
                 }
                 assert!(
-                    node.get("type").map_or(true, Value::is_string),
+                    node.get("type").is_none_or(Value::is_string),
                     "{context}: Gemini takes one type per schema"
                 );
                 if let Some(values) = node.get("enum").and_then(Value::as_array) {
@@ -568,7 +568,7 @@ fn assert_definition(provider: Provider, strict: bool, function: &Function, cano
                 if node.get("type") == Some(&Value::from("array")) {
                     assert!(node.contains_key("items"), "{context}: Gemini lists need items");
                 }
-                assert!(node.get("nullable").map_or(true, Value::is_boolean), "{context}");
+                assert!(node.get("nullable").is_none_or(Value::is_boolean), "{context}");
             });
         }
     }
