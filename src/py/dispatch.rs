@@ -1,0 +1,865 @@
+//! The engine: a batch of tool calls in, exactly one result per call id out, in call order.
+//!
+//! ```text
+//! prepare (caller's thread, GIL)   lookup ─ duplicate ids ─ argument road ─ authorize
+//! execute (tokio, no GIL)          caps ─ attempt (worker thread | event-loop task) ─ timeout ─ retry
+//! finish  (GIL)                    results in call order ─ metrics
+//! ```
+//!
+//! Whatever fails on the way (unknown tool, bad arguments, denial, a crash, a timeout, an
+//! unserializable result, a cancelled batch), the call still gets its result; a failure never
+//! touches its siblings.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::args::conform::Mode;
+use crate::args::record::RepairKind;
+use crate::dispatch::metrics::{CallRecord, Metrics};
+use crate::dispatch::retry::RetryPolicy;
+use crate::py::call::{PyToolCall, PyToolResult};
+use crate::py::convert::map_to_py;
+use crate::py::errors::guarded;
+use crate::py::event_loop::{LoopBridge, TaskHandle};
+use crate::py::execute::{Attempt, FailureKind, Invocation};
+use crate::py::metrics::PyMetrics;
+use crate::py::retry::PyRetry;
+use crate::py::road::{parse_mode, PyArgumentRoad, PyRepair};
+use crate::py::workers::WorkerPool;
+use crate::schema::shape::normalize_name;
+
+/// One tool as the engine runs it.
+struct ToolEntry {
+    name: Py<PyString>,
+    name_text: String,
+    road: Py<PyArgumentRoad>,
+    func: Py<PyAny>,
+    is_async: bool,
+    /// `plan.arguments(dict) -> (args, kwargs)`, when some parameter needs converting.
+    plan: Option<Py<PyAny>>,
+    /// Parameters that receive the call's `CallContext`.
+    injected: Vec<Py<PyString>>,
+    authorize: Option<Py<PyAny>>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    cap: Option<Arc<Semaphore>>,
+    max_result_bytes: Option<Option<usize>>,
+}
+
+struct EngineCore {
+    tools: Vec<ToolEntry>,
+    by_name: HashMap<String, usize>,
+    authorize: Option<Py<PyAny>>,
+    cap: Option<Arc<Semaphore>>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    max_result_bytes: Option<usize>,
+    metrics: Arc<Metrics>,
+}
+
+/// Options of one dispatch.
+struct BatchOptions {
+    cap: Option<Arc<Semaphore>>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    mode: Mode,
+}
+
+/// A call that passed preparation and waits to run.
+struct Pending {
+    slot: usize,
+    tool: usize,
+    invocation: Arc<Invocation>,
+}
+
+/// What the caller's thread knows about every call, in call order.
+struct Prepared {
+    call_ids: Vec<Py<PyString>>,
+    names: Vec<Py<PyString>>,
+    /// Results settled during preparation (unknown tool, bad arguments, denial, duplicate id).
+    settled: Vec<Option<PyToolResult>>,
+    repairs: Vec<Vec<Py<PyRepair>>>,
+    repair_kinds: Vec<Vec<RepairKind>>,
+    argument_bytes: Vec<usize>,
+    /// How long preparing each call took: the whole latency of one settled there.
+    preparation: Vec<Duration>,
+    pending: Vec<Pending>,
+}
+
+struct CallOutcome {
+    attempt: Attempt,
+    attempts: u32,
+    elapsed: Duration,
+    timed_out: bool,
+}
+
+fn seconds(value: Option<f64>, what: &str) -> PyResult<Option<Duration>> {
+    match value {
+        None => Ok(None),
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Ok(Some(Duration::from_secs_f64(seconds))),
+        Some(other) => Err(PyValueError::new_err(format!(
+            "{what} must be a positive number of seconds, not {other}"
+        ))),
+    }
+}
+
+/// The smallest result cap that still leaves room for a truncation marker in valid JSON.
+const MIN_RESULT_BYTES: usize = 32;
+
+fn result_cap(limit: Option<usize>, what: &str) -> PyResult<Option<usize>> {
+    match limit {
+        Some(bytes) if bytes < MIN_RESULT_BYTES => Err(PyValueError::new_err(format!(
+            "{what} must be at least {MIN_RESULT_BYTES} bytes (or None for no cap), not {bytes}"
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn cap(limit: Option<usize>, what: &str) -> PyResult<Option<Arc<Semaphore>>> {
+    match limit {
+        None => Ok(None),
+        Some(0) => Err(PyValueError::new_err(format!("{what} must be at least 1"))),
+        Some(n) => Ok(Some(Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))))),
+    }
+}
+
+/// `retry=` accepts a `Retry`, a number of attempts, or None/False.
+fn retry_option(retry: Option<&Bound<'_, PyAny>>) -> PyResult<Option<RetryPolicy>> {
+    let Some(retry) = retry else { return Ok(None) };
+    if retry.is_none() {
+        return Ok(None);
+    }
+    if let Ok(retry) = retry.cast::<PyRetry>() {
+        return Ok(Some(retry.get().policy().clone()));
+    }
+    if let Ok(flag) = retry.cast::<pyo3::types::PyBool>() {
+        return Ok(Some(if flag.is_true() {
+            RetryPolicy::default()
+        } else {
+            RetryPolicy::none()
+        }));
+    }
+    if let Ok(attempts) = retry.extract::<u32>() {
+        return Ok(Some(RetryPolicy {
+            attempts: attempts.max(1),
+            ..RetryPolicy::default()
+        }));
+    }
+    Err(PyTypeError::new_err(
+        "retry must be a toolproof.Retry, a number of attempts, or None",
+    ))
+}
+
+fn context_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CALL_CONTEXT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CALL_CONTEXT.import(py, "toolproof.context", "CallContext")
+}
+
+/// The dispatch engine of a `Registry`: compiled once from its tools, shared by every dispatch.
+#[pyclass(frozen, module = "toolproof._core", name = "Engine")]
+pub struct PyEngine {
+    core: Arc<EngineCore>,
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (tools, *, metrics, authorize = None, max_concurrency = None, timeout = None, retry = None, max_result_bytes = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        tools: &Bound<'_, PyList>,
+        metrics: &Bound<'_, PyMetrics>,
+        authorize: Option<Py<PyAny>>,
+        max_concurrency: Option<usize>,
+        timeout: Option<f64>,
+        retry: Option<&Bound<'_, PyAny>>,
+        max_result_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut entries = Vec::with_capacity(tools.len());
+        let mut by_name = HashMap::new();
+        for (index, spec) in tools.iter().enumerate() {
+            let spec = spec.cast::<PyDict>()?;
+            let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+                spec.get_item(key)?
+                    .ok_or_else(|| PyValueError::new_err(format!("tool spec {index} has no '{key}'")))
+            };
+            let name: Bound<'_, PyString> = get("name")?.cast_into()?;
+            let name_text = name.to_str()?.to_owned();
+            let optional = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+                Ok(spec.get_item(key)?.filter(|value| !value.is_none()))
+            };
+            let entry = ToolEntry {
+                road: get("road")?.cast_into::<PyArgumentRoad>()?.unbind(),
+                func: get("func")?.unbind(),
+                is_async: get("is_async")?.is_truthy()?,
+                plan: optional("plan")?.map(Bound::unbind),
+                injected: match optional("injected")? {
+                    Some(names) => names.extract::<Vec<Py<PyString>>>()?,
+                    None => Vec::new(),
+                },
+                authorize: optional("authorize")?.map(Bound::unbind),
+                timeout: seconds(optional("timeout")?.map(|t| t.extract()).transpose()?, "timeout")?,
+                retry: retry_option(optional("retry")?.as_ref())?,
+                cap: cap(
+                    optional("max_concurrency")?.map(|n| n.extract()).transpose()?,
+                    "max_concurrency",
+                )?,
+                max_result_bytes: match spec.get_item("max_result_bytes")? {
+                    None => None,
+                    Some(value) => Some(result_cap(value.extract::<Option<usize>>()?, "max_result_bytes")?),
+                },
+                name: name.unbind(),
+                name_text: name_text.clone(),
+            };
+            if by_name.insert(name_text.clone(), entries.len()).is_some() {
+                return Err(PyValueError::new_err(format!("two tools are named '{name_text}'")));
+            }
+            entries.push(entry);
+        }
+        Ok(PyEngine {
+            core: Arc::new(EngineCore {
+                tools: entries,
+                by_name,
+                authorize,
+                cap: cap(max_concurrency, "max_concurrency")?,
+                timeout: seconds(timeout, "timeout")?,
+                retry: retry_option(retry)?,
+                max_result_bytes: result_cap(max_result_bytes, "max_result_bytes")?,
+                metrics: metrics.get().shared(),
+            }),
+        })
+    }
+
+    /// Run a batch and wait for it with the GIL released; async tools run on `event_loop`.
+    #[pyo3(signature = (calls, *, event_loop = None, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient"))]
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &self,
+        py: Python<'_>,
+        calls: &Bound<'_, PyAny>,
+        event_loop: Option<Py<PyAny>>,
+        max_concurrency: Option<usize>,
+        timeout: Option<f64>,
+        retry: Option<&Bound<'_, PyAny>>,
+        context: Option<Py<PyAny>>,
+        mode: &str,
+    ) -> PyResult<Vec<Py<PyToolResult>>> {
+        let options = self.options(max_concurrency, timeout, retry, mode)?;
+        let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref()))?;
+        let pending = std::mem::take(&mut prepared.pending);
+        let bridge = match event_loop {
+            Some(event_loop) if pending.iter().any(|p| self.core.tools[p.tool].is_async) => {
+                let context = py.import("contextvars")?.call_method0("copy_context")?.unbind();
+                Some(LoopBridge::new(event_loop, context))
+            }
+            _ => None,
+        };
+        let core = Arc::clone(&self.core);
+        let outcomes =
+            py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(execute(core, pending, bridge, options)));
+        finish(py, &self.core, prepared, outcomes)
+    }
+
+    /// Run a batch on the running event loop; an awaitable of the results.
+    #[pyo3(signature = (calls, *, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient"))]
+    #[allow(clippy::too_many_arguments)]
+    fn adispatch<'py>(
+        &self,
+        py: Python<'py>,
+        calls: &Bound<'py, PyAny>,
+        max_concurrency: Option<usize>,
+        timeout: Option<f64>,
+        retry: Option<&Bound<'py, PyAny>>,
+        context: Option<Py<PyAny>>,
+        mode: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = self.options(max_concurrency, timeout, retry, mode)?;
+        let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref()))?;
+        let pending = std::mem::take(&mut prepared.pending);
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let bridge = Some(LoopBridge::new(
+            locals.event_loop(py).unbind(),
+            locals.context(py).unbind(),
+        ));
+        let core = Arc::clone(&self.core);
+        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
+            let outcomes = execute(Arc::clone(&core), pending, bridge, options).await;
+            Python::attach(|py| finish(py, &core, prepared, outcomes))
+        })
+    }
+
+    /// The names of the tools, in registration order.
+    #[getter]
+    fn names(&self, py: Python<'_>) -> Vec<Py<PyString>> {
+        self.core.tools.iter().map(|tool| tool.name.clone_ref(py)).collect()
+    }
+}
+
+impl PyEngine {
+    fn options(
+        &self,
+        max_concurrency: Option<usize>,
+        timeout: Option<f64>,
+        retry: Option<&Bound<'_, PyAny>>,
+        mode: &str,
+    ) -> PyResult<BatchOptions> {
+        Ok(BatchOptions {
+            cap: cap(max_concurrency, "max_concurrency")?,
+            timeout: seconds(timeout, "timeout")?,
+            retry: retry_option(retry)?,
+            mode: parse_mode(mode)?,
+        })
+    }
+
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        calls: &Bound<'_, PyAny>,
+        options: &BatchOptions,
+        context: Option<&Py<PyAny>>,
+    ) -> PyResult<Prepared> {
+        let core = &*self.core;
+        let count = calls.len().unwrap_or(0);
+        let mut prepared = Prepared {
+            call_ids: Vec::with_capacity(count),
+            names: Vec::with_capacity(count),
+            settled: Vec::with_capacity(count),
+            repairs: Vec::with_capacity(count),
+            repair_kinds: Vec::with_capacity(count),
+            argument_bytes: Vec::with_capacity(count),
+            preparation: Vec::with_capacity(count),
+            pending: Vec::with_capacity(count),
+        };
+        let mut seen: HashSet<String> = HashSet::with_capacity(count);
+        for (slot, call) in calls.try_iter()?.enumerate() {
+            let began = Instant::now();
+            let call = call?;
+            let call = call.cast::<PyToolCall>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "calls must be toolproof.ToolCall objects (toolproof.to_tool_calls converts provider formats), not {}",
+                    crate::py::convert::type_name(&call)
+                ))
+            })?;
+            let fields = call.get();
+            let id_text = fields.id.bind(py).to_str()?.to_owned();
+            let name = fields.name.bind(py);
+            let raw = fields.arguments.bind(py);
+            prepared.call_ids.push(fields.id.clone_ref(py));
+            prepared.names.push(name.clone().unbind());
+            prepared.argument_bytes.push(
+                raw.cast::<PyString>()
+                    .map_or(0, |text| text.to_str().map_or(0, str::len)),
+            );
+            prepared.repairs.push(Vec::new());
+            prepared.repair_kinds.push(Vec::new());
+            prepared.preparation.push(Duration::ZERO);
+            let fail = |code: &str, message: &str| {
+                PyToolResult::failure(
+                    py,
+                    fields.id.clone_ref(py),
+                    name.clone().unbind(),
+                    code,
+                    message,
+                    message,
+                )
+            };
+            let settle = |prepared: &mut Prepared, result: PyToolResult| {
+                prepared.preparation[slot] = began.elapsed();
+                prepared.settled.push(Some(result));
+            };
+            if !seen.insert(id_text.clone()) {
+                let message = format!(
+                    "Call id '{id_text}' appears more than once in this batch; it was run once, and this repeat was not."
+                );
+                settle(&mut prepared, fail("duplicate_call_id", &message)?);
+                continue;
+            }
+            let name_text = name.to_str()?;
+            let Some(&tool_index) = core.by_name.get(name_text) else {
+                settle(
+                    &mut prepared,
+                    fail("unknown_tool", &unknown_tool_message(core, name_text))?,
+                );
+                continue;
+            };
+            let tool = &core.tools[tool_index];
+            let road = tool.road.get();
+            let (arguments, repairs, kinds) = match road.fast(py, raw) {
+                Some(arguments) => (arguments, Vec::new(), Vec::new()),
+                None => match road.run(raw, options.mode) {
+                    Ok(parsed) => {
+                        let repairs = parsed
+                            .repairs
+                            .iter()
+                            .map(|repair| Py::new(py, PyRepair::from_repair(py, repair)?))
+                            .collect::<PyResult<Vec<_>>>()?;
+                        let kinds = parsed.repairs.iter().map(|repair| repair.kind).collect();
+                        (map_to_py(py, parsed.arguments())?.unbind(), repairs, kinds)
+                    }
+                    Err(errors) => {
+                        let text = errors.for_model(Some(&tool.name_text));
+                        let mut result = fail("invalid_arguments", &errors.summary())?;
+                        result.content = PyString::new(py, &text).unbind();
+                        settle(&mut prepared, result);
+                        continue;
+                    }
+                },
+            };
+            prepared.repairs[slot] = repairs;
+            prepared.repair_kinds[slot] = kinds;
+            let (args, kwargs) = match call_arguments(py, tool, arguments.bind(py)) {
+                Ok(pair) => pair,
+                Err(error) => {
+                    let (summary, text) = argument_error_texts(py, &error, &tool.name_text);
+                    let mut result = fail("invalid_arguments", &summary)?;
+                    result.content = PyString::new(py, &text).unbind();
+                    settle(&mut prepared, result);
+                    continue;
+                }
+            };
+            if !tool.injected.is_empty() {
+                let kwargs_dict = kwargs.bind(py);
+                let context_value = match context {
+                    Some(context) => context.bind(py).clone(),
+                    None => py.None().into_bound(py),
+                };
+                let call_context = context_class(py)?.call1((call, context_value))?;
+                for parameter in &tool.injected {
+                    kwargs_dict.set_item(parameter.bind(py), &call_context)?;
+                }
+            }
+            if let Some(denial) = authorize(py, core, tool, call.as_any(), context)? {
+                settle(&mut prepared, fail("denied", &denial)?);
+                continue;
+            }
+            prepared.preparation[slot] = began.elapsed();
+            prepared.settled.push(None);
+            prepared.pending.push(Pending {
+                slot,
+                tool: tool_index,
+                invocation: Arc::new(Invocation {
+                    tool: tool.name.clone_ref(py),
+                    func: tool.func.clone_ref(py),
+                    args,
+                    kwargs,
+                    max_result_bytes: tool.max_result_bytes.unwrap_or(core.max_result_bytes),
+                }),
+            });
+        }
+        Ok(prepared)
+    }
+}
+
+fn unknown_tool_message(core: &EngineCore, name: &str) -> String {
+    let wanted = normalize_name(name);
+    let close = core.tools.iter().find(|tool| normalize_name(&tool.name_text) == wanted);
+    let available: Vec<&str> = core.tools.iter().take(30).map(|tool| tool.name_text.as_str()).collect();
+    let more = if core.tools.len() > 30 { ", ..." } else { "" };
+    match close {
+        Some(tool) => format!("Unknown tool '{name}'. Did you mean '{}'?", tool.name_text),
+        None => format!(
+            "Unknown tool '{name}'. Available tools: {}{more}.",
+            available.join(", ")
+        ),
+    }
+}
+
+/// `(args, kwargs)` for the function: the arguments dict itself, or what the call plan makes of it.
+fn call_arguments(
+    py: Python<'_>,
+    tool: &ToolEntry,
+    arguments: &Bound<'_, PyDict>,
+) -> PyResult<(Py<PyTuple>, Py<PyDict>)> {
+    let Some(plan) = &tool.plan else {
+        return Ok((PyTuple::empty(py).unbind(), arguments.clone().unbind()));
+    };
+    let pair = plan
+        .bind(py)
+        .call_method1(pyo3::intern!(py, "arguments"), (arguments,))?;
+    let (args, kwargs): (Bound<'_, PyTuple>, Bound<'_, PyDict>) = pair.extract()?;
+    Ok((args.unbind(), kwargs.unbind()))
+}
+
+/// The summary and the model's text for an error raised while converting arguments.
+fn argument_error_texts(py: Python<'_>, error: &PyErr, tool: &str) -> (String, String) {
+    let value = error.value(py);
+    let summary = value
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| "invalid arguments".to_owned());
+    let text = value
+        .call_method0(pyo3::intern!(py, "for_model"))
+        .and_then(|text| text.extract::<String>())
+        .unwrap_or_else(|_| format!("Invalid arguments for tool '{tool}': {summary}"));
+    (summary, text)
+}
+
+/// `None` when allowed, the reason otherwise. A hook allows by returning a truthy value; it denies
+/// by returning a falsy one or raising `PermissionError` (whose message is the reason).
+fn authorize(
+    py: Python<'_>,
+    core: &EngineCore,
+    tool: &ToolEntry,
+    call: &Bound<'_, PyAny>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<Option<String>> {
+    let hook = tool.authorize.as_ref().or(core.authorize.as_ref());
+    let Some(hook) = hook else { return Ok(None) };
+    let context = match context {
+        Some(context) => context.bind(py).clone(),
+        None => py.None().into_bound(py),
+    };
+    match hook.bind(py).call1((call, context)) {
+        Ok(verdict) if verdict.is_truthy().unwrap_or(false) => Ok(None),
+        Ok(_) => Ok(Some(format!("Tool '{}' is not allowed here.", tool.name_text))),
+        Err(error) if error.is_instance_of::<pyo3::exceptions::PyPermissionError>(py) => Ok(Some(format!(
+            "Tool '{}' is not allowed here: {}",
+            tool.name_text,
+            error.value(py)
+        ))),
+        Err(error) => {
+            // A broken hook denies: calling a tool nobody could vet is the worse failure.
+            error.print_and_set_sys_last_vars(py);
+            Ok(Some(format!("Tool '{}' could not be authorized.", tool.name_text)))
+        }
+    }
+}
+
+/// Everything that must stop if the dispatch is cancelled while calls are in flight.
+struct InFlight {
+    bridge: Option<Arc<LoopBridge>>,
+    tasks: Mutex<Vec<Arc<TaskHandle>>>,
+    abandoned: Mutex<Vec<Arc<AtomicBool>>>,
+    finished: AtomicBool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.finished.load(Ordering::Acquire) {
+            return;
+        }
+        for flag in self.abandoned.get_mut().unwrap_or_else(|p| p.into_inner()).iter() {
+            flag.store(true, Ordering::Release);
+        }
+        let tasks = std::mem::take(self.tasks.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if let (Some(bridge), false) = (&self.bridge, tasks.is_empty()) {
+            bridge.cancel_all(&tasks);
+        }
+    }
+}
+
+async fn execute(
+    core: Arc<EngineCore>,
+    pending: Vec<Pending>,
+    bridge: Option<Arc<LoopBridge>>,
+    options: BatchOptions,
+) -> Vec<(usize, CallOutcome)> {
+    let in_flight = InFlight {
+        bridge,
+        tasks: Mutex::new(Vec::new()),
+        abandoned: Mutex::new(Vec::new()),
+        finished: AtomicBool::new(false),
+    };
+    let runs = pending.into_iter().map(|call| {
+        let core = &core;
+        let options = &options;
+        let in_flight = &in_flight;
+        async move {
+            let outcome = run_call(core, &call, options, in_flight).await;
+            (call.slot, outcome)
+        }
+    });
+    let outcomes = join_all(runs).await;
+    in_flight.finished.store(true, Ordering::Release);
+    outcomes
+}
+
+async fn acquire(cap: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    match cap {
+        Some(semaphore) => Arc::clone(semaphore).acquire_owned().await.ok(),
+        None => None,
+    }
+}
+
+async fn run_call(core: &EngineCore, call: &Pending, options: &BatchOptions, in_flight: &InFlight) -> CallOutcome {
+    let tool = &core.tools[call.tool];
+    let timeout = options.timeout.or(tool.timeout).or(core.timeout);
+    let policy = options
+        .retry
+        .clone()
+        .or_else(|| tool.retry.clone())
+        .or_else(|| core.retry.clone())
+        .unwrap_or_else(RetryPolicy::none);
+    let started = Instant::now();
+    let mut attempts = 0;
+    let mut timed_out = false;
+    loop {
+        attempts += 1;
+        let attempt = {
+            // Held for the attempt only: a call waiting out its backoff takes no slot.
+            let _batch = acquire(&options.cap).await;
+            let _registry = acquire(&core.cap).await;
+            let _tool = acquire(&tool.cap).await;
+            if tool.is_async {
+                run_async(core, call, timeout, in_flight).await
+            } else {
+                run_sync(core, call, timeout, in_flight).await
+            }
+        };
+        timed_out |= matches!(attempt, Attempt::TimedOut);
+        if attempt.is_retryable() {
+            let asked = match &attempt {
+                Attempt::Failed { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = policy.delay(attempts, fastrand::f64(), asked);
+            if policy.allows(attempts, started.elapsed(), wait) {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        }
+        return CallOutcome {
+            attempt,
+            attempts,
+            elapsed: started.elapsed(),
+            timed_out,
+        };
+    }
+}
+
+async fn within<T>(timeout: Option<Duration>, work: impl std::future::Future<Output = T>) -> Option<T> {
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Some(work.await),
+    }
+}
+
+async fn run_sync(core: &EngineCore, call: &Pending, timeout: Option<Duration>, in_flight: &InFlight) -> Attempt {
+    let (reply, receive) = tokio::sync::oneshot::channel();
+    let abandoned = Arc::new(AtomicBool::new(false));
+    in_flight
+        .abandoned
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Arc::clone(&abandoned));
+    let invocation = Arc::clone(&call.invocation);
+    let metrics = Arc::clone(&core.metrics);
+    let tool_name = core.tools[call.tool].name_text.clone();
+    let flag = Arc::clone(&abandoned);
+    WorkerPool::shared().submit(Box::new(move |py| {
+        if flag.load(Ordering::Acquire) {
+            // Timed out (or cancelled) while queued: never started, so no side effect happened.
+            return;
+        }
+        let attempt = invocation.run_sync(py);
+        if flag.load(Ordering::Acquire) {
+            metrics.record_late_result(&tool_name);
+            drop(attempt);
+            return;
+        }
+        let _ = reply.send(attempt);
+    }));
+    match within(timeout, receive).await {
+        Some(Ok(attempt)) => attempt,
+        Some(Err(_)) => Attempt::failed(
+            FailureKind::Unexpected,
+            "internal_error",
+            "The worker running the tool stopped.",
+        ),
+        None => {
+            abandoned.store(true, Ordering::Release);
+            Attempt::TimedOut
+        }
+    }
+}
+
+async fn run_async(core: &EngineCore, call: &Pending, timeout: Option<Duration>, in_flight: &InFlight) -> Attempt {
+    let Some(bridge) = &in_flight.bridge else {
+        let tool = &core.tools[call.tool].name_text;
+        return Attempt::failed(
+            FailureKind::Permanent,
+            "internal_error",
+            format!("Tool '{tool}' is async and no event loop was given to run it."),
+        );
+    };
+    let (reply, receive) = tokio::sync::oneshot::channel();
+    let handle = bridge.start(
+        Arc::clone(&call.invocation),
+        Box::new(move |attempt| {
+            let _ = reply.send(attempt);
+        }),
+    );
+    in_flight
+        .tasks
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Arc::clone(&handle));
+    match within(timeout, receive).await {
+        Some(Ok(attempt)) => attempt,
+        Some(Err(_)) => Attempt::Cancelled,
+        None => {
+            bridge.cancel(&handle);
+            Attempt::TimedOut
+        }
+    }
+}
+
+fn finish(
+    py: Python<'_>,
+    core: &EngineCore,
+    prepared: Prepared,
+    outcomes: Vec<(usize, CallOutcome)>,
+) -> PyResult<Vec<Py<PyToolResult>>> {
+    let Prepared {
+        call_ids,
+        names,
+        mut settled,
+        repairs,
+        repair_kinds,
+        argument_bytes,
+        preparation,
+        ..
+    } = prepared;
+    let mut by_slot: Vec<Option<CallOutcome>> = (0..call_ids.len()).map(|_| None).collect();
+    for (slot, outcome) in outcomes {
+        by_slot[slot] = Some(outcome);
+    }
+    let mut results = Vec::with_capacity(call_ids.len());
+    for (slot, (repairs, kinds)) in repairs.into_iter().zip(repair_kinds).enumerate() {
+        let name = names[slot].bind(py);
+        let name_text = name.to_str()?;
+        let result = match (settled[slot].take(), by_slot[slot].take()) {
+            (Some(result), _) => {
+                let code = result.error_code(py);
+                core.metrics.record(&CallRecord {
+                    tool: name_text,
+                    ok: false,
+                    error_code: code.as_deref(),
+                    attempts: 0,
+                    timed_out: false,
+                    repairs: &kinds,
+                    latency: preparation[slot],
+                    argument_bytes: argument_bytes[slot],
+                    result_bytes: 0,
+                });
+                PyToolResult {
+                    repairs,
+                    elapsed: preparation[slot].as_secs_f64(),
+                    ..result
+                }
+            }
+            (None, Some(outcome)) => {
+                let timed_out = outcome.timed_out;
+                let result = result_of(py, call_ids[slot].clone_ref(py), name, outcome, repairs)?;
+                core.metrics.record(&CallRecord {
+                    tool: name_text,
+                    ok: result.ok,
+                    error_code: result.error_code(py).as_deref(),
+                    attempts: result.attempts,
+                    timed_out,
+                    repairs: &kinds,
+                    latency: preparation[slot] + Duration::try_from_secs_f64(result.elapsed).unwrap_or_default(),
+                    argument_bytes: argument_bytes[slot],
+                    result_bytes: if result.ok {
+                        result.content.bind(py).to_str()?.len()
+                    } else {
+                        0
+                    },
+                });
+                result
+            }
+            (None, None) => PyToolResult::failure(
+                py,
+                call_ids[slot].clone_ref(py),
+                name.clone().unbind(),
+                "cancelled",
+                "the call was not run",
+                "The call was not run because the batch was cancelled.",
+            )?,
+        };
+        results.push(Py::new(py, result)?);
+    }
+    Ok(results)
+}
+
+fn result_of(
+    py: Python<'_>,
+    call_id: Py<PyString>,
+    name: &Bound<'_, PyString>,
+    outcome: CallOutcome,
+    repairs: Vec<Py<PyRepair>>,
+) -> PyResult<PyToolResult> {
+    let CallOutcome {
+        attempt,
+        attempts,
+        elapsed,
+        ..
+    } = outcome;
+    let tries = if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    };
+    let mut result = match attempt {
+        Attempt::Returned {
+            content,
+            output,
+            truncation,
+        } => {
+            let truncated = match truncation {
+                Some(cut) => {
+                    let info = PyDict::new(py);
+                    info.set_item("original_bytes", cut.original_bytes)?;
+                    info.set_item("kept_bytes", cut.kept_bytes)?;
+                    Some(info.unbind())
+                }
+                None => None,
+            };
+            PyToolResult {
+                call_id,
+                name: name.clone().unbind(),
+                ok: true,
+                content: PyString::new(py, &content).unbind(),
+                error: None,
+                attempts,
+                repairs: Vec::new(),
+                elapsed: 0.0,
+                output,
+                truncated,
+                exception: None,
+            }
+        }
+        Attempt::Failed {
+            code,
+            message,
+            exception,
+            ..
+        } => {
+            let text = format!("{message}{tries}");
+            let mut failed = PyToolResult::failure(py, call_id, name.clone().unbind(), &code, &text, &text)?;
+            failed.exception = exception;
+            failed
+        }
+        Attempt::TimedOut => {
+            let text = format!("Tool '{name}' did not finish in time{tries}.");
+            PyToolResult::failure(py, call_id, name.clone().unbind(), "timeout", &text, &text)?
+        }
+        Attempt::Cancelled => {
+            let text = format!("Tool '{name}' was cancelled.");
+            PyToolResult::failure(py, call_id, name.clone().unbind(), "cancelled", &text, &text)?
+        }
+    };
+    result.attempts = attempts;
+    result.elapsed = elapsed.as_secs_f64();
+    result.repairs = repairs;
+    Ok(result)
+}

@@ -1,0 +1,282 @@
+//! Async tools run as tasks on an asyncio event loop (the caller's, for `adispatch`), started and
+//! cancelled from the engine's tokio side.
+//!
+//! Starts are batched: the engine queues them and one `call_soon_threadsafe` starts everything
+//! queued, so a batch of a thousand async calls crosses threads (and takes the GIL from tokio) a
+//! handful of times, not a thousand. Each task keeps a handle, so a timeout or a cancelled
+//! dispatch cancels the coroutine itself, not just the wait for it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyTuple, PyType};
+
+use crate::py::execute::{Attempt, Invocation};
+
+type Reply = Box<dyn FnOnce(Attempt) + Send>;
+
+/// A started (or about-to-start) task, for cancelling it.
+#[derive(Default)]
+pub struct TaskHandle {
+    task: Mutex<Option<Py<PyAny>>>,
+    cancelled: AtomicBool,
+}
+
+struct PendingStart {
+    invocation: Arc<Invocation>,
+    handle: Arc<TaskHandle>,
+    reply: Reply,
+}
+
+pub struct LoopBridge {
+    event_loop: Py<PyAny>,
+    /// The `contextvars.Context` tasks start in: the caller's, so context variables carry over.
+    context: Py<PyAny>,
+    pending: Mutex<Vec<PendingStart>>,
+    flush_scheduled: AtomicBool,
+}
+
+impl LoopBridge {
+    pub fn new(event_loop: Py<PyAny>, context: Py<PyAny>) -> Arc<Self> {
+        Arc::new(LoopBridge {
+            event_loop,
+            context,
+            pending: Mutex::new(Vec::new()),
+            flush_scheduled: AtomicBool::new(false),
+        })
+    }
+
+    /// Queue a start; `reply` receives the outcome once the task is done (on the loop's thread).
+    pub fn start(self: &Arc<Self>, invocation: Arc<Invocation>, reply: Reply) -> Arc<TaskHandle> {
+        let handle = Arc::new(TaskHandle::default());
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(PendingStart {
+                invocation,
+                handle: Arc::clone(&handle),
+                reply,
+            });
+        if !self.flush_scheduled.swap(true, Ordering::AcqRel) {
+            Python::attach(|py| {
+                let flush = Flush {
+                    bridge: Arc::clone(self),
+                };
+                let scheduled = Py::new(py, flush).and_then(|flush| self.call_soon_threadsafe(py, flush.into_any()));
+                if let Err(error) = scheduled {
+                    // The loop is closed: fail everything queued rather than leave it waiting.
+                    self.flush_scheduled.store(false, Ordering::Release);
+                    let message = format!("the event loop could not start the tool: {error}");
+                    for start in self.take_pending() {
+                        (start.reply)(Attempt::failed(
+                            crate::py::execute::FailureKind::Unexpected,
+                            "internal_error",
+                            message.clone(),
+                        ));
+                    }
+                }
+            });
+        }
+        handle
+    }
+
+    /// Cancel a task (or keep it from starting).
+    pub fn cancel(&self, handle: &TaskHandle) {
+        handle.cancelled.store(true, Ordering::Release);
+        let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(task) = task.as_ref() {
+            Python::attach(|py| {
+                if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
+                    let _ = self.call_soon_threadsafe(py, cancel.unbind());
+                }
+            });
+        }
+    }
+
+    /// Cancel many tasks with one crossing (a dispatch that was itself cancelled).
+    pub fn cancel_all(&self, handles: &[Arc<TaskHandle>]) {
+        Python::attach(|py| {
+            for handle in handles {
+                handle.cancelled.store(true, Ordering::Release);
+                let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some(task) = task.as_ref() {
+                    if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
+                        let _ = self.call_soon_threadsafe(py, cancel.unbind());
+                    }
+                }
+            }
+        });
+    }
+
+    fn call_soon_threadsafe(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item(pyo3::intern!(py, "context"), self.context.bind(py))?;
+        self.event_loop
+            .bind(py)
+            .call_method(pyo3::intern!(py, "call_soon_threadsafe"), (callback,), Some(&kwargs))?;
+        Ok(())
+    }
+
+    fn take_pending(&self) -> Vec<PendingStart> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// Runs on the loop's thread: starts every queued task.
+#[pyclass]
+struct Flush {
+    bridge: Arc<LoopBridge>,
+}
+
+#[pymethods]
+impl Flush {
+    fn __call__(&self, py: Python<'_>) {
+        // Cleared before draining: anything queued from now on schedules a new flush.
+        self.bridge.flush_scheduled.store(false, Ordering::Release);
+        let event_loop = self.bridge.event_loop.bind(py);
+        for start in self.bridge.take_pending() {
+            if start.handle.cancelled.load(Ordering::Acquire) {
+                (start.reply)(Attempt::Cancelled);
+                continue;
+            }
+            let invocation = start.invocation;
+            let coroutine = invocation
+                .func
+                .bind(py)
+                .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
+            let coroutine = match coroutine {
+                Ok(coroutine) => coroutine,
+                Err(error) => {
+                    let attempt = invocation.settle_raised(py, error.into_value(py).bind(py).as_any());
+                    (start.reply)(attempt);
+                    continue;
+                }
+            };
+            let runnable = match run_eagerly(py, &coroutine) {
+                Eager::Finished(returned) => {
+                    (start.reply)(invocation.settle_returned(py, &returned));
+                    continue;
+                }
+                Eager::Raised(error) => {
+                    (start.reply)(invocation.settle_raised(py, &error));
+                    continue;
+                }
+                Eager::Waiting(runnable) => runnable,
+            };
+            let task = ensure_future(py, event_loop, &runnable);
+            let task = match task {
+                Ok(task) => task,
+                Err(error) => {
+                    (start.reply)(invocation.settle_raised(py, error.into_value(py).bind(py).as_any()));
+                    continue;
+                }
+            };
+            let done = Done {
+                invocation: Mutex::new(Some((invocation, start.reply))),
+            };
+            let added =
+                Py::new(py, done).and_then(|done| task.call_method1(pyo3::intern!(py, "add_done_callback"), (done,)));
+            if added.is_ok() {
+                *start
+                    .handle
+                    .task
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task.unbind());
+            }
+        }
+    }
+}
+
+fn ensure_future<'py>(
+    py: Python<'py>,
+    event_loop: &Bound<'py, PyAny>,
+    awaitable: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    static ENSURE_FUTURE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item(pyo3::intern!(py, "loop"), event_loop)?;
+    ENSURE_FUTURE
+        .import(py, "asyncio", "ensure_future")?
+        .call((awaitable,), Some(&kwargs))
+}
+
+enum Eager<'py> {
+    Finished(Bound<'py, PyAny>),
+    Raised(Bound<'py, PyAny>),
+    /// Suspended: what a task must run to carry it on.
+    Waiting(Bound<'py, PyAny>),
+}
+
+/// Run a coroutine to its first suspension (see `toolproof._eager`). `PyIter_Send` hands back a
+/// coroutine's return value directly, as asyncio's own tasks do, instead of raising and catching
+/// `StopIteration` for every call.
+fn run_eagerly<'py>(py: Python<'py>, coroutine: &Bound<'py, PyAny>) -> Eager<'py> {
+    static COROUTINE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static RESUME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let is_coroutine = COROUTINE_TYPE
+        .import(py, "types", "CoroutineType")
+        .is_ok_and(|coroutine_type| coroutine.get_type().is(coroutine_type));
+    if !is_coroutine {
+        // Another kind of awaitable (a future, say): asyncio takes it as it is.
+        return Eager::Waiting(coroutine.clone());
+    }
+    let mut sent: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: `coroutine` is a live coroutine object and the GIL is held; on RETURN and NEXT
+    // `sent` is a new reference that is handed to `Bound`, on ERROR it is not set.
+    let status = unsafe { ffi::PyIter_Send(coroutine.as_ptr(), ffi::Py_None(), &mut sent) };
+    match status {
+        ffi::PySendResult::PYGEN_RETURN => Eager::Finished(unsafe { Bound::from_owned_ptr(py, sent) }),
+        ffi::PySendResult::PYGEN_NEXT => {
+            let yielded = unsafe { Bound::from_owned_ptr(py, sent) };
+            match RESUME
+                .import(py, "toolproof._eager", "resume")
+                .and_then(|resume| resume.call1((coroutine, yielded)))
+            {
+                Ok(rest) => Eager::Waiting(rest),
+                Err(error) => Eager::Raised(error.into_value(py).into_bound(py).into_any()),
+            }
+        }
+        ffi::PySendResult::PYGEN_ERROR => {
+            let error = PyErr::fetch(py);
+            Eager::Raised(error.into_value(py).into_bound(py).into_any())
+        }
+    }
+}
+
+/// Runs on the loop's thread when a task finishes: settles its outcome.
+#[pyclass]
+struct Done {
+    invocation: Mutex<Option<(Arc<Invocation>, Reply)>>,
+}
+
+#[pymethods]
+impl Done {
+    #[pyo3(signature = (*args))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let Some((invocation, reply)) = self
+            .invocation
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        else {
+            return Ok(());
+        };
+        let task = args.get_item(0)?;
+        if task.call_method0(pyo3::intern!(py, "cancelled"))?.is_truthy()? {
+            reply(Attempt::Cancelled);
+            return Ok(());
+        }
+        let exception = task.call_method0(pyo3::intern!(py, "exception"))?;
+        let attempt = if exception.is_none() {
+            let returned = task.call_method0(pyo3::intern!(py, "result"))?;
+            invocation.settle_returned(py, &returned)
+        } else {
+            invocation.settle_raised(py, &exception)
+        };
+        reply(attempt);
+        Ok(())
+    }
+}
