@@ -1,6 +1,7 @@
 """The native core of toolproof (Rust, PyO3). Use it through the ``toolproof`` package."""
 
-from typing import Any, Literal, final
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypedDict, final, overload
 
 __version__: str
 
@@ -41,6 +42,76 @@ class ParsedValue:
     def value(self) -> Any: ...
     @property
     def repairs(self) -> list[Repair]: ...
+
+@final
+class ToolCall:
+    """One call a model asked for: its id, the tool's name, and the arguments as the model sent
+    them (JSON text, a dict, or None)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arguments(self) -> Any: ...
+    def __new__(cls, id: str, name: str, arguments: Any = None) -> ToolCall: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ToolResult:
+    """What a call produced: exactly one per call id, whatever happened on the way.
+
+    ``content`` is the text the model reads; ``error`` is None on success, else ``{"code", "message"}``.
+    """
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def error(self) -> dict[str, Any] | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def repairs(self) -> list[Repair]: ...
+    @property
+    def elapsed(self) -> float: ...
+    @property
+    def output(self) -> Any:
+        """The tool's return value, as Python returned it (None after an error)."""
+    @property
+    def truncated(self) -> dict[str, int] | None:
+        """``{"original_bytes", "kept_bytes"}`` when the content was cut to the size cap."""
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception the tool raised, for logs and debugging (the model sees ``content`` only)."""
+    def __new__(
+        cls,
+        call_id: str,
+        name: str,
+        ok: bool,
+        content: str,
+        error: dict[str, Any] | None = None,
+        attempts: int = 1,
+        repairs: list[Repair] = ...,
+        elapsed: float = 0.0,
+        output: Any = None,
+        truncated: dict[str, int] | None = None,
+        exception: BaseException | None = None,
+    ) -> ToolResult: ...
+    def to_openai(self) -> dict[str, Any]:
+        """An OpenAI Chat Completions message: ``{"role": "tool", "tool_call_id", "content"}``."""
+    def to_responses(self) -> dict[str, Any]:
+        """An OpenAI Responses API input item: ``{"type": "function_call_output", "call_id", "output"}``."""
+    def to_anthropic(self) -> dict[str, Any]:
+        """An Anthropic content block: ``{"type": "tool_result", "tool_use_id", "content", "is_error"}``."""
+    def to_gemini(self) -> dict[str, Any]:
+        """A Gemini part: ``{"functionResponse": {"name", "response", "id"}}``."""
 
 @final
 class ArgumentRoad:
@@ -89,6 +160,53 @@ class Schema:
     @property
     def schema(self) -> Any: ...
 
+class _LatencySummary(TypedDict):
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+    max: float | None
+
+class _CallCounts(TypedDict):
+    calls: int
+    successes: int
+    errors: dict[str, int]
+    retries: int
+    timeouts: int
+    late_results_discarded: int
+    repairs: dict[str, int]
+    latency: _LatencySummary
+    argument_bytes: int
+    result_bytes: int
+
+class _MetricsSnapshot(TypedDict):
+    tools: dict[str, _CallCounts]
+    total: _CallCounts
+
+@final
+class Metrics:
+    """The counts of every dispatched call, per tool and in total; safe to share across threads."""
+
+    def __new__(cls) -> Metrics: ...
+    def snapshot(self) -> _MetricsSnapshot:
+        """Counts per tool and in total; latencies in seconds, None before any call."""
+    def prometheus(self, prefix: str = "toolproof") -> str:
+        """The counts in the Prometheus text exposition format 0.0.4."""
+    def reset(self) -> None: ...
+    def _record(
+        self,
+        tool: str,
+        ok: bool,
+        error_code: str | None = None,
+        attempts: int = 1,
+        timed_out: bool = False,
+        repairs: Sequence[str] = ...,
+        latency: float = 0.0,
+        argument_bytes: int = 0,
+        result_bytes: int = 0,
+    ) -> None:
+        """Counts one finished call; for tests, and for adapters counting calls made outside the engine."""
+
 def repair_json(text: str, *, return_repairs: bool = False) -> Any:
     """The value a model meant by ``text``: parsed, or repaired when that fails."""
 
@@ -102,3 +220,49 @@ def export_tool(
 def normalize_schema(schema: Any) -> tuple[Any, list[str]]: ...
 def check_tool_name(name: str, provider: _Provider = "openai") -> None: ...
 def max_tools(provider: _Provider, strict: bool = False) -> int | None: ...
+
+class _TruncationInfo(TypedDict):
+    original_bytes: int
+    kept_bytes: int
+
+_BytesMode = Literal["base64", "utf8", "utf-8"]
+
+# to_json: a result as compact JSON text (UTF-8 as is).
+#   dict, list, tuple, str, int, float, bool, None  as JSON has them; ints of any size exactly;
+#                                                   float NaN and +-Infinity -> null
+#   datetime, date, time          ISO 8601 as isoformat() writes it, aware values with their offset
+#   timedelta                     ISO 8601 duration as pydantic's JSON mode writes it ("P1DT2H")
+#   Decimal                       a JSON number with exactly its digits; NaN, +-Infinity -> null
+#   UUID, pathlib paths           str(); Enum members: their value, encoded
+#   set, frozenset                array, sorted when all str or all numbers
+#   NamedTuple, dataclass         object of their fields; pydantic models: model_dump(mode="json")
+#   numpy scalars/arrays          tolist(); pandas DataFrame: to_dict(orient="records"),
+#                                 Series: to_dict(), Timestamp: isoformat(), NaT/NA: null
+#   dict keys                     str; int, float, bool ("true"), None ("null"), Enum, UUID, Decimal,
+#                                 date, time, datetime as their string form; others refused
+#   bytes, bytearray              refused unless bytes="base64" or bytes="utf8"
+#   anything else                 default(obj), encoded; refused without default
+# Refusals, cycles and nesting past 255 levels raise toolproof.SerializationError (.path, .type_name).
+# max_bytes (>= 32) cuts a longer text to valid JSON within the budget, with markers;
+# return_info=True gives (text, {"original_bytes", "kept_bytes"} or None).
+@overload
+def to_json(
+    obj: Any,
+    *,
+    max_bytes: int | None = None,
+    default: Callable[[Any], Any] | None = None,
+    bytes: _BytesMode | None = None,
+    return_info: Literal[False] = False,
+) -> str:
+    """``obj`` as compact JSON text; raises ``toolproof.SerializationError`` naming the path."""
+
+@overload
+def to_json(
+    obj: Any,
+    *,
+    max_bytes: int | None = None,
+    default: Callable[[Any], Any] | None = None,
+    bytes: _BytesMode | None = None,
+    return_info: Literal[True],
+) -> tuple[str, _TruncationInfo | None]:
+    """``(text, info)``: ``info`` is None, or the sizes before and after ``max_bytes`` cut the text."""

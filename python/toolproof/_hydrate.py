@@ -113,6 +113,11 @@ class CallPlan:
         """Parameters whose JSON values are converted before the call."""
         return frozenset(self._adapters)
 
+    @property
+    def is_trivial(self) -> bool:
+        """The arguments dict is the call's keyword arguments as it is."""
+        return self._trivial
+
     def arguments(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """``(args, kwargs)`` for the call."""
         if self._trivial:

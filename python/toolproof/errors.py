@@ -12,8 +12,12 @@ from typing import Any
 __all__ = [
     "ArgumentError",
     "JSONRepairError",
+    "PermanentError",
+    "RetryableError",
     "SchemaError",
+    "SerializationError",
     "ToolDefinitionError",
+    "ToolError",
     "ToolproofError",
 ]
 
@@ -62,6 +66,21 @@ class SchemaError(ToolproofError, ValueError):
     """A JSON Schema is unusable: it does not compile, or refers to a document not supplied."""
 
 
+class SerializationError(ToolproofError, TypeError):
+    """A result could not be encoded as JSON (``toolproof.to_json``, and dispatch for every result).
+
+    ``path`` says where, as Python code reaching the value from the result
+    (``result["items"][3]["created_at"]``, ``result`` for the whole); ``type_name`` says what
+    (``"datetime.timezone"``, ``"myapp.Widget"``). An exception raised by ``default`` or
+    ``model_dump`` on the way is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, path: str = "result", type_name: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.type_name = type_name
+
+
 class ToolDefinitionError(ToolproofError, ValueError):
     """A tool definition would fail later: a bad name, a schema that does not match the function,
     a schema a provider cannot take. ``problems`` lists each, with where and what to change."""
@@ -69,3 +88,23 @@ class ToolDefinitionError(ToolproofError, ValueError):
     def __init__(self, message: str, problems: Sequence[dict[str, str]] = ()) -> None:
         super().__init__(message)
         self.problems: list[dict[str, str]] = list(problems)
+
+
+class ToolError(ToolproofError):
+    """Raised by a tool to report a failure to the model: the message is what the model reads."""
+
+
+class RetryableError(ToolError):
+    """A failure worth retrying (an upstream timed out, rate-limited, restarting).
+
+    ``retry_after`` (seconds), when the upstream said how long to wait, is honoured as the
+    minimum delay before the next attempt.
+    """
+
+    def __init__(self, message: str = "temporarily unavailable", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(ToolError):
+    """A failure that retrying will not fix (not found, forbidden, invalid request)."""

@@ -14,9 +14,10 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
 
 import pydantic
+from typing_extensions import Unpack
 
 from toolproof import _core
 from toolproof._checks import (
@@ -27,6 +28,7 @@ from toolproof._checks import (
     schema_signature_problems,
 )
 from toolproof._hydrate import CallPlan, pydantic_errors
+from toolproof._shared_state import SharedStateHandling, watch
 from toolproof._signature import (
     Signature,
     model_json_schema,
@@ -36,7 +38,7 @@ from toolproof._signature import (
 )
 from toolproof.errors import ArgumentError, SchemaError, ToolDefinitionError
 
-__all__ = ["Limits", "LooseSchemaWarning", "Tool", "tool"]
+__all__ = ["Limits", "LooseSchemaWarning", "Tool", "ToolOptions", "tool"]
 
 Provider = Literal["openai", "openai-responses", "anthropic", "gemini"]
 LooseHandling = Literal["warn", "error", "allow"]
@@ -54,6 +56,34 @@ class Limits:
     max_bytes: int = 4 * 1024 * 1024
     max_depth: int = 64
     max_string_length: int = 1024 * 1024
+
+
+class ToolOptions(TypedDict, total=False):
+    """Options every way of making a tool takes."""
+
+    aliases: Mapping[str, str]
+    """Other names for parameters (``{"q": "query"}``), accepted as exact spellings of them."""
+    extra_keys: Literal["drop", "error"]
+    """What lenient mode does with undeclared keys: drop them (recorded) or refuse the call."""
+    limits: Limits
+    loose: LooseHandling
+    """Parameters typed ``dict``, ``Any`` or ``**kwargs``: warn (default), refuse, or allow."""
+    timeout: float | None
+    """Seconds one attempt may take when dispatched; an async tool is cancelled, a sync tool's
+    late result is discarded."""
+    retry: Any
+    """A ``toolproof.Retry`` (or a number of attempts) for retryable failures when dispatched."""
+    max_concurrency: int | None
+    """How many calls of this tool may run at once, across every dispatch of a registry."""
+    authorize: Callable[[Any, Any], Any] | None
+    """``authorize(call, context)``: truthy allows; falsy or ``PermissionError`` denies."""
+    max_result_bytes: int | None
+    """Cap on the encoded result (valid JSON, marked as truncated); overrides the registry's."""
+    shared_state: SharedStateHandling
+    """Report calls that write attributes of a shared tool instance: "off", "warn" or "error"."""
+
+
+_UNSET: Any = object()
 
 
 class _ModelCallPlan:
@@ -103,12 +133,18 @@ class Tool:
         "_plan",
         "_road",
         "_schema",
+        "authorize",
         "description",
         "func",
+        "injected",
         "is_async",
+        "max_concurrency",
+        "max_result_bytes",
         "name",
         "parse_args",
         "problems",
+        "retry",
+        "timeout",
     )
 
     name: str
@@ -116,6 +152,12 @@ class Tool:
     func: Callable[..., Any] | None
     is_async: bool
     problems: list[dict[str, str]]
+    injected: tuple[str, ...]
+    timeout: float | None
+    retry: Any
+    max_concurrency: int | None
+    authorize: Callable[[Any, Any], Any] | None
+    max_result_bytes: Any
 
     def __init__(
         self,
@@ -125,17 +167,23 @@ class Tool:
         schema: dict[str, Any],
         func: Callable[..., Any] | None,
         plan: CallPlan | _ModelCallPlan | None,
-        aliases: Mapping[str, str] | None = None,
-        extra_keys: Literal["drop", "error"] = "drop",
-        limits: Limits | None = None,
         problems: list[dict[str, str]] | None = None,
+        injected: tuple[str, ...] = (),
+        options: ToolOptions | None = None,
     ) -> None:
-        limits = limits or Limits()
+        options = options or {}
+        limits = options.get("limits") or Limits()
         self.name = name
         self.description = description
-        self.func = func
+        self.func = func if func is None else watch(name, func, options.get("shared_state", "off"))
         self.is_async = func is not None and _is_async_callable(func)
         self.problems = problems or []
+        self.injected = injected
+        self.timeout = options.get("timeout")
+        self.retry = options.get("retry")
+        self.max_concurrency = options.get("max_concurrency")
+        self.authorize = options.get("authorize")
+        self.max_result_bytes = options.get("max_result_bytes", _UNSET)
         self._schema = schema
         self._plan = plan
         self._exports: dict[tuple[str, bool], dict[str, Any]] = {}
@@ -143,8 +191,8 @@ class Tool:
             self._road = _core.ArgumentRoad(
                 schema,
                 name=name,
-                aliases=list((aliases or {}).items()),
-                extra_keys=extra_keys,
+                aliases=list((options.get("aliases") or {}).items()),
+                extra_keys=options.get("extra_keys", "drop"),
                 max_bytes=limits.max_bytes,
                 max_depth=limits.max_depth,
                 max_string_length=limits.max_string_length,
@@ -167,10 +215,7 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         args_schema: type[pydantic.BaseModel] | dict[str, Any] | None = None,
-        aliases: Mapping[str, str] | None = None,
-        extra_keys: Literal["drop", "error"] = "drop",
-        limits: Limits | None = None,
-        loose: LooseHandling = "warn",
+        **options: Unpack[ToolOptions],
     ) -> Tool:
         """A tool from a function's signature, annotations and docstring.
 
@@ -187,18 +232,17 @@ class Tool:
         else:
             schema, plan, problems = _from_args_schema(args_schema, signature, tool_name)
         all_aliases = {alias: p.name for p in signature.parameters for alias in p.aliases}
-        all_aliases.update(aliases or {})
-        _handle_loose(tool_name, problems, loose)
+        all_aliases.update(options.get("aliases") or {})
+        _handle_loose(tool_name, problems, options.get("loose", "warn"))
         return cls(
             name=tool_name,
             description=description if description is not None else signature.description,
             schema=schema,
             func=fn,
             plan=plan,
-            aliases=all_aliases,
-            extra_keys=extra_keys,
-            limits=limits,
             problems=problems,
+            injected=signature.injected,
+            options={**options, "aliases": all_aliases},
         )
 
     @classmethod
@@ -209,10 +253,7 @@ class Tool:
         func: Callable[..., Any] | None = None,
         *,
         description: str = "",
-        aliases: Mapping[str, str] | None = None,
-        extra_keys: Literal["drop", "error"] = "drop",
-        limits: Limits | None = None,
-        loose: LooseHandling = "warn",
+        **options: Unpack[ToolOptions],
     ) -> Tool:
         """A tool from a hand-written JSON Schema of its parameters; with ``func``, the schema must
         name the function's parameters."""
@@ -224,6 +265,7 @@ class Tool:
         schema = copy.deepcopy(parameters)
         problems = schema_loose_problems(schema)
         plan: CallPlan | None = None
+        injected: tuple[str, ...] = ()
         if func is not None:
             signature = read_signature(func, tool_name=tool_name)
             raise_problems(
@@ -232,17 +274,17 @@ class Tool:
                 "the schema does not match the function",
             )
             plan = CallPlan(signature.parameters, accepts_extra=signature.accepts_extra, tool_name=tool_name)
-        _handle_loose(tool_name, problems, loose)
+            injected = signature.injected
+        _handle_loose(tool_name, problems, options.get("loose", "warn"))
         return cls(
             name=tool_name,
             description=description,
             schema=schema,
             func=func,
             plan=plan,
-            aliases=aliases,
-            extra_keys=extra_keys,
-            limits=limits,
             problems=problems,
+            injected=injected,
+            options=options,
         )
 
     @classmethod
@@ -253,8 +295,7 @@ class Tool:
         *,
         name: str | None = None,
         description: str | None = None,
-        extra_keys: Literal["drop", "error"] = "drop",
-        limits: Limits | None = None,
+        **options: Unpack[ToolOptions],
     ) -> Tool:
         """A tool whose arguments are the fields of a pydantic model.
 
@@ -284,9 +325,55 @@ class Tool:
             schema=schema,
             func=func,
             plan=_ModelCallPlan(model, pass_instance),
-            extra_keys=extra_keys,
-            limits=limits,
+            options=options,
         )
+
+    @classmethod
+    def from_factory(
+        cls,
+        factory: Callable[[], Any],
+        *,
+        method: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        **options: Unpack[ToolOptions],
+    ) -> Tool:
+        """A class-based tool with a fresh instance per call: ``factory()`` (a class, or a function
+        returning an instance) is called for every call, then its ``method`` (``__call__``, else
+        ``run``) runs. State an instance keeps on ``self`` then belongs to one call only.
+
+        The schema is read from the method of the class; a factory that is not a class is called
+        once, when the tool is defined, to find it.
+        """
+        sample = factory if inspect.isclass(factory) else type(factory())
+        method_name = method or ("__call__" if "__call__" in vars(sample) else "run")
+        unbound = getattr(sample, method_name, None)
+        if unbound is None or not callable(unbound):
+            raise ToolDefinitionError(
+                f"{sample.__name__} has no method '{method_name}'; pass method= to name the one to call"
+            )
+        tool_name = name if name is not None else _snake_case(sample.__name__)
+
+        if inspect.iscoroutinefunction(unbound):
+
+            @functools.wraps(unbound)
+            async def call_fresh_async(*args: Any, **kwargs: Any) -> Any:
+                return await getattr(factory(), method_name)(*args, **kwargs)
+
+            call_fresh: Callable[..., Any] = call_fresh_async
+        else:
+
+            @functools.wraps(unbound)
+            def call_fresh_sync(*args: Any, **kwargs: Any) -> Any:
+                return getattr(factory(), method_name)(*args, **kwargs)
+
+            call_fresh = call_fresh_sync
+        # The wrapper's signature is the method's without `self`.
+        parameters = list(inspect.signature(unbound).parameters.values())[1:]
+        call_fresh.__signature__ = inspect.signature(unbound).replace(parameters=parameters)  # type: ignore[attr-defined]
+        if description is None:
+            description = inspect.getdoc(unbound) or inspect.getdoc(sample) or ""
+        return cls.from_function(call_fresh, name=tool_name, description=description, **options)
 
     # -- the road -----------------------------------------------------------------------------
 
@@ -339,6 +426,27 @@ class Tool:
         if isinstance(self._plan, _ModelCallPlan):
             return lambda instance: instance
         raise TypeError(f"tool '{self.name}' was defined from a schema without a function")
+
+    def engine_spec(self) -> dict[str, Any]:
+        """What the dispatch engine needs to run this tool."""
+        plan = self._plan
+        if isinstance(plan, CallPlan) and plan.is_trivial:
+            plan = None
+        spec: dict[str, Any] = {
+            "name": self.name,
+            "road": self._road,
+            "func": self._require_func(),
+            "is_async": self.is_async,
+            "plan": plan,
+            "injected": list(self.injected),
+            "authorize": self.authorize,
+            "timeout": self.timeout,
+            "retry": self.retry,
+            "max_concurrency": self.max_concurrency,
+        }
+        if self.max_result_bytes is not _UNSET:
+            spec["max_result_bytes"] = self.max_result_bytes
+        return spec
 
     # -- providers ----------------------------------------------------------------------------
 
@@ -438,10 +546,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     args_schema: type[pydantic.BaseModel] | dict[str, Any] | None = None,
-    aliases: Mapping[str, str] | None = None,
-    extra_keys: Literal["drop", "error"] = "drop",
-    limits: Limits | None = None,
-    loose: LooseHandling = "warn",
+    **options: Unpack[ToolOptions],
 ) -> Callable[[F], Tool]: ...
 
 

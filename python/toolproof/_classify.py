@@ -1,0 +1,113 @@
+"""Which failures are worth retrying, and what the model is told about each.
+
+Retryable: ``RetryableError``, ``TimeoutError``, ``ConnectionError``, and HTTP 429/5xx errors from
+httpx, requests and openai (whose ``Retry-After`` is honoured). Permanent: ``ArgumentError``,
+``PermanentError``, ``PermissionError``, ``TypeError``, ``ValueError``, and other HTTP errors.
+Anything else is unexpected: logged with its traceback, and reported to the model without
+internals. HTTP libraries are recognized by their module names, so none of them is imported.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any, Literal, NamedTuple
+
+from toolproof.errors import ArgumentError, PermanentError, RetryableError, ToolError
+
+Kind = Literal["retryable", "permanent", "unexpected"]
+
+_HTTP_MODULES = ("httpx", "requests", "openai", "anthropic", "urllib3", "aiohttp")
+
+
+class Classified(NamedTuple):
+    kind: Kind
+    code: str
+    message: str
+    """What the model reads."""
+    retry_after: float | None
+
+
+def _status_code(error: BaseException) -> int | None:
+    module = type(error).__module__.split(".", 1)[0]
+    if module not in _HTTP_MODULES:
+        return None
+    for holder in (error, getattr(error, "response", None)):
+        for attribute in ("status_code", "status"):
+            status = getattr(holder, attribute, None)
+            if isinstance(status, int):
+                return status
+    return None
+
+
+def _retry_after(error: BaseException) -> float | None:
+    value = getattr(error, "retry_after", None)
+    if isinstance(value, (int, float)) and value >= 0:
+        return float(value)
+    headers = getattr(getattr(error, "response", None), "headers", None)
+    if headers is None:
+        return None
+    try:
+        header = headers.get("retry-after") or headers.get("Retry-After")
+    except Exception:
+        return None
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_connection_failure(error: BaseException) -> bool:
+    """Connection and timeout errors of HTTP clients, which do not all derive from the builtins."""
+    module = type(error).__module__.split(".", 1)[0]
+    if module not in _HTTP_MODULES:
+        return False
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"ConnectError", "ConnectTimeout", "ReadTimeout", "TimeoutException", "APIConnectionError",
+                         "APITimeoutError", "ConnectionError", "Timeout", "NetworkError", "RemoteProtocolError"})
+
+
+def classify(error: BaseException, tool: str) -> Classified:
+    """How a tool's exception is handled and shown to the model."""
+    if isinstance(error, ArgumentError):
+        return Classified("permanent", "invalid_arguments", error.for_model(), None)
+    if isinstance(error, RetryableError):
+        return Classified("retryable", "retryable_error", str(error), _retry_after(error))
+    if isinstance(error, ToolError):
+        return Classified("permanent", "tool_error", str(error), None)
+    status = _status_code(error)
+    if status is not None:
+        if status == 429 or status >= 500:
+            what = "rate-limited" if status == 429 else f"unavailable (HTTP {status})"
+            return Classified("retryable", "upstream_unavailable", f"An upstream service was {what}.", _retry_after(error))
+        return Classified("permanent", "upstream_error", f"An upstream service refused the request (HTTP {status}).", None)
+    if isinstance(error, (TimeoutError, ConnectionError)) or _is_connection_failure(error):
+        kind = "timed out" if isinstance(error, TimeoutError) else "could not be reached"
+        return Classified("retryable", "upstream_unavailable", f"An upstream service {kind}.", _retry_after(error))
+    if isinstance(error, PermissionError):
+        return Classified("permanent", "permission_denied", f"Permission denied: {error}", None)
+    if isinstance(error, ValueError):
+        return Classified("permanent", "tool_error", str(error) or type(error).__name__, None)
+    if isinstance(error, TypeError):
+        return Classified(
+            "permanent", "tool_error", f"Tool '{tool}' could not run with these arguments (TypeError).", None
+        )
+    return Classified(
+        "unexpected",
+        "unexpected_error",
+        f"Tool '{tool}' failed with an unexpected error ({type(error).__name__}). "
+        "This was not caused by your arguments; try another approach.",
+        None,
+    )
+
+
+def describe(error: Any) -> str:
+    """``Type: message`` for logs."""
+    return f"{type(error).__name__}: {error}"

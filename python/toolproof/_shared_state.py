@@ -1,0 +1,91 @@
+"""Finding calls that write to a tool instance shared by every call.
+
+A class-based tool keeping per-call state on ``self`` (``self.last_query = query``) works until two
+calls run at once, then returns one call's data to the other. Wrapping the method compares the
+instance's attributes before and after each call and names what was written.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any, Literal
+
+from toolproof.errors import ToolError
+
+SharedStateHandling = Literal["off", "warn", "error"]
+
+
+class SharedStateWarning(UserWarning):
+    """A call wrote to attributes of a tool instance that every call shares."""
+
+
+class SharedStateError(ToolError):
+    """A call wrote to attributes of a tool instance that every call shares."""
+
+
+def _snapshot(instance: Any) -> dict[str, int]:
+    try:
+        attributes = vars(instance)
+    except TypeError:
+        return {}
+    # Identity is enough: rebinding an attribute changes it, and that is the pattern to catch.
+    return {name: id(value) for name, value in attributes.items()}
+
+
+def written_attributes(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(name for name, identity in after.items() if before.get(name) != identity)
+
+
+def shared_instance(func: Callable[..., Any]) -> Any | None:
+    """The instance a tool function belongs to: a bound method's ``self``, or a callable object."""
+    owner = getattr(func, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner) and not inspect.isclass(owner):
+        return owner
+    if not (inspect.isfunction(func) or inspect.isbuiltin(func) or inspect.ismethod(func)) and hasattr(func, "__dict__"):
+        return func
+    return None
+
+
+def _report(tool: str, instance: Any, written: list[str], handling: SharedStateHandling) -> None:
+    names = ", ".join(f"self.{name}" for name in written)
+    message = (
+        f"tool '{tool}' wrote {names} on its {type(instance).__name__} instance during a call; every call shares "
+        "that instance, so concurrent calls overwrite each other. Keep per-call state in local variables, or "
+        "build the tool with Tool.from_factory so each call gets its own instance."
+    )
+    if handling == "error":
+        raise SharedStateError(message)
+    warnings.warn(message, SharedStateWarning, stacklevel=3)
+
+
+def watch(tool: str, func: Callable[..., Any], handling: SharedStateHandling) -> Callable[..., Any]:
+    """``func``, reporting writes to its shared instance; ``func`` itself when there is nothing to watch."""
+    instance = shared_instance(func)
+    if handling == "off" or instance is None:
+        return func
+    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):  # noqa: B004
+
+        @functools.wraps(func)
+        async def watched_async(*args: Any, **kwargs: Any) -> Any:
+            before = _snapshot(instance)
+            result = await func(*args, **kwargs)
+            written = written_attributes(before, _snapshot(instance))
+            if written:
+                _report(tool, instance, written, handling)
+            return result
+
+        return watched_async
+
+    @functools.wraps(func)
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        before = _snapshot(instance)
+        result = func(*args, **kwargs)
+        written = written_attributes(before, _snapshot(instance))
+        if written:
+            _report(tool, instance, written, handling)
+        return result
+
+    return watched

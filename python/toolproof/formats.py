@@ -1,0 +1,560 @@
+"""Provider formats: tool calls in from whatever a model answered, results and turns back out.
+
+``to_tool_calls`` reads the calls of one model turn from the objects the SDKs return (OpenAI Chat
+Completions and Responses, Anthropic Messages, Gemini, LangChain-style dicts) or from the text a
+model wrote (Hermes/Qwen ``<tool_call>`` tags, a JSON list of calls). SDK objects are read by
+attribute and plain dicts by key, so no SDK is imported here and each works without the others.
+
+``results_to_messages`` and ``assistant_message`` write the other direction: what a raw SDK needs
+in its conversation to continue after the tools ran.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, overload
+
+from toolproof import _core
+from toolproof._core import ToolCall, ToolResult, repair_json
+
+__all__ = ["assistant_message", "results_to_messages", "to_tool_calls"]
+
+Provider = Literal["openai", "openai-responses", "anthropic", "gemini"]
+_PROVIDERS: tuple[str, ...] = ("openai", "openai-responses", "anthropic", "gemini")
+
+# Where a call's arguments are found when it is written as a bare object, by different writers.
+_ARGUMENT_KEYS = ("arguments", "parameters", "args")
+
+_ACCEPTED = (
+    "ToolCall objects; an OpenAI ChatCompletion, choice, message or tool call; an OpenAI Responses "
+    "Response or function_call item; an Anthropic Message or tool_use block; a Gemini response, "
+    "Content or part with a functionCall; a LangChain tool call dict; text with <tool_call> tags or "
+    "a JSON list of {name, arguments}; or a list of any of these"
+)
+
+
+class _Call(NamedTuple):
+    """A call as found, before ids are settled: ``id`` is None when the provider gave none."""
+
+    id: str | None
+    name: str
+    arguments: Any
+
+
+# --------------------------------------------------------------------------------------------
+# Reading calls in
+
+
+def to_tool_calls(source: Any) -> list[ToolCall]:
+    """The tool calls in ``source``, in the order the model made them.
+
+    Items that are not calls (text, thinking and reasoning blocks, messages without calls, tool
+    calls the provider runs itself, custom free-form tool calls) are skipped. A call without an id
+    (Gemini often, text formats always) gets ``call_{index}``, its position in this batch, or the
+    first ``call_{index}_{n}`` no other call of the batch uses: the same source always gets the
+    same ids. Arguments stay as the model sent them (JSON text or a dict) for the argument road.
+
+    Raises ``TypeError`` for an object that is none of the accepted shapes, and ``ValueError`` for
+    a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read.
+    """
+    if isinstance(source, (list, tuple)):
+        # Lists of ToolCalls and of the common provider dicts are read in one pass in Rust.
+        direct = _core.read_tool_calls(source)
+        if direct is not None:
+            return direct
+    found: list[_Call | ToolCall] = []
+    _read(source, found, text_is_calls=True)
+    return _settle_ids(found)
+
+
+def _read(obj: Any, found: list[_Call | ToolCall], *, text_is_calls: bool) -> None:
+    if isinstance(obj, ToolCall):
+        found.append(obj)
+    elif isinstance(obj, (str, bytes, bytearray)):
+        # Only text handed to us directly is read for calls: the prose inside a message is an
+        # answer, not a call, even when it shows a JSON example.
+        if text_is_calls:
+            text = obj if isinstance(obj, str) else bytes(obj).decode("utf-8", errors="replace")
+            found.extend(_calls_in_text(text))
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            _read(item, found, text_is_calls=text_is_calls)
+    elif not _read_shape(obj, found):
+        raise TypeError(f"to_tool_calls() cannot read {_describe(obj)}; it accepts {_ACCEPTED}")
+
+
+def _read_shape(obj: Any, found: list[_Call | ToolCall]) -> bool:
+    """Read one provider object into ``found``; False when it is no shape we know."""
+    kind = _field(obj, "type")
+    if kind == "function_call":  # OpenAI Responses output item
+        # `id` is the item's own id (fc_...); the result must name `call_id`.
+        found.append(_call(_field(obj, "call_id"), _field(obj, "name"), _field(obj, "arguments"), obj))
+    elif kind == "tool_use":  # Anthropic content block
+        found.append(_call(_field(obj, "id"), _field(obj, "name"), _field(obj, "input"), obj))
+    elif kind in ("tool_call", "invalid_tool_call"):  # LangChain; an invalid call keeps its raw text
+        found.append(_call(_field(obj, "id"), _field(obj, "name"), _field(obj, "args"), obj))
+    elif kind in (None, "function") and (function := _field(obj, "function")) is not None:
+        # OpenAI Chat Completions tool call
+        found.append(_call(_field(obj, "id"), _field(function, "name"), _field(function, "arguments"), obj))
+    elif (choices := _field(obj, "choices")) is not None:  # ChatCompletion: the first choice answers
+        if choices:
+            _read_choice(choices[0], found)
+    elif (candidates := _field(obj, "candidates")) is not None:  # Gemini GenerateContentResponse
+        content = _field(candidates[0], "content") if candidates else None
+        if content is not None:
+            _read_parts(_field(content, "parts"), found)
+    elif kind is None and isinstance(output := _field(obj, "output"), list):  # Responses Response
+        _read(output, found, text_is_calls=False)
+    elif (parts := _field(obj, "parts")) is not None:  # Gemini Content
+        _read_parts(parts, found)
+    elif (content := _field(obj, "content")) is not None and _field(content, "parts") is not None:
+        _read_parts(_field(content, "parts"), found)  # a Gemini candidate
+    elif _is_choice(obj):
+        _read_choice(obj, found)
+    elif _field(obj, "role") is not None or kind in ("message", "ai"):
+        _read_message(obj, found)
+    elif (function_call := _field(obj, "functionCall", "function_call")) is not None:  # Gemini part
+        found.append(
+            _call(
+                _field(function_call, "id"), _field(function_call, "name"), _field(function_call, "args"), obj
+            )
+        )
+    elif kind is None and isinstance(_field(obj, "name"), str) and _field(obj, *_ARGUMENT_KEYS) is not None:
+        # A bare call: a Gemini FunctionCall, LangChain without `type`, AutoGen FunctionCall.
+        # Typed items with a name and arguments (Responses `mcp_call`) run at the provider.
+        found.append(_call(_field(obj, "id"), _field(obj, "name"), _field(obj, *_ARGUMENT_KEYS), obj))
+    else:
+        # Typed items that are not calls (text, thinking, reasoning, server-side tool use ...) and
+        # Gemini parts without a function call are known shapes with nothing to run.
+        return isinstance(kind, str) or _is_gemini_part(obj)
+    return True
+
+
+def _is_choice(obj: Any) -> bool:
+    """A ChatCompletion choice (``message``) or streamed chunk choice (``delta``); an error body's
+    ``message`` is text."""
+    message = _field(obj, "message")
+    return _field(obj, "delta") is not None or (message is not None and not isinstance(message, str))
+
+
+def _read_choice(choice: Any, found: list[_Call | ToolCall]) -> None:
+    message = _field(choice, "message")
+    if message is None:
+        raise TypeError(
+            "to_tool_calls() got a streamed chunk: its `delta` holds pieces of calls; accumulate "
+            "the stream into a complete message (or use the SDK's stream helper) first"
+        )
+    _read_message(message, found)
+
+
+def _read_message(message: Any, found: list[_Call | ToolCall]) -> None:
+    """An assistant turn of any provider: OpenAI/LangChain `tool_calls`, or a list of blocks."""
+    tool_calls = _field(message, "tool_calls")
+    legacy_call = _field(message, "function_call")
+    if tool_calls is not None or legacy_call is not None:
+        # Once a message lists its calls, its content is prose (or, for LangChain over Anthropic,
+        # the same calls again as blocks), so the content is not read.
+        _read(tool_calls or [], found, text_is_calls=False)
+        # LangChain keeps calls whose arguments failed to parse apart; they still need a result.
+        _read(_field(message, "invalid_tool_calls") or [], found, text_is_calls=False)
+        if legacy_call is not None:  # OpenAI's pre-tools `function_call`: no id
+            found.append(_call(None, _field(legacy_call, "name"), _field(legacy_call, "arguments"), message))
+        return
+    content = _field(message, "content")
+    if isinstance(content, (list, tuple)):
+        _read(content, found, text_is_calls=False)
+
+
+def _read_parts(parts: Any, found: list[_Call | ToolCall]) -> None:
+    _read(list(parts or ()), found, text_is_calls=False)
+
+
+_GEMINI_PART_FIELDS = (
+    "text",
+    "thought",
+    "thoughtSignature",
+    "thought_signature",
+    "inlineData",
+    "inline_data",
+    "fileData",
+    "file_data",
+    "executableCode",
+    "executable_code",
+    "codeExecutionResult",
+    "code_execution_result",
+    "functionResponse",
+    "function_response",
+    "functionCall",
+    "function_call",
+)
+
+
+def _is_gemini_part(obj: Any) -> bool:
+    if isinstance(obj, Mapping):
+        return any(key in obj for key in _GEMINI_PART_FIELDS)
+    return any(hasattr(obj, name) for name in _GEMINI_PART_FIELDS)
+
+
+def _field(obj: Any, *names: str) -> Any:
+    """The first of ``names`` that ``obj`` has with a value other than None: a key of a mapping,
+    an attribute of anything else (SDK objects)."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _call(call_id: Any, name: Any, arguments: Any, source: Any) -> _Call:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"to_tool_calls() found a tool call without a name: {_describe(source)}")
+    # Gemini sends an empty id when it has none; an empty id cannot be matched to a result.
+    return _Call(str(call_id) if call_id not in (None, "") else None, name, arguments)
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, Mapping):
+        return f"a dict with keys {sorted(map(str, obj))[:12]}"
+    kind = type(obj)
+    return f"{kind.__module__}.{kind.__qualname__} {_shorten(repr(obj))}"
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _settle_ids(found: Sequence[_Call | ToolCall]) -> list[ToolCall]:
+    """Give each call without an id ``call_{index}``, stepping aside for ids the batch already has."""
+    taken = {item.id for item in found if item.id is not None}
+    calls: list[ToolCall] = []
+    for index, item in enumerate(found):
+        if isinstance(item, ToolCall):
+            calls.append(item)
+            continue
+        call_id = item.id
+        if call_id is None:
+            call_id = f"call_{index}"
+            suffix = 0
+            while call_id in taken:
+                suffix += 1
+                call_id = f"call_{index}_{suffix}"
+            taken.add(call_id)
+        calls.append(ToolCall(call_id, item.name, item.arguments))
+    return calls
+
+
+# --------------------------------------------------------------------------------------------
+# Calls written as text (open models without a server-side tool parser)
+
+# An unclosed tag still counts: generation often stops on the closing tag's token.
+_TOOL_CALL_TAG = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
+_FENCE = re.compile(r"```[\w+-]*[ \t]*\n?(.*?)```", re.DOTALL)
+# What Mistral and Llama 3 models write before the JSON of their calls.
+_CALL_MARKERS = ("[TOOL_CALLS]", "<|python_tag|>")
+_ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
+_NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
+_SCALAR = re.compile(r"[^,}\]\s]*")
+
+
+def _calls_in_text(text: str) -> list[_Call]:
+    blocks = [block.strip() for block in _TOOL_CALL_TAG.findall(text)]
+    if blocks:
+        return [call for block in blocks if block for call in _calls_in_document(block)]
+    for document in _json_documents(text):
+        if _is_call_document(document):
+            return _calls_in_document(document)
+    # Prose, or JSON that is not a list of calls: the model answered without calling a tool.
+    return []
+
+
+def _json_documents(text: str) -> list[str]:
+    """Where untagged calls may be written: fenced blocks, after a model's call marker, or the
+    whole text."""
+    documents = [block.strip() for block in _FENCE.findall(text)]
+    documents += [text.split(marker, 1)[1].strip() for marker in _CALL_MARKERS if marker in text]
+    documents.append(text.strip())
+    return [document for document in documents if document[:1] in ("{", "[")]
+
+
+def _is_call_document(document: str) -> bool:
+    """Untagged JSON is read as calls only when every element has a name and arguments, so that a
+    JSON answer (``{"name": "Ada"}``) is not taken for a call."""
+    try:
+        value = json.loads(document)
+    except ValueError:
+        try:
+            value = repair_json(document)
+        except ValueError:
+            return False
+    elements = value if isinstance(value, list) else [value]
+    return bool(elements) and all(_looks_like_call(element) for element in elements)
+
+
+def _calls_in_document(document: str) -> list[_Call]:
+    """The calls of one JSON object or list of objects written as text."""
+    try:
+        value = json.loads(document)
+    except ValueError:
+        # Each element is read from its own text, so one broken call does not take the others
+        # with it, and its arguments reach the argument road as written, where the repair is
+        # made and recorded.
+        texts = _array_elements(document) if document.startswith("[") else [document]
+        return [_call_from_element_text(text) for text in texts]
+    elements = value if isinstance(value, list) else [value]
+    return [_call_from_value(element, document) for element in elements]
+
+
+def _call_from_element_text(text: str) -> _Call:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return _call_from_broken_text(text)
+    return _call_from_value(value, text)
+
+
+def _call_from_value(value: Any, text: str) -> _Call:
+    if not isinstance(value, dict) or not isinstance(_unwrap_function(value).get("name"), str):
+        raise ValueError(f"a tool call written as text names no tool: {_shorten(text)!r}")
+    call = _unwrap_function(value)
+    arguments = next((call[key] for key in _ARGUMENT_KEYS if key in call), None)
+    return _call(value.get("id"), call["name"], arguments, text)
+
+
+def _call_from_broken_text(text: str) -> _Call:
+    """A call object that is not valid JSON: the name is read from a repaired copy, the arguments
+    are kept as the raw text the model wrote."""
+    try:
+        repaired = repair_json(text)
+    except ValueError:
+        repaired = None
+    name = call_id = None
+    if isinstance(repaired, dict):
+        name, call_id = _unwrap_function(repaired).get("name"), repaired.get("id")
+    if not isinstance(name, str):
+        match = _NAME_VALUE.search(text)
+        name = match.group(1) if match else None
+    if not name:
+        raise ValueError(f"a tool call written as text names no tool: {_shorten(text)!r}")
+    return _call(call_id, name, _raw_arguments(text), text)
+
+
+def _unwrap_function(value: dict[str, Any]) -> dict[str, Any]:
+    """``{"id", "function": {"name", "arguments"}}`` written as text: the call is the inner object."""
+    inner = value.get("function")
+    return inner if isinstance(inner, dict) else value
+
+
+def _looks_like_call(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    call = _unwrap_function(value)
+    return isinstance(call.get("name"), str) and any(key in call for key in _ARGUMENT_KEYS)
+
+
+def _raw_arguments(text: str) -> str | None:
+    """The arguments value exactly as written in a broken call object (to its end, if cut off)."""
+    match = _ARGUMENTS_KEY.search(text)
+    if match is None:
+        return None
+    start = match.end()
+    end = _value_end(text, start)
+    raw = (text[start:end] if end is not None else text[start:]).strip()
+    if raw[:1] == '"':  # arguments sent as a JSON string holding the object
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            return raw
+        if isinstance(decoded, str):
+            return decoded
+    return raw
+
+
+def _value_end(text: str, start: int) -> int | None:
+    """Where the JSON-like value starting at ``start`` ends; None when the text ends first.
+
+    Brackets are counted outside strings, and strings may use either quote, as models write them.
+    """
+    opener = text[start : start + 1]
+    if opener not in ("{", "[", '"', "'"):
+        match = _SCALAR.match(text, start)
+        return match.end() if match else start
+    depth = 0
+    quote: str | None = None
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quote is not None:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+                if depth == 0:
+                    return index + 1
+        elif char in ('"', "'"):
+            quote = char
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return None
+
+
+def _array_elements(document: str) -> list[str]:
+    """The texts of the elements of a JSON-like array, the last one possibly cut off."""
+    elements: list[str] = []
+    index = 1
+    while index < len(document):
+        char = document[index]
+        if char in " \t\r\n,":
+            index += 1
+            continue
+        if char == "]":
+            break
+        end = _value_end(document, index)
+        if end is None:
+            elements.append(document[index:])
+            break
+        if end == index:  # a stray character: step over it
+            index += 1
+            continue
+        elements.append(document[index:end])
+        index = end
+    return elements
+
+
+# --------------------------------------------------------------------------------------------
+# Writing results and the assistant turn out
+
+
+def results_to_messages(results: Iterable[ToolResult], provider: Provider) -> list[dict[str, Any]]:
+    """The messages that carry ``results`` back to the model, to append to the conversation.
+
+    OpenAI Chat Completions takes one ``tool`` message per result, the Responses API one
+    ``function_call_output`` item per result. Anthropic and Gemini take all results of a turn
+    together, in one message.
+    """
+    _check_provider(provider)
+    results = list(results)
+    if provider == "openai":
+        return [result.to_openai() for result in results]
+    if provider == "openai-responses":
+        return [result.to_responses() for result in results]
+    if not results:  # an empty user turn is refused by both
+        return []
+    if provider == "anthropic":
+        # Every tool_result of a turn goes back in the single user message that follows it;
+        # results split over several user messages are refused or teach Claude to stop calling
+        # tools in parallel (https://platform.claude.com/docs/en/agents-and-tools/tool-use/parallel-tool-use).
+        return [{"role": "user", "content": [result.to_anthropic() for result in results]}]
+    # Gemini's Content.role "must be either 'user' or 'model'. If not set, the service will default
+    # to 'user'" (Gemini API reference for Content, repeated in google-genai's types.Content), and
+    # the google-genai SDK's own automatic function calling sends function responses back as
+    # Content(role="user") (google/genai/chats.py), not in the older "function" role.
+    return [{"role": "user", "parts": [result.to_gemini() for result in results]}]
+
+
+@overload
+def assistant_message(
+    calls: Iterable[ToolCall],
+    provider: Literal["openai", "anthropic", "gemini"],
+    text: str | None = None,
+) -> dict[str, Any]: ...
+@overload
+def assistant_message(
+    calls: Iterable[ToolCall], provider: Literal["openai-responses"], text: str | None = None
+) -> list[dict[str, Any]]: ...
+@overload
+def assistant_message(
+    calls: Iterable[ToolCall], provider: Provider, text: str | None = None
+) -> dict[str, Any] | list[dict[str, Any]]: ...
+def assistant_message(
+    calls: Iterable[ToolCall], provider: Provider, text: str | None = None
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The assistant turn that asked for ``calls`` (with ``text`` before them), in the provider's
+    request format: one message, or for the Responses API the list of input items.
+
+    When you still hold the provider's own response, sending it back unchanged keeps what this
+    cannot rebuild: Gemini 3 thought signatures, Anthropic thinking blocks and OpenAI reasoning
+    items, which those models need to see again in the turn that made the calls.
+    """
+    _check_provider(provider)
+    calls = list(calls)
+    if provider == "openai":
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:  # the API refuses an empty tool_calls list
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
+                }
+                for call in calls
+            ]
+        return message
+    if provider == "openai-responses":
+        items: list[dict[str, Any]] = [{"role": "assistant", "content": text}] if text else []
+        items.extend(
+            {
+                "type": "function_call",
+                "call_id": call.id,
+                "name": call.name,
+                "arguments": _arguments_text(call.arguments),
+            }
+            for call in calls
+        )
+        return items
+    if provider == "anthropic":
+        # Anthropic refuses empty text blocks, so no text means no text block.
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        blocks.extend(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": _arguments_object(call.arguments)}
+            for call in calls
+        )
+        return {"role": "assistant", "content": blocks}
+    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    for call in calls:
+        function_call: dict[str, Any] = {"name": call.name, "args": _arguments_object(call.arguments)}
+        if call.id:
+            function_call["id"] = call.id
+        parts.append({"functionCall": function_call})
+    return {"role": "model", "parts": parts}
+
+
+def _check_provider(provider: str) -> None:
+    if provider not in _PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(_PROVIDERS)}")
+
+
+def _arguments_text(arguments: Any) -> str:
+    """Arguments as OpenAI carries them: JSON text. Text stays exactly as the model wrote it."""
+    if arguments is None:
+        return "{}"
+    if isinstance(arguments, (bytes, bytearray)):
+        return bytes(arguments).decode("utf-8", errors="replace")
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _arguments_object(arguments: Any) -> dict[str, Any]:
+    """Arguments as Anthropic and Gemini carry them: a JSON object. Text the model wrote is
+    decoded (repaired if need be); anything that is not an object becomes ``{}``, since both
+    providers refuse a call whose input is not one."""
+    if isinstance(arguments, (bytes, bytearray)):
+        arguments = bytes(arguments).decode("utf-8", errors="replace")
+    if isinstance(arguments, str):
+        if not arguments.strip():
+            return {}
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            try:
+                arguments = repair_json(arguments)
+            except ValueError:
+                return {}
+    return dict(arguments) if isinstance(arguments, Mapping) else {}

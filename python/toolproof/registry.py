@@ -1,0 +1,238 @@
+"""A set of tools with unique names, and the engine that dispatches a model's calls to them."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+from toolproof import _core
+from toolproof._loop import background_loop
+from toolproof.errors import ToolDefinitionError
+from toolproof.formats import to_tool_calls
+from toolproof.metrics import MetricsReport
+from toolproof.tools import Provider, Tool
+
+__all__ = ["Registry"]
+
+logger = logging.getLogger("toolproof")
+
+Mode = Literal["lenient", "strict"]
+
+
+def _where(tool: Tool) -> str:
+    """Where a tool was defined, to name both sides of a name clash."""
+    func = tool.func
+    target = getattr(func, "__wrapped__", func)
+    module = getattr(target, "__module__", None) or "?"
+    qualname = getattr(target, "__qualname__", None) or repr(target)
+    try:
+        line = inspect.getsourcelines(target)[1]
+        file = inspect.getsourcefile(target)
+        return f"{module}.{qualname} ({file}:{line})"
+    except (OSError, TypeError):
+        return f"{module}.{qualname}"
+
+
+class Registry:
+    """Tools by name, with one dispatch engine for all of them.
+
+    Two tools with the same name are refused (naming both definitions) unless ``replace=True``.
+    Registry-wide settings (``max_concurrency``, ``timeout``, ``retry``, ``authorize``,
+    ``max_result_bytes``) apply to every tool that does not set its own; ``dispatch`` options apply
+    to one batch and win over both.
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        *,
+        replace: bool = False,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Any = None,
+        authorize: Callable[[Any, Any], Any] | None = None,
+        max_result_bytes: int | None = 100_000,
+        redact: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self._tools: dict[str, Tool] = {}
+        self._settings = {
+            "max_concurrency": max_concurrency,
+            "timeout": timeout,
+            "retry": retry,
+            "authorize": authorize,
+            "max_result_bytes": max_result_bytes,
+        }
+        self._redact = redact
+        self._metrics = _core.Metrics()
+        self._engine: _core.Engine | None = None
+        for item in tools:
+            self.add(item, replace=replace)
+
+    # -- the tools ----------------------------------------------------------------------------
+
+    def add(self, item: Tool | Callable[..., Any], *, replace: bool = False) -> Tool:
+        """Add a tool (a plain function is made into one); a name already taken is refused unless
+        ``replace=True``."""
+        tool = item if isinstance(item, Tool) else Tool.from_function(item)
+        existing = self._tools.get(tool.name)
+        if existing is not None and existing is not tool and not replace:
+            raise ToolDefinitionError(
+                f"two tools are named '{tool.name}': {_where(existing)} and {_where(tool)}; a model could "
+                "not tell them apart, and one would silently replace the other. Rename one, or pass replace=True.",
+                [{"location": "name", "message": f"'{tool.name}' is defined twice", "fix": "rename one of them"}],
+            )
+        self._tools[tool.name] = tool
+        self._engine = None
+        return tool
+
+    def __getitem__(self, name: str) -> Tool:
+        return self._tools[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self, provider: Provider = "openai", strict: bool = True) -> list[dict[str, Any]]:
+        """Every tool's definition in the provider's request format; refused (with every problem
+        listed) when a tool cannot be exported or there are more tools than the provider takes."""
+        limit = _core.max_tools(provider, strict)
+        if limit is not None and len(self._tools) > limit:
+            raise ToolDefinitionError(
+                f"{len(self._tools)} tools is more than {provider} accepts in one request ({limit}); "
+                "split them by task and send each request only the tools it needs",
+                [{"location": "tools", "message": f"{len(self._tools)} > {limit}", "fix": "send fewer tools"}],
+            )
+        definitions: list[dict[str, Any]] = []
+        problems: list[dict[str, str]] = []
+        for tool in self._tools.values():
+            try:
+                definitions.append(tool.to_provider(provider, strict))
+            except ToolDefinitionError as error:
+                problems.extend({**problem, "tool": tool.name} for problem in error.problems or [
+                    {"location": "", "message": str(error), "fix": ""}
+                ])
+        if problems:
+            lines = "; ".join(f"{p['tool']}: {p['message']}" for p in problems)
+            raise ToolDefinitionError(f"some tools cannot be exported for {provider}: {lines}", problems)
+        return definitions
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def _engine_for_dispatch(self) -> _core.Engine:
+        if self._engine is None:
+            self._engine = _core.Engine(
+                [tool.engine_spec() for tool in self._tools.values()],
+                metrics=self._metrics,
+                authorize=self._settings["authorize"],
+                max_concurrency=self._settings["max_concurrency"],
+                timeout=self._settings["timeout"],
+                retry=self._settings["retry"],
+                max_result_bytes=self._settings["max_result_bytes"],
+            )
+        return self._engine
+
+    def dispatch(
+        self,
+        calls: Any,
+        *,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Any = None,
+        context: Any = None,
+        mode: Mode = "lenient",
+    ) -> list[_core.ToolResult]:
+        """Run a batch of tool calls in parallel and wait for them (the GIL is released while
+        waiting). ``calls`` is anything ``to_tool_calls`` reads: provider messages, SDK objects,
+        their tool-call items, ``ToolCall``s or text. Returns one ``ToolResult`` per call, in call
+        order, whatever happened to each."""
+        tool_calls = to_tool_calls(calls)
+        engine = self._engine_for_dispatch()
+        has_async = any(tool.is_async for tool in self._tools.values())
+        results = engine.dispatch(
+            tool_calls,
+            event_loop=background_loop() if has_async else None,
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            retry=retry,
+            context=context,
+            mode=mode,
+        )
+        self._log(tool_calls, results)
+        return results
+
+    async def adispatch(
+        self,
+        calls: Any,
+        *,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Any = None,
+        context: Any = None,
+        mode: Mode = "lenient",
+    ) -> list[_core.ToolResult]:
+        """``dispatch`` on the running event loop: async tools run as tasks on it, sync tools on
+        worker threads. Cancelling the awaiting task cancels the calls still running."""
+        tool_calls = to_tool_calls(calls)
+        results = await self._engine_for_dispatch().adispatch(
+            tool_calls,
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            retry=retry,
+            context=context,
+            mode=mode,
+        )
+        self._log(tool_calls, results)
+        return results
+
+    # -- seeing it ----------------------------------------------------------------------------
+
+    def metrics(self) -> MetricsReport:
+        """Per-tool counts, errors by code, retries, timeouts, repairs by kind, latency
+        percentiles and bytes, since the registry was made (or ``reset_metrics``)."""
+        return MetricsReport(self._metrics)
+
+    def reset_metrics(self) -> None:
+        self._metrics.reset()
+
+    def _log(self, calls: Sequence[_core.ToolCall], results: Sequence[_core.ToolResult]) -> None:
+        if not logger.isEnabledFor(logging.INFO) and not any(
+            r.error and r.error["code"] == "unexpected_error" for r in results
+        ):
+            return
+        debug = logger.isEnabledFor(logging.DEBUG)
+        for call, result in zip(calls, results, strict=True):
+            if result.error and result.error["code"] == "unexpected_error":
+                logger.error(
+                    "tool %s (call %s) failed unexpectedly",
+                    result.name,
+                    result.call_id,
+                    exc_info=result.exception,
+                )
+            outcome = "ok" if result.ok else result.error["code"] if result.error else "failed"
+            logger.info(
+                "tool %s call %s: %s in %.1f ms (attempts %d, repairs %d)",
+                result.name,
+                result.call_id,
+                outcome,
+                result.elapsed * 1000,
+                result.attempts,
+                len(result.repairs),
+                extra={"tool": result.name, "call_id": result.call_id, "outcome": outcome, "latency": result.elapsed},
+            )
+            if debug:
+                arguments = call.arguments if self._redact is None else self._redact(call.arguments)
+                logger.debug("tool %s call %s arguments: %r", result.name, result.call_id, arguments)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.names!r})"
