@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.toolproof-deps
+# `make build BUILD_PROFILE=fastbuild` for quick rebuilds while developing; tests, the demo and
+# benchmarks use the release build by default.
+BUILD_PROFILE ?= release
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 # CrewAI phones home and writes under HOME unless told not to; every target runs offline-clean.
@@ -19,11 +22,11 @@ $(DEPS_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "maturin>=1.9,<2"
-	$(VENV)/bin/maturin develop --release --quiet --extras all,dev
+	$(VENV)/bin/maturin develop --profile $(BUILD_PROFILE) --quiet --extras all,dev
 	@touch $@
 
 build: $(DEPS_STAMP)
-	$(VENV)/bin/maturin develop --release --quiet --skip-install
+	$(VENV)/bin/maturin develop --profile $(BUILD_PROFILE) --quiet --skip-install
 
 demo: build
 	$(PY) examples/demo.py
