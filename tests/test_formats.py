@@ -1,0 +1,656 @@
+"""Provider formats: calls read from every SDK's objects and plain dicts, and the messages written
+back checked against the SDKs' own request types."""
+
+from __future__ import annotations
+
+import functools
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from anthropic.types import Message, MessageParam, ToolUseBlock
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+    ChatCompletionToolMessageParam,
+)
+from openai.types.responses import Response, ResponseInputItemParam
+from pydantic import TypeAdapter
+from toolproof import (
+    Tool,
+    ToolCall,
+    ToolResult,
+    assistant_message,
+    results_to_messages,
+    to_tool_calls,
+)
+
+PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini"]
+
+
+def conforms(request_type: Any, value: Any) -> bool:
+    """True when ``value`` validates as the SDK's request TypedDict with no key left unknown.
+
+    The SDKs' TypedDicts ignore extra keys and validate ``Iterable`` fields lazily, so the
+    validated value is drawn out in full and compared with the original. The adapter must outlive
+    that: lazy validators keep no reference to it.
+    """
+    adapter = _adapter(request_type)
+    return _drawn_out(adapter.validate_python(value)) == value
+
+
+@functools.cache
+def _adapter(request_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(request_type)
+
+
+def _drawn_out(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _drawn_out(item) for key, item in value.items()}
+    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
+        return value
+    return [_drawn_out(item) for item in value]
+
+
+def summary(calls: list[ToolCall]) -> list[tuple[str, str, Any]]:
+    return [(call.id, call.name, call.arguments) for call in calls]
+
+
+# --------------------------------------------------------------------------------------------
+# Objects the SDKs return
+
+
+def chat_completion(message: dict[str, Any]) -> ChatCompletion:
+    return ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4.1",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+        }
+    )
+
+
+OPENAI_MESSAGE: dict[str, Any] = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        {
+            "id": "call_a",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        },
+        {"id": "call_b", "type": "function", "function": {"name": "get_time", "arguments": '{"tz": "CET"'}},
+        # A custom tool's free-form input is not a function call for the argument road.
+        {"id": "call_c", "type": "custom", "custom": {"name": "sql", "input": "SELECT 1"}},
+    ],
+}
+OPENAI_CALLS = [
+    ("call_a", "get_weather", '{"city": "Paris"}'),
+    ("call_b", "get_time", '{"tz": "CET"'),
+]
+
+RESPONSE: dict[str, Any] = {
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 0,
+    "model": "gpt-5",
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
+    "output": [
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": "Checking.", "annotations": []}],
+        },
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_x",
+            "name": "get_weather",
+            "arguments": '{"city": "Oslo"}',
+        },
+        {"type": "function_call", "id": "fc_2", "call_id": "call_y", "name": "get_time", "arguments": "{}"},
+    ],
+}
+
+ANTHROPIC_MESSAGE: dict[str, Any] = {
+    "id": "msg_01",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 10, "output_tokens": 20},
+    "content": [
+        {"type": "thinking", "thinking": "Two lookups.", "signature": "sig"},
+        {"type": "text", "text": "Let me check both."},
+        {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Lima"}},
+        {"type": "tool_use", "id": "toolu_02", "name": "get_time", "input": {}},
+    ],
+}
+
+GEMINI_RESPONSE: dict[str, Any] = {
+    "candidates": [
+        {
+            "content": {
+                "role": "model",
+                "parts": [
+                    {"text": "Looking it up."},
+                    {
+                        "functionCall": {"name": "get_weather", "args": {"city": "Rome"}},
+                        "thoughtSignature": "c2ln",
+                    },
+                    {"functionCall": {"name": "get_time", "args": {"tz": "CET"}, "id": "fc-7"}},
+                ],
+            },
+            "finishReason": "STOP",
+        }
+    ]
+}
+GEMINI_CALLS = [("call_0", "get_weather", {"city": "Rome"}), ("fc-7", "get_time", {"tz": "CET"})]
+
+
+class TestOpenAIChat:
+    def test_chat_completion(self) -> None:
+        calls = to_tool_calls(chat_completion(OPENAI_MESSAGE))
+        assert summary(calls) == OPENAI_CALLS
+
+    def test_choice_message_and_tool_call_objects(self) -> None:
+        completion = chat_completion(OPENAI_MESSAGE)
+        message = completion.choices[0].message
+        assert isinstance(message, ChatCompletionMessage)
+        assert summary(to_tool_calls(completion.choices[0])) == OPENAI_CALLS
+        assert summary(to_tool_calls(message)) == OPENAI_CALLS
+        first = message.tool_calls[0] if message.tool_calls else None
+        assert isinstance(first, ChatCompletionMessageFunctionToolCall)
+        assert summary(to_tool_calls(first)) == OPENAI_CALLS[:1]
+
+    def test_plain_dicts(self) -> None:
+        assert summary(to_tool_calls(OPENAI_MESSAGE)) == OPENAI_CALLS
+        assert summary(to_tool_calls(OPENAI_MESSAGE["tool_calls"])) == OPENAI_CALLS
+
+    def test_arguments_stay_raw_text(self) -> None:
+        (call,) = to_tool_calls({"id": "c", "type": "function", "function": {"name": "f", "arguments": ""}})
+        assert call.arguments == ""
+
+    def test_legacy_function_call_gets_an_id(self) -> None:
+        message = {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "f", "arguments": '{"x": 1}'},
+        }
+        assert summary(to_tool_calls(message)) == [("call_0", "f", '{"x": 1}')]
+        assert summary(to_tool_calls(chat_completion(message))) == [("call_0", "f", '{"x": 1}')]
+
+    def test_message_without_calls(self) -> None:
+        assert to_tool_calls(chat_completion({"role": "assistant", "content": "Hello!"})) == []
+        assert to_tool_calls({"role": "user", "content": "hi"}) == []
+
+    def test_streamed_chunk_is_refused(self) -> None:
+        chunk = ChatCompletionChunk.model_validate(
+            {
+                "id": "c",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "gpt-4.1",
+                "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_a"}]}}],
+            }
+        )
+        with pytest.raises(TypeError, match="accumulate"):
+            to_tool_calls(chunk)
+
+
+class TestOpenAIResponses:
+    def test_response_uses_call_id(self) -> None:
+        calls = to_tool_calls(Response.model_validate(RESPONSE))
+        assert summary(calls) == [
+            ("call_x", "get_weather", '{"city": "Oslo"}'),
+            ("call_y", "get_time", "{}"),
+        ]
+
+    def test_items_as_dicts_and_objects(self) -> None:
+        items = RESPONSE["output"]
+        assert [call.id for call in to_tool_calls(items)] == ["call_x", "call_y"]
+        assert [call.id for call in to_tool_calls(Response.model_validate(RESPONSE).output)] == [
+            "call_x",
+            "call_y",
+        ]
+        assert [call.id for call in to_tool_calls(RESPONSE)] == ["call_x", "call_y"]
+
+    def test_tools_the_provider_runs_are_skipped(self) -> None:
+        items = [
+            {"type": "web_search_call", "id": "ws_1", "status": "completed"},
+            {"type": "mcp_call", "id": "mcp_1", "name": "lookup", "arguments": "{}", "server_label": "s"},
+            {"type": "function_call", "call_id": "call_z", "name": "f", "arguments": "{}"},
+        ]
+        assert [call.id for call in to_tool_calls(items)] == ["call_z"]
+
+
+class TestAnthropic:
+    def test_message(self) -> None:
+        calls = to_tool_calls(Message.model_validate(ANTHROPIC_MESSAGE))
+        assert summary(calls) == [("toolu_01", "get_weather", {"city": "Lima"}), ("toolu_02", "get_time", {})]
+
+    def test_blocks_and_dicts(self) -> None:
+        block = ToolUseBlock(id="toolu_9", name="f", input={"a": [1, 2]}, type="tool_use")
+        assert summary(to_tool_calls(block)) == [("toolu_9", "f", {"a": [1, 2]})]
+        assert [call.id for call in to_tool_calls(ANTHROPIC_MESSAGE)] == ["toolu_01", "toolu_02"]
+        assert [call.id for call in to_tool_calls(ANTHROPIC_MESSAGE["content"])] == ["toolu_01", "toolu_02"]
+
+    def test_server_tool_use_is_skipped(self) -> None:
+        content = [
+            {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}},
+            {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+        ]
+        assert [call.id for call in to_tool_calls({"role": "assistant", "content": content})] == ["toolu_1"]
+
+
+class TestGemini:
+    def test_response_dict(self) -> None:
+        assert summary(to_tool_calls(GEMINI_RESPONSE)) == GEMINI_CALLS
+
+    def test_content_parts_and_snake_case(self) -> None:
+        content = GEMINI_RESPONSE["candidates"][0]["content"]
+        assert summary(to_tool_calls(content)) == GEMINI_CALLS
+        assert summary(to_tool_calls(content["parts"])) == GEMINI_CALLS
+        part = {"function_call": {"name": "f", "args": {"x": 1}, "id": ""}}
+        assert summary(to_tool_calls(part)) == [("call_0", "f", {"x": 1})]
+
+    def test_objects_with_attributes(self) -> None:
+        # The google-genai shape: objects with snake_case attributes, None where a field is unset.
+        def part(function_call: Any = None, text: str | None = None) -> SimpleNamespace:
+            return SimpleNamespace(function_call=function_call, text=text, thought=None)
+
+        response = SimpleNamespace(
+            candidates=[
+                SimpleNamespace(
+                    content=SimpleNamespace(
+                        role="model",
+                        parts=[
+                            part(text="Sure."),
+                            part(SimpleNamespace(name="get_weather", args={"city": "Rome"}, id=None)),
+                            part(SimpleNamespace(name="get_time", args={"tz": "CET"}, id="fc-7")),
+                        ],
+                    )
+                )
+            ]
+        )
+        assert summary(to_tool_calls(response)) == GEMINI_CALLS
+        assert summary(to_tool_calls(response.candidates[0])) == GEMINI_CALLS
+
+    def test_google_genai_types(self) -> None:
+        types = pytest.importorskip("google.genai.types")
+        response = types.GenerateContentResponse.model_validate(GEMINI_RESPONSE)
+        assert summary(to_tool_calls(response)) == GEMINI_CALLS
+        assert summary(to_tool_calls(response.candidates[0].content)) == GEMINI_CALLS
+        assert summary(to_tool_calls(response.candidates[0].content.parts)) == GEMINI_CALLS
+
+    def test_no_candidates(self) -> None:
+        assert to_tool_calls({"candidates": []}) == []
+        assert to_tool_calls({"candidates": [{"finishReason": "SAFETY"}]}) == []
+
+
+class TestLangChain:
+    def test_tool_call_dicts(self) -> None:
+        calls = [
+            {"name": "f", "args": {"x": 1}, "id": "lc_1", "type": "tool_call"},
+            {"name": "g", "args": {}, "id": None},
+        ]
+        assert summary(to_tool_calls(calls)) == [("lc_1", "f", {"x": 1}), ("call_1", "g", {})]
+
+    def test_ai_message_keeps_invalid_calls(self) -> None:
+        # LangChain sets calls whose arguments did not parse apart; they still need a result.
+        message = SimpleNamespace(
+            type="ai",
+            content="",
+            tool_calls=[{"name": "f", "args": {"x": 1}, "id": "lc_1", "type": "tool_call"}],
+            invalid_tool_calls=[
+                {"name": "g", "args": '{"y": 2', "id": "lc_2", "error": None, "type": "invalid_tool_call"}
+            ],
+        )
+        assert summary(to_tool_calls(message)) == [("lc_1", "f", {"x": 1}), ("lc_2", "g", '{"y": 2')]
+
+
+class TestOtherCallObjects:
+    def test_bare_call_objects(self) -> None:
+        # AutoGen's FunctionCall(id, arguments, name) and google-genai's FunctionCall(id, args, name)
+        autogen_call = SimpleNamespace(id="ag_1", name="f", arguments='{"x": 1}')
+        gemini_call = SimpleNamespace(id=None, name="g", args={"y": 2}, partial_args=None)
+        assert summary(to_tool_calls([autogen_call, gemini_call])) == [
+            ("ag_1", "f", '{"x": 1}'),
+            ("call_1", "g", {"y": 2}),
+        ]
+
+
+class TestMixedAndIds:
+    def test_mixed_list_in_order(self) -> None:
+        given = ToolCall("mine", "a", {"k": 1})
+        source = [
+            given,
+            {"id": "call_o", "type": "function", "function": {"name": "b", "arguments": "{}"}},
+            {"type": "tool_use", "id": "toolu_1", "name": "c", "input": {}},
+            {"functionCall": {"name": "d", "args": {}}},
+            '<tool_call>{"name": "e", "arguments": {}}</tool_call>',
+        ]
+        calls = to_tool_calls(source)
+        assert calls[0] is given
+        assert [(call.id, call.name) for call in calls] == [
+            ("mine", "a"),
+            ("call_o", "b"),
+            ("toolu_1", "c"),
+            ("call_3", "d"),
+            ("call_4", "e"),
+        ]
+
+    def test_tool_calls_are_returned_as_given(self) -> None:
+        calls = [ToolCall("1", "a"), ToolCall("2", "b", "{}")]
+        result = to_tool_calls(calls)
+        assert all(got is want for got, want in zip(result, calls, strict=True))
+        assert to_tool_calls(tuple(calls)) == calls
+
+    def test_synthesized_ids_are_stable(self) -> None:
+        assert summary(to_tool_calls(GEMINI_RESPONSE)) == summary(to_tool_calls(GEMINI_RESPONSE))
+
+    def test_synthesized_id_steps_aside_for_an_existing_one(self) -> None:
+        source = [
+            {"functionCall": {"name": "a", "args": {}}},
+            {"type": "tool_use", "id": "call_0", "name": "b", "input": {}},
+            {"functionCall": {"name": "c", "args": {}}},
+            {"type": "tool_use", "id": "call_2", "name": "d", "input": {}},
+        ]
+        ids = [call.id for call in to_tool_calls(source)]
+        assert ids == ["call_0_1", "call_0", "call_2_1", "call_2"]
+        assert len(set(ids)) == len(ids)
+
+
+# --------------------------------------------------------------------------------------------
+# Calls the model wrote as text
+
+
+class TestText:
+    def test_several_tool_call_tags(self) -> None:
+        text = (
+            "I will look both up.\n"
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+            '<tool_call>{"name": "get_time", "parameters": {"tz": "CET"}}</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_malformed_json_keeps_raw_arguments_for_the_road(self) -> None:
+        text = (
+            """<tool_call>{"name": "get_weather", "arguments": {"city": 'Paris', "days": 3,}}</tool_call>"""
+        )
+        (call,) = to_tool_calls(text)
+        assert (call.id, call.name) == ("call_0", "get_weather")
+        assert call.arguments == """{"city": 'Paris', "days": 3,}"""
+        weather = Tool.from_schema(
+            "get_weather",
+            {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+                "required": ["city"],
+            },
+        )
+        parsed = weather.parse_args(call.arguments)
+        assert parsed.arguments == {"city": "Paris", "days": 3}
+        assert {repair.kind for repair in parsed.repairs} >= {"single_quotes", "trailing_comma"}
+
+    def test_malformed_with_arguments_first_and_unquoted_keys(self) -> None:
+        (call,) = to_tool_calls("<tool_call>{arguments: {city: 'Oslo'}, name: 'get_weather'}</tool_call>")
+        assert (call.name, call.arguments) == ("get_weather", "{city: 'Oslo'}")
+
+    def test_cut_off_tag_and_arguments(self) -> None:
+        (call,) = to_tool_calls('<tool_call>{"name": "get_weather", "arguments": {"city": "Par')
+        assert (call.name, call.arguments) == ("get_weather", '{"city": "Par')
+
+    def test_tag_without_a_readable_name(self) -> None:
+        with pytest.raises(ValueError, match="names no tool"):
+            to_tool_calls("<tool_call>{'arguments': {}}</tool_call>")
+        with pytest.raises(ValueError, match="names no tool"):
+            to_tool_calls("<tool_call>[1, 2]</tool_call>")
+
+    def test_fenced_json_list(self) -> None:
+        text = (
+            "Here are the calls:\n```json\n"
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+            ' {"name": "get_time", "arguments": "{\\"tz\\": \\"CET\\"}"}]\n```'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", '{"tz": "CET"}'),
+        ]
+
+    def test_broken_json_list_reads_each_call_from_its_own_text(self) -> None:
+        text = '[{"name": "a", "arguments": {"x": 1,}}, {"name": "b", "arguments": {"y": "two"}}]'
+        assert summary(to_tool_calls(text)) == [("call_0", "a", '{"x": 1,}'), ("call_1", "b", {"y": "two"})]
+
+    def test_single_object_and_call_markers(self) -> None:
+        assert summary(to_tool_calls('{"name": "f", "parameters": {"q": 1}}')) == [("call_0", "f", {"q": 1})]
+        mistral = '[TOOL_CALLS][{"name": "f", "arguments": {"q": 1}, "id": "abc123xyz"}]'
+        assert summary(to_tool_calls(mistral)) == [("abc123xyz", "f", {"q": 1})]
+        llama = '<|python_tag|>{"name": "f", "parameters": {"q": 1}}'
+        assert summary(to_tool_calls(llama)) == [("call_0", "f", {"q": 1})]
+
+    def test_text_without_calls(self) -> None:
+        assert to_tool_calls("The weather in Paris is sunny.") == []
+        assert to_tool_calls('{"name": "Ada", "born": 1815}') == []  # a JSON answer, not a call
+        assert to_tool_calls("") == []
+
+    def test_bytes(self) -> None:
+        assert [
+            call.name for call in to_tool_calls(b'<tool_call>{"name": "f", "arguments": {}}</tool_call>')
+        ] == ["f"]
+
+    def test_prose_inside_a_message_is_not_read_as_calls(self) -> None:
+        message = {"role": "assistant", "content": '<tool_call>{"name": "f", "arguments": {}}</tool_call>'}
+        assert to_tool_calls(message) == []
+
+
+class TestRefused:
+    @pytest.mark.parametrize("source", [42, object(), {"foo": 1}, [{"foo": 1}], None, {"message": "busy"}])
+    def test_type_error_names_what_was_received(self, source: Any) -> None:
+        with pytest.raises(TypeError, match=r"cannot read .*it accepts") as raised:
+            to_tool_calls(source)
+        if isinstance(source, (dict, list)):
+            received = f"dict with keys {sorted(source if isinstance(source, dict) else source[0])}"
+        else:
+            received = type(source).__qualname__
+        assert received in str(raised.value)
+
+    def test_call_without_a_name(self) -> None:
+        with pytest.raises(TypeError, match="without a name"):
+            to_tool_calls({"type": "tool_use", "id": "toolu_1", "input": {}})
+
+
+# --------------------------------------------------------------------------------------------
+# The assistant turn, rebuilt
+
+
+SOURCES = {
+    "openai": chat_completion(OPENAI_MESSAGE),
+    "responses": Response.model_validate(RESPONSE),
+    "anthropic": Message.model_validate(ANTHROPIC_MESSAGE),
+    "gemini": GEMINI_RESPONSE,
+    "text": '<tool_call>{"name": "f", "arguments": {"city": \'Paris\',}}</tool_call>',
+}
+
+
+def rebuilt_ids_and_names(message: Any, provider: str) -> list[tuple[str, str]]:
+    if provider == "openai":
+        return [(call["id"], call["function"]["name"]) for call in message["tool_calls"]]
+    if provider == "openai-responses":
+        return [(item["call_id"], item["name"]) for item in message if item.get("type") == "function_call"]
+    if provider == "anthropic":
+        return [(block["id"], block["name"]) for block in message["content"] if block["type"] == "tool_use"]
+    return [(part["functionCall"]["id"], part["functionCall"]["name"]) for part in message["parts"]]
+
+
+class TestAssistantMessage:
+    @pytest.mark.parametrize("provider", PROVIDERS)
+    @pytest.mark.parametrize("source", list(SOURCES), ids=list(SOURCES))
+    def test_round_trip_keeps_ids_and_names(self, source: str, provider: str) -> None:
+        calls = to_tool_calls(SOURCES[source])
+        message = assistant_message(calls, provider)  # type: ignore[call-overload]
+        assert rebuilt_ids_and_names(message, provider) == [(call.id, call.name) for call in calls]
+        assert [(call.id, call.name) for call in to_tool_calls(message)] == [
+            (call.id, call.name) for call in calls
+        ]
+
+    def test_openai(self) -> None:
+        calls = [
+            ToolCall("call_a", "f", '{"x": 1'),
+            ToolCall("call_b", "g", {"y": "é"}),
+            ToolCall("call_c", "h"),
+        ]
+        message = assistant_message(calls, "openai", text="Checking.")
+        assert message == {
+            "role": "assistant",
+            "content": "Checking.",
+            "tool_calls": [
+                {"id": "call_a", "type": "function", "function": {"name": "f", "arguments": '{"x": 1'}},
+                {"id": "call_b", "type": "function", "function": {"name": "g", "arguments": '{"y": "é"}'}},
+                {"id": "call_c", "type": "function", "function": {"name": "h", "arguments": "{}"}},
+            ],
+        }
+        assert conforms(ChatCompletionMessageParam, message)
+        assert assistant_message([], "openai", text="Done.") == {"role": "assistant", "content": "Done."}
+
+    def test_openai_responses(self) -> None:
+        items = assistant_message([ToolCall("call_x", "f", {"a": 1})], "openai-responses", text="On it.")
+        assert items == [
+            {"role": "assistant", "content": "On it."},
+            {"type": "function_call", "call_id": "call_x", "name": "f", "arguments": '{"a": 1}'},
+        ]
+        assert all(conforms(ResponseInputItemParam, item) for item in items)
+
+    def test_anthropic_decodes_arguments(self) -> None:
+        calls = [
+            ToolCall("toolu_1", "f", '{"city": "Paris"}'),
+            ToolCall("toolu_2", "g", "{'city': 'Oslo',}"),  # repaired, as the road would
+            ToolCall("toolu_3", "h", ""),
+            ToolCall("toolu_4", "i", None),
+            ToolCall("toolu_5", "j", "[1, 2]"),  # not an object: Anthropic takes objects only
+        ]
+        message = assistant_message(calls, "anthropic", text="Let me see.")
+        assert message["role"] == "assistant"
+        assert message["content"][0] == {"type": "text", "text": "Let me see."}
+        assert [block["input"] for block in message["content"][1:]] == [
+            {"city": "Paris"},
+            {"city": "Oslo"},
+            {},
+            {},
+            {},
+        ]
+        assert conforms(MessageParam, message)
+        assert assistant_message(calls[:1], "anthropic")["content"][0]["type"] == "tool_use"
+
+    def test_gemini(self) -> None:
+        message = assistant_message([ToolCall("fc-1", "f", '{"x": 1}')], "gemini", text="Sure.")
+        assert message == {
+            "role": "model",
+            "parts": [{"text": "Sure."}, {"functionCall": {"name": "f", "args": {"x": 1}, "id": "fc-1"}}],
+        }
+
+    def test_gemini_against_google_genai(self) -> None:
+        types = pytest.importorskip("google.genai.types")
+        message = assistant_message(to_tool_calls(GEMINI_RESPONSE), "gemini", text="Sure.")
+        content = types.Content.model_validate(message)  # the SDK's models forbid unknown fields
+        assert [part.function_call.name for part in content.parts if part.function_call] == [
+            "get_weather",
+            "get_time",
+        ]
+
+    @pytest.mark.parametrize("function", [assistant_message, results_to_messages])
+    def test_unknown_provider(self, function: Any) -> None:
+        with pytest.raises(ValueError, match="unknown provider 'mistral'"):
+            function([], "mistral")
+
+
+# --------------------------------------------------------------------------------------------
+# Results carried back
+
+
+RESULTS = [
+    ToolResult("call_a", "get_weather", True, json.dumps({"temp": 21})),
+    ToolResult(
+        "call_b",
+        "get_time",
+        False,
+        "argument 'tz' must be a string",
+        error={"code": "invalid_arguments", "message": "tz: expected string"},
+    ),
+    ToolResult("call_c", "count", True, "3"),
+]
+
+
+class TestResultsToMessages:
+    def test_openai_one_tool_message_per_result(self) -> None:
+        messages = results_to_messages(RESULTS, "openai")
+        assert messages == [
+            {"role": "tool", "tool_call_id": "call_a", "content": '{"temp": 21}'},
+            {"role": "tool", "tool_call_id": "call_b", "content": "argument 'tz' must be a string"},
+            {"role": "tool", "tool_call_id": "call_c", "content": "3"},
+        ]
+        assert all(conforms(ChatCompletionToolMessageParam, message) for message in messages)
+
+    def test_openai_responses_one_item_per_result(self) -> None:
+        items = results_to_messages(RESULTS, "openai-responses")
+        assert [item["call_id"] for item in items] == ["call_a", "call_b", "call_c"]
+        assert all(item["type"] == "function_call_output" for item in items)
+        assert all(conforms(ResponseInputItemParam, item) for item in items)
+
+    def test_anthropic_one_user_message_for_the_batch(self) -> None:
+        (message,) = results_to_messages(iter(RESULTS), "anthropic")
+        assert message["role"] == "user"
+        assert [(block["tool_use_id"], block["is_error"]) for block in message["content"]] == [
+            ("call_a", False),
+            ("call_b", True),
+            ("call_c", False),
+        ]
+        assert all(block["type"] == "tool_result" for block in message["content"])
+        assert conforms(MessageParam, message)
+
+    def test_gemini_one_user_content_for_the_batch(self) -> None:
+        (content,) = results_to_messages(RESULTS, "gemini")
+        assert content["role"] == "user"
+        assert [part["functionResponse"] for part in content["parts"]] == [
+            {"name": "get_weather", "response": {"temp": 21}, "id": "call_a"},
+            {"name": "get_time", "response": {"error": "argument 'tz' must be a string"}, "id": "call_b"},
+            {"name": "count", "response": {"result": 3}, "id": "call_c"},
+        ]
+
+    def test_gemini_against_google_genai(self) -> None:
+        types = pytest.importorskip("google.genai.types")
+        (content,) = results_to_messages(RESULTS, "gemini")
+        parsed = types.Content.model_validate(content)
+        assert [part.function_response.id for part in parsed.parts] == ["call_a", "call_b", "call_c"]
+
+    @pytest.mark.parametrize("provider", PROVIDERS)
+    def test_no_results_no_messages(self, provider: str) -> None:
+        assert results_to_messages([], provider) == []  # type: ignore[arg-type]
+
+    def test_a_full_anthropic_turn_validates(self) -> None:
+        calls = to_tool_calls(Message.model_validate(ANTHROPIC_MESSAGE))
+        results = [ToolResult(call.id, call.name, True, "ok") for call in calls]
+        conversation = [
+            {"role": "user", "content": "Weather in Lima, and the time?"},
+            assistant_message(calls, "anthropic"),
+            *results_to_messages(results, "anthropic"),
+        ]
+        assert all(conforms(MessageParam, message) for message in conversation)
+        tool_use_ids = [block["id"] for block in conversation[1]["content"]]
+        assert [block["tool_use_id"] for block in conversation[2]["content"]] == tool_use_ids
