@@ -129,7 +129,9 @@ class Tool:
     """
 
     __slots__ = (
+        "_engine",
         "_exports",
+        "_metrics",
         "_plan",
         "_road",
         "_schema",
@@ -187,6 +189,8 @@ class Tool:
         self._schema = schema
         self._plan = plan
         self._exports: dict[tuple[str, bool], dict[str, Any]] = {}
+        self._engine: _core.Engine | None = None
+        self._metrics: _core.Metrics | None = None
         try:
             self._road = _core.ArgumentRoad(
                 schema,
@@ -426,6 +430,56 @@ class Tool:
         if isinstance(self._plan, _ModelCallPlan):
             return lambda instance: instance
         raise TypeError(f"tool '{self.name}' was defined from a schema without a function")
+
+    # -- one call, as dispatch runs it ---------------------------------------------------------
+
+    def run(
+        self,
+        arguments: Any,
+        *,
+        call_id: str = "call_0",
+        mode: Literal["lenient", "strict"] = "lenient",
+        context: Any = None,
+    ) -> _core.ToolResult:
+        """One call, exactly as ``Registry.dispatch`` runs it (the argument road, authorization,
+        timeout, retries, result encoding), returning its ``ToolResult``: the tool's failures are
+        results, never exceptions. A sync tool without a timeout runs on this thread."""
+        call = _core.ToolCall(call_id, self.name, arguments)
+        engine = self._single_engine()
+        if not self.is_async and self.timeout is None:
+            return engine.call(call, context=context, mode=mode)
+        from toolproof._loop import background_loop
+
+        loop = background_loop() if self.is_async else None
+        return engine.dispatch([call], event_loop=loop, context=context, mode=mode)[0]
+
+    async def arun(
+        self,
+        arguments: Any,
+        *,
+        call_id: str = "call_0",
+        mode: Literal["lenient", "strict"] = "lenient",
+        context: Any = None,
+    ) -> _core.ToolResult:
+        """``run`` on the running event loop: an async tool runs as a task on it, a sync tool on a
+        worker thread, so the loop is never blocked."""
+        call = _core.ToolCall(call_id, self.name, arguments)
+        [result] = await self._single_engine().adispatch([call], context=context, mode=mode)
+        return result
+
+    def metrics(self) -> Any:
+        """What ``run`` and ``arun`` counted for this tool (a ``MetricsReport``)."""
+        from toolproof.metrics import MetricsReport
+
+        self._single_engine()
+        assert self._metrics is not None
+        return MetricsReport(self._metrics)
+
+    def _single_engine(self) -> _core.Engine:
+        if self._engine is None:
+            self._metrics = _core.Metrics()
+            self._engine = _core.Engine([self.engine_spec()], metrics=self._metrics, max_result_bytes=None)
+        return self._engine
 
     def engine_spec(self) -> dict[str, Any]:
         """What the dispatch engine needs to run this tool."""

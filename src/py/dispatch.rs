@@ -297,6 +297,44 @@ impl PyEngine {
         })
     }
 
+    /// Run one call of a synchronous tool on this thread, as `dispatch` would run it (arguments,
+    /// authorization, retries, encoding, metrics), without crossing threads: for framework
+    /// adapters invoking one tool at a time. A timeout needs another thread, so a call with one
+    /// (or an async tool) is refused here; `dispatch` and `adispatch` take those.
+    #[pyo3(signature = (call, *, retry = None, context = None, mode = "lenient"))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        call: &Bound<'_, PyToolCall>,
+        retry: Option<&Bound<'_, PyAny>>,
+        context: Option<Py<PyAny>>,
+        mode: &str,
+    ) -> PyResult<Py<PyToolResult>> {
+        let options = self.options(None, None, retry, mode)?;
+        let calls = PyList::new(py, [call])?;
+        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref()))?;
+        let pending = std::mem::take(&mut prepared.pending);
+        let mut outcomes = Vec::with_capacity(1);
+        for call in pending {
+            let tool = &self.core.tools[call.tool];
+            if tool.is_async || options.timeout.or(tool.timeout).or(self.core.timeout).is_some() {
+                return Err(PyValueError::new_err(format!(
+                    "tool '{}' is async or has a timeout: run it with dispatch or adispatch",
+                    tool.name_text
+                )));
+            }
+            let policy = options
+                .retry
+                .clone()
+                .or_else(|| tool.retry.clone())
+                .or_else(|| self.core.retry.clone())
+                .unwrap_or_else(RetryPolicy::none);
+            outcomes.push((call.slot, run_inline(py, &call, &policy)));
+        }
+        let mut results = finish(py, &self.core, prepared, outcomes)?;
+        Ok(results.remove(0))
+    }
+
     /// The names of the tools, in registration order.
     #[getter]
     fn names(&self, py: Python<'_>) -> Vec<Py<PyString>> {
@@ -632,6 +670,33 @@ async fn run_call(core: &EngineCore, call: &Pending, options: &BatchOptions, in_
             attempts,
             elapsed: started.elapsed(),
             timed_out,
+        };
+    }
+}
+
+/// All attempts of one sync call on the calling thread; the GIL is let go while waiting to retry.
+fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy) -> CallOutcome {
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let attempt = call.invocation.run_sync(py);
+        if attempt.is_retryable() {
+            let asked = match &attempt {
+                Attempt::Failed { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = policy.delay(attempts, fastrand::f64(), asked);
+            if policy.allows(attempts, started.elapsed(), wait) {
+                py.detach(|| std::thread::sleep(wait));
+                continue;
+            }
+        }
+        return CallOutcome {
+            attempt,
+            attempts,
+            elapsed: started.elapsed(),
+            timed_out: false,
         };
     }
 }
