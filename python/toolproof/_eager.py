@@ -5,32 +5,53 @@ factory does). A tool that never waits, which many are, costs no task and no loo
 
 from __future__ import annotations
 
-import types
 from collections.abc import Coroutine, Generator
 from typing import Any
 
-
-@types.coroutine
-def _drive(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Carry on a coroutine that already ran to `yielded`, passing what the task sends or throws."""
-    while True:
-        try:
-            sent = yield yielded
-        except GeneratorExit:
-            coroutine.close()
-            raise
-        except BaseException as error:
-            try:
-                yielded = coroutine.throw(error)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coroutine.send(sent)
-            except StopIteration as stop:
-                return stop.value
+_STARTED = object()
 
 
-async def resume(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Any:
-    """The rest of an eagerly started coroutine, as something a Task can run."""
-    return await _drive(coroutine, yielded)
+class Resumed(Coroutine[Any, Any, Any]):
+    """The rest of a coroutine that already ran to its first suspension, for a Task to drive.
+
+    The task's first ``send`` gets back what the coroutine yielded then; everything after goes to
+    the coroutine itself. A ``throw`` goes straight to it, so a task cancelled before its first
+    step still cancels the tool where it waits.
+    """
+
+    __slots__ = ("_coroutine", "_first")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], yielded: Any) -> None:
+        self._coroutine = coroutine
+        self._first = yielded
+
+    def send(self, value: Any) -> Any:
+        if self._first is not _STARTED:
+            first, self._first = self._first, _STARTED
+            return first
+        return self._coroutine.send(value)
+
+    def throw(self, error: Any, value: Any = None, traceback: Any = None) -> Any:  # type: ignore[override]
+        self._first = _STARTED
+        if value is None and traceback is None:
+            return self._coroutine.throw(error)
+        return self._coroutine.throw(error, value, traceback)
+
+    def close(self) -> None:
+        self._coroutine.close()
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self  # type: ignore[return-value]
+
+    def __iter__(self) -> Resumed:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def __repr__(self) -> str:
+        return f"<resumed {self._coroutine!r}>"
+
+
+def resume(coroutine: Coroutine[Any, Any, Any], yielded: Any) -> Resumed:
+    return Resumed(coroutine, yielded)

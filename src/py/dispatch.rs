@@ -578,12 +578,32 @@ struct InFlight {
     tasks: Mutex<Vec<Arc<TaskHandle>>>,
     abandoned: Mutex<Vec<Arc<AtomicBool>>>,
     finished: AtomicBool,
+    /// Per pending call: its tool, and whether it has its outcome (to count the ones cut off).
+    tools: Vec<String>,
+    settled: Vec<AtomicBool>,
+    metrics: Arc<Metrics>,
+    started: Instant,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         if self.finished.load(Ordering::Acquire) {
             return;
+        }
+        for (tool, settled) in self.tools.iter().zip(&self.settled) {
+            if !settled.load(Ordering::Acquire) {
+                self.metrics.record(&CallRecord {
+                    tool,
+                    ok: false,
+                    error_code: Some("cancelled"),
+                    attempts: 0,
+                    timed_out: false,
+                    repairs: &[],
+                    latency: self.started.elapsed(),
+                    argument_bytes: 0,
+                    result_bytes: 0,
+                });
+            }
         }
         for flag in self.abandoned.get_mut().unwrap_or_else(|p| p.into_inner()).iter() {
             flag.store(true, Ordering::Release);
@@ -606,13 +626,21 @@ async fn execute(
         tasks: Mutex::new(Vec::new()),
         abandoned: Mutex::new(Vec::new()),
         finished: AtomicBool::new(false),
+        tools: pending
+            .iter()
+            .map(|call| core.tools[call.tool].name_text.clone())
+            .collect(),
+        settled: pending.iter().map(|_| AtomicBool::new(false)).collect(),
+        metrics: Arc::clone(&core.metrics),
+        started: Instant::now(),
     };
-    let runs = pending.into_iter().map(|call| {
+    let runs = pending.into_iter().enumerate().map(|(position, call)| {
         let core = &core;
         let options = &options;
         let in_flight = &in_flight;
         async move {
             let outcome = run_call(core, &call, options, in_flight).await;
+            in_flight.settled[position].store(true, Ordering::Release);
             (call.slot, outcome)
         }
     });
@@ -654,7 +682,7 @@ async fn run_call(core: &EngineCore, call: &Pending, options: &BatchOptions, in_
             }
         };
         timed_out |= matches!(attempt, Attempt::TimedOut);
-        if attempt.is_retryable() {
+        if attempt.is_retryable(tool.is_async) {
             let asked = match &attempt {
                 Attempt::Failed { retry_after, .. } => *retry_after,
                 _ => None,
@@ -681,7 +709,7 @@ fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy) -> CallOutco
     loop {
         attempts += 1;
         let attempt = call.invocation.run_sync(py);
-        if attempt.is_retryable() {
+        if attempt.is_retryable(false) {
             let asked = match &attempt {
                 Attempt::Failed { retry_after, .. } => *retry_after,
                 _ => None,

@@ -83,10 +83,12 @@ impl LoopBridge {
         handle
     }
 
-    /// Cancel a task (or keep it from starting).
+    /// Cancel a task (or keep it from starting). The flag is set under the task's lock, which the
+    /// loop's thread also holds while storing a new task and checking the flag, so a cancel that
+    /// comes while the coroutine's first step is still running is never lost.
     pub fn cancel(&self, handle: &TaskHandle) {
-        handle.cancelled.store(true, Ordering::Release);
         let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        handle.cancelled.store(true, Ordering::Release);
         if let Some(task) = task.as_ref() {
             Python::attach(|py| {
                 if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
@@ -100,8 +102,8 @@ impl LoopBridge {
     pub fn cancel_all(&self, handles: &[Arc<TaskHandle>]) {
         Python::attach(|py| {
             for handle in handles {
-                handle.cancelled.store(true, Ordering::Release);
                 let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                handle.cancelled.store(true, Ordering::Release);
                 if let Some(task) = task.as_ref() {
                     if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
                         let _ = self.call_soon_threadsafe(py, cancel.unbind());
@@ -180,11 +182,16 @@ impl Flush {
             let added =
                 Py::new(py, done).and_then(|done| task.call_method1(pyo3::intern!(py, "add_done_callback"), (done,)));
             if added.is_ok() {
-                *start
+                let mut slot = start
                     .handle
                     .task
                     .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task.unbind());
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if start.handle.cancelled.load(Ordering::Acquire) {
+                    // Timed out (or the dispatch was cancelled) while the first step ran.
+                    let _ = task.call_method0(pyo3::intern!(py, "cancel"));
+                }
+                *slot = Some(task.unbind());
             }
         }
     }

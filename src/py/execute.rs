@@ -47,15 +47,18 @@ impl Attempt {
         }
     }
 
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Attempt::TimedOut
-                | Attempt::Failed {
-                    kind: FailureKind::Retryable,
-                    ..
-                }
-        )
+    /// Whether another attempt may follow. A timeout is retried only when the timed-out attempt
+    /// was cancelled (an async tool): a sync tool's thread is still running it, and a second
+    /// attempt would run its side effects twice, concurrently.
+    pub fn is_retryable(&self, is_async: bool) -> bool {
+        match self {
+            Attempt::TimedOut => is_async,
+            Attempt::Failed {
+                kind: FailureKind::Retryable,
+                ..
+            } => true,
+            _ => false,
+        }
     }
 }
 

@@ -25,7 +25,12 @@ pub struct WorkerPool {
     sender: Sender<Job>,
     receiver: Receiver<Job>,
     workers: AtomicUsize,
+    /// Workers free to take a job: waiting for one, or about to look for the next.
     idle: AtomicUsize,
+    /// Threads spawned that have not yet started looking for work.
+    starting: AtomicUsize,
+    /// Jobs submitted and not yet taken by a worker.
+    pending: AtomicUsize,
     max_workers: usize,
 }
 
@@ -39,6 +44,8 @@ impl WorkerPool {
             receiver,
             workers: AtomicUsize::new(0),
             idle: AtomicUsize::new(0),
+            starting: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
             max_workers: max_workers.max(1),
         }
     }
@@ -50,66 +57,76 @@ impl WorkerPool {
     }
 
     pub fn submit(self: &Arc<Self>, job: Job) {
-        // Sent before the idle count is read: a worker that is about to retire checks the queue
-        // after leaving the idle count, so the job is never stranded.
+        let pending = self.pending.fetch_add(1, Ordering::AcqRel) + 1;
         if self.sender.send(job).is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        if self.idle.load(Ordering::Acquire) == 0 && self.workers.load(Ordering::Acquire) < self.max_workers {
+        // One more thread when the queued jobs outnumber the workers that will take them: a burst
+        // of calls then runs in parallel, and a steady trickle reuses the same few threads.
+        let available = self.idle.load(Ordering::Acquire) + self.starting.load(Ordering::Acquire);
+        if pending > available && self.workers.load(Ordering::Acquire) < self.max_workers {
             self.spawn_worker();
         }
     }
 
     fn spawn_worker(self: &Arc<Self>) {
         self.workers.fetch_add(1, Ordering::AcqRel);
+        self.starting.fetch_add(1, Ordering::AcqRel);
         let pool = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name("toolproof-worker".to_owned())
             .spawn(move || pool.work());
         if spawned.is_err() {
             self.workers.fetch_sub(1, Ordering::AcqRel);
+            self.starting.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+
+    fn take(&self, job: Job) -> Job {
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+        self.idle.fetch_sub(1, Ordering::AcqRel);
+        job
     }
 
     fn work(&self) {
         // One thread state for the worker's life; the GIL is let go while waiting for work.
-        Python::attach(|py| loop {
-            let Some(job) = py.detach(|| self.next_job()) else {
-                self.workers.fetch_sub(1, Ordering::AcqRel);
-                return;
-            };
-            job(py);
-            while let Ok(job) = self.receiver.try_recv() {
+        Python::attach(|py| {
+            self.idle.fetch_add(1, Ordering::AcqRel);
+            self.starting.fetch_sub(1, Ordering::AcqRel);
+            loop {
+                // Counted idle from the moment a job ends, so a submit made meanwhile finds it.
+                let job = match self.receiver.try_recv() {
+                    Ok(job) => self.take(job),
+                    Err(_) => match py.detach(|| self.wait_for_job()) {
+                        Some(job) => self.take(job),
+                        None => {
+                            self.idle.fetch_sub(1, Ordering::AcqRel);
+                            self.workers.fetch_sub(1, Ordering::AcqRel);
+                            return;
+                        }
+                    },
+                };
                 job(py);
+                self.idle.fetch_add(1, Ordering::AcqRel);
             }
         });
     }
 
-    /// The next job, or `None` when this worker should retire.
-    fn next_job(&self) -> Option<Job> {
+    /// The next job, or `None` when this worker should retire (it stays counted idle meanwhile).
+    fn wait_for_job(&self) -> Option<Job> {
         let mut waited = Duration::ZERO;
-        self.idle.fetch_add(1, Ordering::AcqRel);
         loop {
             match self.receiver.recv_timeout(SHUTDOWN_POLL) {
-                Ok(job) => {
-                    self.idle.fetch_sub(1, Ordering::AcqRel);
-                    return Some(job);
-                }
+                Ok(job) => return Some(job),
                 Err(RecvTimeoutError::Timeout) => {
                     waited += SHUTDOWN_POLL;
-                    if SHUTTING_DOWN.load(Ordering::Acquire) || waited >= IDLE_RETIREMENT {
-                        self.idle.fetch_sub(1, Ordering::AcqRel);
-                        if !SHUTTING_DOWN.load(Ordering::Acquire) && !self.receiver.is_empty() {
-                            self.idle.fetch_add(1, Ordering::AcqRel);
-                            continue;
-                        }
+                    let shutting_down = SHUTTING_DOWN.load(Ordering::Acquire);
+                    if shutting_down || (waited >= IDLE_RETIREMENT && self.receiver.is_empty()) {
                         return None;
                     }
                 }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.idle.fetch_sub(1, Ordering::AcqRel);
-                    return None;
-                }
+                Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
     }
