@@ -13,7 +13,7 @@ import email.utils
 import time
 from typing import Any, Literal, NamedTuple
 
-from toolproof.errors import ArgumentError, PermanentError, RetryableError, ToolError
+from toolproof.errors import ArgumentError, RetryableError, ToolError
 
 Kind = Literal["retryable", "permanent", "unexpected"]
 

@@ -1,6 +1,6 @@
 """The native core of toolproof (Rust, PyO3). Use it through the ``toolproof`` package."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypedDict, final, overload
 
 __version__: str
@@ -266,3 +266,84 @@ def to_json(
     return_info: Literal[True],
 ) -> tuple[str, _TruncationInfo | None]:
     """``(text, info)``: ``info`` is None, or the sizes before and after ``max_bytes`` cut the text."""
+
+@final
+class Retry:
+    """Exponential backoff with full jitter, for retryable errors only; ``Retry-After`` is a minimum."""
+
+    def __new__(
+        cls,
+        attempts: int = 3,
+        initial_delay: float = 0.1,
+        max_delay: float = 10.0,
+        multiplier: float = 2.0,
+        jitter: bool = True,
+        max_elapsed: float | None = None,
+    ) -> Retry: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def initial_delay(self) -> float: ...
+    @property
+    def max_delay(self) -> float: ...
+    @property
+    def multiplier(self) -> float: ...
+    @property
+    def jitter(self) -> bool: ...
+    @property
+    def max_elapsed(self) -> float | None: ...
+    def bound(self, retry: int) -> float:
+        """The delay bound before retry number ``retry`` (1 for the first), without jitter."""
+
+@final
+class Engine:
+    """The dispatch engine of a ``Registry``; use it through ``Registry``."""
+
+    def __new__(
+        cls,
+        tools: list[dict[str, Any]],
+        *,
+        metrics: Metrics,
+        authorize: Callable[[ToolCall, Any], Any] | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Retry | int | bool | None = None,
+        max_result_bytes: int | None = None,
+    ) -> Engine: ...
+    def dispatch(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        event_loop: Any = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Retry | int | bool | None = None,
+        context: Any = None,
+        mode: _Mode = "lenient",
+    ) -> list[ToolResult]: ...
+    def adispatch(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        retry: Retry | int | bool | None = None,
+        context: Any = None,
+        mode: _Mode = "lenient",
+    ) -> Awaitable[list[ToolResult]]: ...
+    def call(
+        self,
+        call: ToolCall,
+        *,
+        retry: Retry | int | bool | None = None,
+        context: Any = None,
+        mode: _Mode = "lenient",
+    ) -> ToolResult: ...
+    @property
+    def names(self) -> list[str]: ...
+
+def read_tool_calls(items: Any) -> list[ToolCall] | None:
+    """``ToolCall``s straight from lists of the common provider dicts, or None for anything else."""
+
+def shutdown_workers() -> None:
+    """Let idle worker threads leave before the interpreter finalizes (registered with atexit)."""

@@ -37,6 +37,7 @@ from toolproof._signature import (
     strip_annotated,
 )
 from toolproof.errors import ArgumentError, SchemaError, ToolDefinitionError
+from toolproof.metrics import MetricsReport, new_metrics
 
 __all__ = ["Limits", "LooseSchemaWarning", "Tool", "ToolOptions", "tool"]
 
@@ -311,8 +312,10 @@ class Tool:
         tool_name = check_name(name if name is not None else _snake_case(model.__name__))
         schema = _closed_model_schema(model)
         pass_instance = True
+        injected: tuple[str, ...] = ()
         if func is not None:
             signature = read_signature(func, tool_name=tool_name)
+            injected = signature.injected
             pass_instance = _takes_model_instance(signature, model)
             if not pass_instance:
                 raise_problems(
@@ -329,6 +332,7 @@ class Tool:
             schema=schema,
             func=func,
             plan=_ModelCallPlan(model, pass_instance),
+            injected=injected,
             options=options,
         )
 
@@ -467,17 +471,15 @@ class Tool:
         [result] = await self._single_engine().adispatch([call], context=context, mode=mode)
         return result
 
-    def metrics(self) -> Any:
+    def metrics(self) -> MetricsReport:
         """What ``run`` and ``arun`` counted for this tool (a ``MetricsReport``)."""
-        from toolproof.metrics import MetricsReport
-
         self._single_engine()
         assert self._metrics is not None
         return MetricsReport(self._metrics)
 
     def _single_engine(self) -> _core.Engine:
         if self._engine is None:
-            self._metrics = _core.Metrics()
+            self._metrics = new_metrics()
             self._engine = _core.Engine([self.engine_spec()], metrics=self._metrics, max_result_bytes=None)
         return self._engine
 
