@@ -6,7 +6,21 @@ from typing import Any
 
 from toolproof import _core
 
-__all__ = ["MetricsReport"]
+__all__ = ["MetricsReport", "collect_into", "new_metrics"]
+
+_collector: _core.Metrics | None = None
+
+
+def collect_into(metrics: _core.Metrics | None) -> None:
+    """Make every registry and tool created from now on count into ``metrics`` (None: each its
+    own again). The pytest plugin's ``--toolproof-report`` uses it to report a whole test run."""
+    global _collector
+    _collector = metrics
+
+
+def new_metrics() -> _core.Metrics:
+    """The metrics a new registry or tool counts into."""
+    return _collector if _collector is not None else _core.Metrics()
 
 
 class MetricsReport:

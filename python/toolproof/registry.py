@@ -11,7 +11,7 @@ from toolproof import _core
 from toolproof._loop import background_loop
 from toolproof.errors import ToolDefinitionError
 from toolproof.formats import to_tool_calls
-from toolproof.metrics import MetricsReport
+from toolproof.metrics import MetricsReport, new_metrics
 from toolproof.tools import Provider, Tool
 
 __all__ = ["Registry"]
@@ -65,7 +65,7 @@ class Registry:
             "max_result_bytes": max_result_bytes,
         }
         self._redact = redact
-        self._metrics = _core.Metrics()
+        self._metrics = new_metrics()
         self._engine: _core.Engine | None = None
         for item in tools:
             self.add(item, replace=replace)

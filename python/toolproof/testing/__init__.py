@@ -10,6 +10,13 @@ from typing import Any
 
 # name -> module that defines it (imported on first use)
 _EXPORTS = {
+    "CheckReport": "toolproof.testing.checks",
+    "Problem": "toolproof.testing.checks",
+    "audit_tool": "toolproof.testing.checks",
+    "check_concurrency": "toolproof.testing.checks",
+    "check_tool": "toolproof.testing.checks",
+    "example_arguments": "toolproof.testing.generate",
+    "mistakes": "toolproof.testing.mistakes",
     "fake_openai": "toolproof.testing.providers",
     "fake_anthropic": "toolproof.testing.providers",
     "langchain_chat_model": "toolproof.testing.langchain",
