@@ -339,8 +339,19 @@ class Engine:
         context: Any = None,
         mode: _Mode = "lenient",
     ) -> ToolResult: ...
+    def start(self, call: ToolCall, *, context: Any = None, mode: _Mode = "lenient") -> ToolResult | PendingCall:
+        """Start one call of an async tool on the current task, eagerly; see ``PendingCall``."""
     @property
     def names(self) -> list[str]: ...
+
+@final
+class PendingCall:
+    """An async call ``Engine.start`` began that waits on something: await ``rest``, then settle."""
+
+    @property
+    def rest(self) -> Awaitable[Any]: ...
+    def finish(self, returned: Any) -> ToolResult: ...
+    def fail(self, error: BaseException) -> ToolResult: ...
 
 def read_tool_calls(items: Any) -> list[ToolCall] | None:
     """``ToolCall``s straight from lists of the common provider dicts, or None for anything else."""

@@ -465,11 +465,27 @@ class Tool:
         mode: Literal["lenient", "strict"] = "lenient",
         context: Any = None,
     ) -> _core.ToolResult:
-        """``run`` on the running event loop: an async tool runs as a task on it, a sync tool on a
-        worker thread, so the loop is never blocked."""
+        """``run`` on the running event loop: an async tool runs on the current task, a sync tool
+        on a worker thread, so the loop is never blocked. Without a timeout or retries nothing
+        crosses threads but the sync tool's own call; with them, the dispatch engine runs it."""
         call = _core.ToolCall(call_id, self.name, arguments)
-        [result] = await self._single_engine().adispatch([call], context=context, mode=mode)
-        return result
+        engine = self._single_engine()
+        if self.timeout is not None or self.retry is not None:
+            [result] = await engine.adispatch([call], context=context, mode=mode)
+            return result
+        if not self.is_async:
+            run_here = functools.partial(engine.call, call, context=context, mode=mode)
+            return await asyncio.get_running_loop().run_in_executor(None, run_here)
+        started = engine.start(call, context=context, mode=mode)
+        if isinstance(started, _core.ToolResult):
+            return started
+        try:
+            returned = await started.rest
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except BaseException as error:
+            return started.fail(error)
+        return started.finish(returned)
 
     def metrics(self) -> MetricsReport:
         """What ``run`` and ``arun`` counted for this tool (a ``MetricsReport``)."""

@@ -29,7 +29,7 @@ use crate::dispatch::retry::RetryPolicy;
 use crate::py::call::{PyToolCall, PyToolResult};
 use crate::py::convert::map_to_py;
 use crate::py::errors::guarded;
-use crate::py::event_loop::{LoopBridge, TaskHandle};
+use crate::py::event_loop::{run_eagerly, Eager, LoopBridge, TaskHandle};
 use crate::py::execute::{Attempt, FailureKind, Invocation};
 use crate::py::metrics::PyMetrics;
 use crate::py::retry::PyRetry;
@@ -333,6 +333,64 @@ impl PyEngine {
         }
         let mut results = finish(py, &self.core, prepared, outcomes)?;
         Ok(results.remove(0))
+    }
+
+    /// Start one call of an async tool on the running loop's current task: prepared, then run
+    /// eagerly to its first suspension. Returns its `ToolResult` when it finished there (most
+    /// do), or a `PendingCall` whose `rest` the caller awaits and then settles with `finish` or
+    /// `fail`. No thread is crossed. Timeouts and retries need the engine: use `adispatch`.
+    #[pyo3(signature = (call, *, context = None, mode = "lenient"))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        call: &Bound<'_, PyToolCall>,
+        context: Option<Py<PyAny>>,
+        mode: &str,
+    ) -> PyResult<Py<PyAny>> {
+        let options = self.options(None, None, None, mode)?;
+        let calls = PyList::new(py, [call])?;
+        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref()))?;
+        let Some(pending) = prepared.pending.pop() else {
+            return Ok(finish(py, &self.core, prepared, Vec::new())?.remove(0).into_any());
+        };
+        let tool = &self.core.tools[pending.tool];
+        if !tool.is_async {
+            return Err(PyValueError::new_err(format!(
+                "tool '{}' is not async: run it with call (or dispatch)",
+                tool.name_text
+            )));
+        }
+        let started = Instant::now();
+        let invocation = &pending.invocation;
+        let coroutine = invocation
+            .func
+            .bind(py)
+            .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
+        let attempt = match coroutine {
+            Err(error) => invocation.settle_raised(py, error.into_value(py).bind(py).as_any()),
+            Ok(coroutine) => match run_eagerly(py, &coroutine) {
+                Eager::Finished(returned) => invocation.settle_returned(py, &returned),
+                Eager::Raised(error) => invocation.settle_raised(py, &error),
+                Eager::Waiting(rest) => {
+                    let waiting = PendingCall {
+                        core: Arc::clone(&self.core),
+                        state: Mutex::new(Some((prepared, pending))),
+                        rest: rest.unbind(),
+                        started,
+                    };
+                    return Ok(Py::new(py, waiting)?.into_any());
+                }
+            },
+        };
+        let outcome = CallOutcome {
+            attempt,
+            attempts: 1,
+            elapsed: started.elapsed(),
+            timed_out: false,
+        };
+        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?
+            .remove(0)
+            .into_any())
     }
 
     /// The names of the tools, in registration order.
@@ -699,6 +757,51 @@ async fn run_call(core: &EngineCore, call: &Pending, options: &BatchOptions, in_
             elapsed: started.elapsed(),
             timed_out,
         };
+    }
+}
+
+/// An async call `Engine.start` began that is waiting on something: its caller awaits `rest` on
+/// its own task, then settles the call with what came of it.
+#[pyclass(frozen, module = "toolproof._core", name = "PendingCall")]
+pub struct PendingCall {
+    core: Arc<EngineCore>,
+    state: Mutex<Option<(Prepared, Pending)>>,
+    rest: Py<PyAny>,
+    started: Instant,
+}
+
+#[pymethods]
+impl PendingCall {
+    /// The rest of the tool's coroutine, to await.
+    #[getter]
+    fn rest(&self, py: Python<'_>) -> Py<PyAny> {
+        self.rest.clone_ref(py)
+    }
+
+    /// The result, from the value the coroutine returned.
+    fn finish(&self, py: Python<'_>, returned: &Bound<'_, PyAny>) -> PyResult<Py<PyToolResult>> {
+        self.settle(py, |invocation| invocation.settle_returned(py, returned))
+    }
+
+    /// The result, from the exception the coroutine raised.
+    fn fail(&self, py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<Py<PyToolResult>> {
+        self.settle(py, |invocation| invocation.settle_raised(py, error))
+    }
+}
+
+impl PendingCall {
+    fn settle(&self, py: Python<'_>, attempt: impl FnOnce(&Invocation) -> Attempt) -> PyResult<Py<PyToolResult>> {
+        let taken = self.state.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some((prepared, pending)) = taken else {
+            return Err(PyValueError::new_err("this call was already settled"));
+        };
+        let outcome = CallOutcome {
+            attempt: attempt(&pending.invocation),
+            attempts: 1,
+            elapsed: self.started.elapsed(),
+            timed_out: false,
+        };
+        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?.remove(0))
     }
 }
 

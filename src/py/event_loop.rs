@@ -210,7 +210,7 @@ fn ensure_future<'py>(
         .call((awaitable,), Some(&kwargs))
 }
 
-enum Eager<'py> {
+pub enum Eager<'py> {
     Finished(Bound<'py, PyAny>),
     Raised(Bound<'py, PyAny>),
     /// Suspended: what a task must run to carry it on.
@@ -220,7 +220,7 @@ enum Eager<'py> {
 /// Run a coroutine to its first suspension (see `toolproof._eager`). `PyIter_Send` hands back a
 /// coroutine's return value directly, as asyncio's own tasks do, instead of raising and catching
 /// `StopIteration` for every call.
-fn run_eagerly<'py>(py: Python<'py>, coroutine: &Bound<'py, PyAny>) -> Eager<'py> {
+pub fn run_eagerly<'py>(py: Python<'py>, coroutine: &Bound<'py, PyAny>) -> Eager<'py> {
     static COROUTINE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static RESUME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let is_coroutine = COROUTINE_TYPE

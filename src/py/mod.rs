@@ -25,6 +25,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<road::PyArgumentRoad>()?;
     module.add_class::<call::PyToolCall>()?;
     module.add_class::<dispatch::PyEngine>()?;
+    module.add_class::<dispatch::PendingCall>()?;
     module.add_class::<retry::PyRetry>()?;
     module.add_function(wrap_pyfunction!(workers::shutdown_workers, module)?)?;
     module.add_function(wrap_pyfunction!(call::read_tool_calls, module)?)?;
