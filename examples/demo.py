@@ -101,7 +101,8 @@ def show_road() -> None:
         '{"claim_id": "C-1042", "amount": 1249.9}',
         '{"claimId": "C-1042", "amount": "1249.90", "priority": "HIGH"}',
         "```json\n{'claim_id': 'C-1042', 'amount': 1249.9, 'note': None,}\n```",
-        'Sure! Here are the arguments: {"claim_id": "C-1042", "amount": 1249.9',
+        'Sure! Here are the arguments: {"amount": 1249.9, "claim_id": "C-1042"',
+        '{"claim_id": "C-1042", "amount": 12',
         '{"claim_id": "C-1042", "amount": "about a thousand"}',
         '{"claim_id": "C-1042", "amount": 12.5, "path": "/etc/pa',
     ]

@@ -56,8 +56,8 @@ repair_kinds! {
     NonFiniteNumber => "non_finite_number", "NaN or Infinity, which JSON cannot carry, became null";
     Truncated => "truncated", "a truncated document was closed";
     ControlCharacter => "control_character", "a raw control character inside a string was escaped";
-    InvalidEscape => "invalid_escape", "an invalid escape sequence inside a string was kept literally";
-    ConcatenatedDocuments => "concatenated_documents", "several JSON documents were found; the first was used";
+    InvalidEscape => "invalid_escape", "an escape sequence JSON does not define was read as its plain character";
+    ConcatenatedDocuments => "concatenated_documents", "several JSON documents were found and read together (as a list, or the later one when they have the same shape)";
     UnescapedQuote => "unescaped_quote", "a quote inside a string was escaped";
     TypographicQuotes => "typographic_quotes", "curly quotes were read as straight quotes";
     TrailingLineBreak => "trailing_line_break", "a raw line break just before a closing quote was dropped";
@@ -67,6 +67,7 @@ repair_kinds! {
     DroppedText => "dropped_text", "stray text between values was dropped";
     EscapedDocument => "escaped_document", "a backslash-escaped document was unescaped";
     TruncatedString => "truncated_string", "a string cut off by the end of the text was closed";
+    TruncatedNumber => "truncated_number", "the text ended right after a number, which may have been cut short";
     MissingValue => "missing_value", "a key sent without a value was given an empty one";
     Ellipsis => "ellipsis", "an ellipsis standing for left-out items was dropped";
     // Structural repairs: the document was JSON, but not in the tool's shape.
@@ -115,6 +116,7 @@ impl RepairKind {
                 | RepairKind::DroppedText
                 | RepairKind::EscapedDocument
                 | RepairKind::TruncatedString
+                | RepairKind::TruncatedNumber
                 | RepairKind::MissingValue
                 | RepairKind::Ellipsis
         )
@@ -128,6 +130,7 @@ impl RepairKind {
         matches!(
             self,
             RepairKind::TruncatedString
+                | RepairKind::TruncatedNumber
                 | RepairKind::MissingValue
                 | RepairKind::Ellipsis
                 | RepairKind::ConcatenatedDocuments

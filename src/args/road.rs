@@ -321,6 +321,7 @@ impl ArgumentRoad {
 fn refused_repair(repair: &Repair) -> ArgError {
     let reason = match repair.kind {
         RepairKind::TruncatedString => "the text was cut off inside a string, so the value may be incomplete",
+        RepairKind::TruncatedNumber => "the text was cut off right after a number, which may be incomplete",
         RepairKind::MissingValue => "a key was sent without a value",
         RepairKind::Ellipsis => "'...' stands for items that were left out",
         RepairKind::ConcatenatedDocuments => "the text holds more than one JSON document",

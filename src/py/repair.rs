@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::args::repair::repair;
-use crate::limits::Limits;
+use crate::limits::{oversized_integer, Limits};
 use crate::py::convert::value_to_py;
 use crate::py::errors::{guarded, repair_error};
 use crate::py::road::PyRepair;
@@ -17,6 +17,11 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
     guarded(|| {
         let limits = Limits::default();
         let (value, repairs) = match serde_json::from_str(text) {
+            // serde_json reads an integer beyond 64 bits as the nearest float: another number.
+            Ok(_) if oversized_integer(text).is_some() => {
+                let repaired = repair(text, &limits).map_err(|error| repair_error(py, &error))?;
+                (repaired.value, repaired.repairs)
+            }
             Ok(value) => (value, Vec::new()),
             Err(_) => {
                 let repaired = repair(text, &limits).map_err(|error| repair_error(py, &error))?;
