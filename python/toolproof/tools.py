@@ -28,6 +28,7 @@ from toolproof._checks import (
     schema_signature_problems,
 )
 from toolproof._hydrate import CallPlan, pydantic_errors
+from toolproof._methods import method_call
 from toolproof._shared_state import SharedStateHandling, watch
 from toolproof._signature import (
     Signature,
@@ -344,14 +345,16 @@ class Tool:
         method: str | None = None,
         name: str | None = None,
         description: str | None = None,
+        args_schema: type[pydantic.BaseModel] | dict[str, Any] | None = None,
         **options: Unpack[ToolOptions],
     ) -> Tool:
         """A class-based tool with a fresh instance per call: ``factory()`` (a class, or a function
         returning an instance) is called for every call, then its ``method`` (``__call__``, else
         ``run``) runs. State an instance keeps on ``self`` then belongs to one call only.
 
-        The schema is read from the method of the class; a factory that is not a class is called
-        once, when the tool is defined, to find it.
+        The schema is read from the method of the class (or ``args_schema``, for a method taking
+        ``**kwargs``); a factory that is not a class is called once, when the tool is defined, to
+        find it.
         """
         sample = factory if inspect.isclass(factory) else type(factory())
         method_name = method or ("__call__" if "__call__" in vars(sample) else "run")
@@ -360,28 +363,15 @@ class Tool:
             raise ToolDefinitionError(
                 f"{sample.__name__} has no method '{method_name}'; pass method= to name the one to call"
             )
-        tool_name = name if name is not None else _snake_case(sample.__name__)
-
-        if inspect.iscoroutinefunction(unbound):
-
-            @functools.wraps(unbound)
-            async def call_fresh_async(*args: Any, **kwargs: Any) -> Any:
-                return await getattr(factory(), method_name)(*args, **kwargs)
-
-            call_fresh: Callable[..., Any] = call_fresh_async
-        else:
-
-            @functools.wraps(unbound)
-            def call_fresh_sync(*args: Any, **kwargs: Any) -> Any:
-                return getattr(factory(), method_name)(*args, **kwargs)
-
-            call_fresh = call_fresh_sync
-        # The wrapper's signature is the method's without `self`.
-        parameters = list(inspect.signature(unbound).parameters.values())[1:]
-        call_fresh.__signature__ = inspect.signature(unbound).replace(parameters=parameters)  # type: ignore[attr-defined]
         if description is None:
             description = inspect.getdoc(unbound) or inspect.getdoc(sample) or ""
-        return cls.from_function(call_fresh, name=tool_name, description=description, **options)
+        return cls.from_function(
+            method_call(factory, unbound, sample),
+            name=name if name is not None else _snake_case(sample.__name__),
+            description=description,
+            args_schema=args_schema,
+            **options,
+        )
 
     # -- the road -----------------------------------------------------------------------------
 

@@ -198,7 +198,8 @@ def test_camel_case_keys_and_string_numbers__hardened_passes() -> None:
 
 # malformed JSON arguments
 
-TRUNCATED = '{"city_name": "Rome", "days": 2'
+# Cut off before its closing brace, after a complete string: only one way to close it.
+TRUNCATED = '{"days": 2, "city_name": "Rome"'
 
 
 def test_malformed_json_arguments__plain_fails() -> None:
@@ -213,7 +214,7 @@ def test_malformed_json_arguments__hardened_passes() -> None:
     [result] = agent.results.values()
     assert not result.is_error and json.loads(result.content) == {"city": "Rome", "days": 2}
     # The history sent back to the model holds the repaired call, valid JSON.
-    assert json.loads(agent.requested[0].arguments) == {"city_name": "Rome", "days": 2}
+    assert json.loads(agent.requested[0].arguments) == {"days": 2, "city_name": "Rome"}
     # Called directly, the hardened tool takes the text itself and repairs it.
     value = run(harden(forecast).run_json(TRUNCATED, CancellationToken()))
     assert value == {"city": "Rome", "days": 2}
