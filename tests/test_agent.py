@@ -8,7 +8,6 @@ import json
 import anthropic.types
 import openai.types.chat
 import pytest
-
 from toolproof import Registry, arun_agent, run_agent, tool
 
 
@@ -27,7 +26,9 @@ def convert(celsius: float) -> float:
 REGISTRY = Registry([get_weather, convert])
 
 
-def openai_response(*calls: tuple[str, str, str], text: str | None = None) -> openai.types.chat.ChatCompletion:
+def openai_response(
+    *calls: tuple[str, str, str], text: str | None = None
+) -> openai.types.chat.ChatCompletion:
     tool_calls = [
         {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
         for call_id, name, arguments in calls
@@ -39,16 +40,17 @@ def openai_response(*calls: tuple[str, str, str], text: str | None = None) -> op
             "object": "chat.completion",
             "created": 0,
             "model": "scripted",
-            "choices": [
-                {"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": message}
-            ],
+            "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": message}],
         }
     )
 
 
 def anthropic_response(*calls: tuple[str, str, dict], text: str | None = None) -> anthropic.types.Message:
     content: list[dict] = [{"type": "text", "text": text}] if text else []
-    content += [{"type": "tool_use", "id": call_id, "name": name, "input": arguments} for call_id, name, arguments in calls]
+    content += [
+        {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+        for call_id, name, arguments in calls
+    ]
     return anthropic.types.Message.model_validate(
         {
             "id": "msg_1",
@@ -78,7 +80,9 @@ class ScriptedModel:
 def test_openai_loop_runs_tools_and_feeds_results_back():
     model = ScriptedModel(
         [
-            openai_response(("c1", "get_weather", '{"city": "Paris"}'), ("c2", "get_weather", '{"City": "Rome",}')),
+            openai_response(
+                ("c1", "get_weather", '{"city": "Paris"}'), ("c2", "get_weather", '{"City": "Rome",}')
+            ),
             openai_response(("c3", "convert", '{"celsius": "21"}')),
             openai_response(text="Paris and Rome are both 21 °C (69.8 °F)."),
         ]
@@ -133,8 +137,12 @@ def test_the_same_call_over_and_over_stops_the_loop():
 
 
 def test_the_iteration_limit_ends_with_a_clear_message():
-    responses = [openai_response((f"c{i}", "get_weather", json.dumps({"city": f"City {i}"}))) for i in range(5)]
-    result = run_agent(ScriptedModel(responses), REGISTRY, [{"role": "user", "content": "?"}], max_iterations=3)
+    responses = [
+        openai_response((f"c{i}", "get_weather", json.dumps({"city": f"City {i}"}))) for i in range(5)
+    ]
+    result = run_agent(
+        ScriptedModel(responses), REGISTRY, [{"role": "user", "content": "?"}], max_iterations=3
+    )
     assert result.stop_reason == "max_iterations"
     assert result.iterations == 3
     assert result.final_text == "Stopped after 3 model calls without a final answer."

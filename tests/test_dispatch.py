@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 import toolproof
 from toolproof import (
     CallContext,
@@ -105,7 +104,11 @@ def test_provider_formats_in_and_out():
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}}
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+            }
         ],
     }
     [result] = registry.dispatch(openai_message)
@@ -125,7 +128,9 @@ def test_provider_formats_in_and_out():
     assert [block["tool_use_id"] for block in message["content"]] == ["toolu_1", "toolu_2"]
     assert [block["is_error"] for block in message["content"]] == [False, True]
 
-    responses_items = [{"type": "function_call", "call_id": "fc_1", "name": "get_weather", "arguments": '{"city":"Rome"}'}]
+    responses_items = [
+        {"type": "function_call", "call_id": "fc_1", "name": "get_weather", "arguments": '{"city":"Rome"}'}
+    ]
     [result] = registry.dispatch(responses_items)
     assert result.to_responses()["call_id"] == "fc_1"
 
@@ -151,7 +156,9 @@ def test_a_sync_tool_past_its_timeout_is_abandoned_and_its_late_result_counted()
 
     registry = Registry([stuck, get_weather])
     started = time.perf_counter()
-    results = registry.dispatch([ToolCall("1", "stuck", '{"x": 1}'), ToolCall("2", "get_weather", '{"city": "A"}')])
+    results = registry.dispatch(
+        [ToolCall("1", "stuck", '{"x": 1}'), ToolCall("2", "get_weather", '{"city": "A"}')]
+    )
     assert time.perf_counter() - started < 1.0
     assert results[0].error["code"] == "timeout"
     assert results[1].ok
@@ -198,7 +205,9 @@ def test_retryable_errors_are_retried_permanent_ones_are_not():
         counts["broken"] += 1
         raise ValueError("city 'Atlantis' does not exist")
 
-    results = Registry([flaky, broken]).dispatch([ToolCall("1", "flaky", None), ToolCall("2", "broken", None)])
+    results = Registry([flaky, broken]).dispatch(
+        [ToolCall("1", "flaky", None), ToolCall("2", "broken", None)]
+    )
     assert results[0].ok and results[0].attempts == 3
     assert not results[1].ok and results[1].attempts == 1 and counts["broken"] == 1
     assert results[1].content == "city 'Atlantis' does not exist"
@@ -285,7 +294,9 @@ def test_a_tool_can_receive_its_call_context():
         return f"{greeting} {ctx.context['user']} ({ctx.call.id})"
 
     assert "ctx" not in whoami.schema["properties"]
-    [result] = Registry([whoami]).dispatch([ToolCall("c9", "whoami", '{"greeting": "hi"}')], context={"user": "ada"})
+    [result] = Registry([whoami]).dispatch(
+        [ToolCall("c9", "whoami", '{"greeting": "hi"}')], context={"user": "ada"}
+    )
     assert result.content == "hi ada (c9)"
 
 
@@ -306,7 +317,9 @@ def test_shared_instances_are_reported_and_factories_give_each_call_its_own():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         Registry([shared]).dispatch([ToolCall(str(i), "search", f'{{"query": "q{i}"}}') for i in range(4)])
-    assert any(issubclass(w.category, SharedStateWarning) and "self.last_query" in str(w.message) for w in caught)
+    assert any(
+        issubclass(w.category, SharedStateWarning) and "self.last_query" in str(w.message) for w in caught
+    )
 
     strict = Tool.from_function(SearchTool(), name="search", shared_state="error")
     [result] = Registry([strict]).dispatch([ToolCall("1", "search", '{"query": "a"}')])
@@ -314,7 +327,9 @@ def test_shared_instances_are_reported_and_factories_give_each_call_its_own():
 
     fresh = Tool.from_factory(SearchTool)
     assert fresh.name == "search_tool" and set(fresh.schema["properties"]) == {"query"}
-    results = Registry([fresh]).dispatch([ToolCall(str(i), "search_tool", f'{{"query": "q{i}"}}') for i in range(50)])
+    results = Registry([fresh]).dispatch(
+        [ToolCall(str(i), "search_tool", f'{{"query": "q{i}"}}') for i in range(50)]
+    )
     assert [r.content for r in results] == [f"results for q{i}" for i in range(50)]
 
 
@@ -358,8 +373,11 @@ def test_strict_mode_per_dispatch():
 def test_metrics_and_prometheus():
     registry = Registry([get_weather])
     registry.dispatch(
-        [ToolCall("1", "get_weather", '{"city": "A"}'), ToolCall("2", "get_weather", '{"City": "B"}'),
-         ToolCall("3", "get_weather", "{}")]
+        [
+            ToolCall("1", "get_weather", '{"city": "A"}'),
+            ToolCall("2", "get_weather", '{"City": "B"}'),
+            ToolCall("3", "get_weather", "{}"),
+        ]
     )
     stats = registry.metrics()["get_weather"]
     assert stats["calls"] == 3 and stats["successes"] == 2

@@ -6,7 +6,6 @@ import json
 import textwrap
 
 import pytest
-
 from toolproof.cli import main as toolproof_main
 
 pytest_plugins = ["pytester"]
@@ -167,7 +166,9 @@ def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
     assert "unrecognized arguments: --toolproof" in result.stderr.str()
 
 
-def test_check_command_passes_good_tools(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_passes_good_tools(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytester.makepyfile(tools_good=GOOD_TOOLS)
     pytester.syspathinsert()
     assert toolproof_main(["check", "tools_good:REGISTRY", "--strict"]) == 0

@@ -70,8 +70,21 @@ def _is_connection_failure(error: BaseException) -> bool:
     if module not in _HTTP_MODULES:
         return False
     names = {cls.__name__ for cls in type(error).__mro__}
-    return bool(names & {"ConnectError", "ConnectTimeout", "ReadTimeout", "TimeoutException", "APIConnectionError",
-                         "APITimeoutError", "ConnectionError", "Timeout", "NetworkError", "RemoteProtocolError"})
+    return bool(
+        names
+        & {
+            "ConnectError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "TimeoutException",
+            "APIConnectionError",
+            "APITimeoutError",
+            "ConnectionError",
+            "Timeout",
+            "NetworkError",
+            "RemoteProtocolError",
+        }
+    )
 
 
 def classify(error: BaseException, tool: str) -> Classified:
@@ -86,11 +99,17 @@ def classify(error: BaseException, tool: str) -> Classified:
     if status is not None:
         if status == 429 or status >= 500:
             what = "rate-limited" if status == 429 else f"unavailable (HTTP {status})"
-            return Classified("retryable", "upstream_unavailable", f"An upstream service was {what}.", _retry_after(error))
-        return Classified("permanent", "upstream_error", f"An upstream service refused the request (HTTP {status}).", None)
+            return Classified(
+                "retryable", "upstream_unavailable", f"An upstream service was {what}.", _retry_after(error)
+            )
+        return Classified(
+            "permanent", "upstream_error", f"An upstream service refused the request (HTTP {status}).", None
+        )
     if isinstance(error, (TimeoutError, ConnectionError)) or _is_connection_failure(error):
         kind = "timed out" if isinstance(error, TimeoutError) else "could not be reached"
-        return Classified("retryable", "upstream_unavailable", f"An upstream service {kind}.", _retry_after(error))
+        return Classified(
+            "retryable", "upstream_unavailable", f"An upstream service {kind}.", _retry_after(error)
+        )
     if isinstance(error, PermissionError):
         return Classified("permanent", "permission_denied", f"Permission denied: {error}", None)
     if isinstance(error, ValueError):

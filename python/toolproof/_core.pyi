@@ -339,7 +339,9 @@ class Engine:
         context: Any = None,
         mode: _Mode = "lenient",
     ) -> ToolResult: ...
-    def start(self, call: ToolCall, *, context: Any = None, mode: _Mode = "lenient") -> ToolResult | PendingCall:
+    def start(
+        self, call: ToolCall, *, context: Any = None, mode: _Mode = "lenient"
+    ) -> ToolResult | PendingCall:
         """Start one call of an async tool on the current task, eagerly; see ``PendingCall``."""
     @property
     def names(self) -> list[str]: ...

@@ -44,7 +44,9 @@ def shared_instance(func: Callable[..., Any]) -> Any | None:
     owner = getattr(func, "__self__", None)
     if owner is not None and not inspect.ismodule(owner) and not inspect.isclass(owner):
         return owner
-    if not (inspect.isfunction(func) or inspect.isbuiltin(func) or inspect.ismethod(func)) and hasattr(func, "__dict__"):
+    if not (inspect.isfunction(func) or inspect.isbuiltin(func) or inspect.ismethod(func)) and hasattr(
+        func, "__dict__"
+    ):
         return func
     return None
 

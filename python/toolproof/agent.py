@@ -135,7 +135,9 @@ class _Loop:
         self.messages.append(_assistant_text(text, self.provider))
         return AgentResult(text, "final_answer", iterations, self.messages, self.results, response)
 
-    def stop(self, reason: StopReason, iterations: int, response: Any, call: ToolCall | None = None) -> AgentResult:
+    def stop(
+        self, reason: StopReason, iterations: int, response: Any, call: ToolCall | None = None
+    ) -> AgentResult:
         if reason == "repeated_call" and call is not None:
             text = (
                 f"Stopped: the model asked for {call.name} with the same arguments more than "

@@ -49,7 +49,9 @@ class MetricsReport:
         return self._metrics.prometheus(prefix)
 
     def __repr__(self) -> str:
-        rows = [f"{'tool':24} {'calls':>6} {'ok':>6} {'errors':>6} {'retries':>7} {'p50 ms':>8} {'p95 ms':>8}"]
+        rows = [
+            f"{'tool':24} {'calls':>6} {'ok':>6} {'errors':>6} {'retries':>7} {'p50 ms':>8} {'p95 ms':>8}"
+        ]
         for name, stats in sorted(self.tools.items()):
             latency = stats["latency"]
             p50 = f"{latency['p50'] * 1000:.2f}" if latency["p50"] is not None else "-"

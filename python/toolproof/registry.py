@@ -81,7 +81,13 @@ class Registry:
             raise ToolDefinitionError(
                 f"two tools are named '{tool.name}': {_where(existing)} and {_where(tool)}; a model could "
                 "not tell them apart, and one would silently replace the other. Rename one, or pass replace=True.",
-                [{"location": "name", "message": f"'{tool.name}' is defined twice", "fix": "rename one of them"}],
+                [
+                    {
+                        "location": "name",
+                        "message": f"'{tool.name}' is defined twice",
+                        "fix": "rename one of them",
+                    }
+                ],
             )
         self._tools[tool.name] = tool
         self._engine = None
@@ -111,7 +117,13 @@ class Registry:
             raise ToolDefinitionError(
                 f"{len(self._tools)} tools is more than {provider} accepts in one request ({limit}); "
                 "split them by task and send each request only the tools it needs",
-                [{"location": "tools", "message": f"{len(self._tools)} > {limit}", "fix": "send fewer tools"}],
+                [
+                    {
+                        "location": "tools",
+                        "message": f"{len(self._tools)} > {limit}",
+                        "fix": "send fewer tools",
+                    }
+                ],
             )
         definitions: list[dict[str, Any]] = []
         problems: list[dict[str, str]] = []
@@ -119,9 +131,10 @@ class Registry:
             try:
                 definitions.append(tool.to_provider(provider, strict))
             except ToolDefinitionError as error:
-                problems.extend({**problem, "tool": tool.name} for problem in error.problems or [
-                    {"location": "", "message": str(error), "fix": ""}
-                ])
+                problems.extend(
+                    {**problem, "tool": tool.name}
+                    for problem in error.problems or [{"location": "", "message": str(error), "fix": ""}]
+                )
         if problems:
             lines = "; ".join(f"{p['tool']}: {p['message']}" for p in problems)
             raise ToolDefinitionError(f"some tools cannot be exported for {provider}: {lines}", problems)
@@ -228,7 +241,12 @@ class Registry:
                 result.elapsed * 1000,
                 result.attempts,
                 len(result.repairs),
-                extra={"tool": result.name, "call_id": result.call_id, "outcome": outcome, "latency": result.elapsed},
+                extra={
+                    "tool": result.name,
+                    "call_id": result.call_id,
+                    "outcome": outcome,
+                    "latency": result.elapsed,
+                },
             )
             if debug:
                 arguments = call.arguments if self._redact is None else self._redact(call.arguments)

@@ -64,6 +64,8 @@ class AddArguments(BaseModel):
 REGISTRY = toolproof.Registry(
     [toolproof.Tool.from_function(add, name="add"), toolproof.Tool.from_function(add_async, name="add_async")]
 )
+
+
 def tools_graph(function: Any) -> Any:
     """A ToolNode needs a LangGraph runtime: the smallest graph that gives it one."""
     graph = StateGraph(MessagesState)
@@ -79,7 +81,11 @@ TOOL_NODE_ASYNC = tools_graph(add_async)
 
 def openai_calls(name: str) -> list[dict[str, Any]]:
     return [
-        {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps({"a": i, "b": 2})}}
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps({"a": i, "b": 2})},
+        }
         for i in range(BATCH)
     ]
 
@@ -133,7 +139,8 @@ def tool_node(calls: list[dict[str, Any]], graph: Any) -> list[dict[str, Any]]:
         )
         output = await graph.ainvoke({"messages": [message]})
         return [
-            {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content} for m in output["messages"][1:]
+            {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+            for m in output["messages"][1:]
         ]
 
     return on_loop(batch())
@@ -174,8 +181,16 @@ def trivial_section(section: str, calls: list[dict[str, Any]], is_async: bool, q
         candidates=candidates,
         reference=TOOLPROOF_ADISPATCH,
         targets=[
-            Target("toolproof >=3x the hand-written loop in calls per second", against=(HANDWRITTEN,), at_least=3.0),
-            Target("toolproof >=10x LangGraph's ToolNode in calls per second", against=(TOOL_NODE,), at_least=10.0),
+            Target(
+                "toolproof >=3x the hand-written loop in calls per second",
+                against=(HANDWRITTEN,),
+                at_least=3.0,
+            ),
+            Target(
+                "toolproof >=10x LangGraph's ToolNode in calls per second",
+                against=(TOOL_NODE,),
+                at_least=10.0,
+            ),
         ],
         notes=[
             "times are per batch of 1,000 calls; calls per second = 1,000 / time",
