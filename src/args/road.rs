@@ -518,6 +518,38 @@ mod tests {
     }
 
     #[test]
+    fn one_road_serves_eight_threads_at_once() {
+        let road = std::sync::Arc::new(claim_road());
+        let texts: Vec<String> = (0..500)
+            .map(|i| match i % 4 {
+                0 => format!(r#"{{"claim_id": "C{i}", "amount": {i}}}"#),
+                1 => format!(r#"{{"claimId": "C{i}", "amount": "{i}"}}"#),
+                2 => format!("```json\n{{'claim_id': 'C{i}', 'amount': {i}.5,}}\n```"),
+                _ => format!(r#"{{"claim_id": "C{i}", "amount": "lots"}}"#),
+            })
+            .collect();
+        let alone: Vec<_> = texts.iter().map(|t| road.parse_text(t, Mode::Lenient)).collect();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let workers: Vec<_> = (0..8)
+            .map(|offset| {
+                let (road, texts, barrier) = (road.clone(), texts.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    (0..texts.len())
+                        .map(|i| (offset + i) % texts.len())
+                        .map(|n| (n, road.parse_text(&texts[n], Mode::Lenient)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (n, result) in worker.join().expect("a parsing thread panicked") {
+                assert_eq!(result, alone[n], "{}", texts[n]);
+            }
+        }
+    }
+
+    #[test]
     fn refuses_non_object_schemas_and_bad_aliases() {
         assert!(ArgumentRoad::compile(&json!({"type": "string"}), RoadOptions::default()).is_err());
         let options = RoadOptions {
