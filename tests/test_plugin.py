@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 from toolproof.cli import main as toolproof_main
@@ -194,3 +195,32 @@ def test_check_command_fails_bad_tools(pytester: pytest.Pytester, capsys: pytest
 def test_check_command_reports_an_unloadable_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert toolproof_main(["check", "no_such_module_here:tools"]) == 2
     assert "cannot load" in capsys.readouterr().err
+
+
+def _problem_counts(output: str) -> dict[str, tuple[str, list[str]]]:
+    """Each tool's status line and the markers ("error"/"warn") of the problems printed under it."""
+    tools: dict[str, tuple[str, list[str]]] = {}
+    current = None
+    for line in output.splitlines():
+        if line.startswith("    ") and line.strip().split(" ")[0] in ("error", "warn"):
+            assert current is not None
+            tools[current][1].append(line.strip().split(" ")[0])
+        elif line and not line.startswith((" ", "-", "tool ", "error:")) and "checked" not in line:
+            current, status = line.split(maxsplit=1)
+            tools[current] = (status, [])
+    return tools
+
+
+def test_check_command_counts_match_the_marked_problems(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    assert toolproof_main(["check", "examples.support_tools:TOOLS", "--provider", "openai"]) == 1
+    relaxed = _problem_counts(capsys.readouterr().out)
+    assert relaxed["update_profile"] == ("1 warning(s)", ["warn"])
+    assert toolproof_main(["check", "examples.support_tools:TOOLS", "--provider", "openai", "--strict"]) == 1
+    strict = _problem_counts(capsys.readouterr().out)
+    # Under --strict a warning fails the run, so it is counted and marked as an error.
+    assert strict["update_profile"] == ("2 error(s)", ["error", "error"])
+    assert strict["tag_counts"] == ("1 error(s)", ["error"])
+    assert strict["refund"] == ("ok", [])

@@ -71,6 +71,9 @@ def _print_table(reports: Sequence[CheckReport], overall: Sequence[str], strict:
     print("-" * (width + 60))
     for report in reports:
         errors, warnings = len(report.errors), len(report.warnings)
+        if strict:
+            # --strict fails on warnings, so they are counted and marked as the errors they become.
+            errors, warnings = errors + warnings, 0
         if not report.problems:
             status = "ok"
         else:
