@@ -4,6 +4,7 @@ authorization, per-call state, metrics and logs."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -96,6 +97,73 @@ def test_async_and_sync_through_adispatch():
     first, second = asyncio.run(main())
     assert first.ok and first.content == "<html>a</html>"
     assert second.ok and json.loads(second.content)["city"] == "Oslo"
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+def test_async_tools_see_the_callers_context_and_do_not_change_it():
+    """Each async call starts where adispatch is awaited, eagerly; whether it finishes without
+    waiting or becomes a task, it reads the caller's context variables and its own changes stay
+    with the batch, as they would in an asyncio task."""
+    seen: dict[str, str] = {}
+
+    @tool
+    async def quick(key: str) -> str:
+        seen[key] = REQUEST_ID.get()
+        REQUEST_ID.set(f"set by {key}")
+        return key
+
+    @tool
+    async def slow(key: str) -> str:
+        seen[key] = REQUEST_ID.get()
+        REQUEST_ID.set(f"set by {key}")
+        await asyncio.sleep(0.01)
+        return key
+
+    registry = Registry([quick, slow])
+    calls = [ToolCall("q", "quick", {"key": "q"}), ToolCall("s", "slow", {"key": "s"})]
+
+    async def main():
+        REQUEST_ID.set("req-7")
+        results = [r.content for r in await registry.adispatch(calls)]
+        return results, REQUEST_ID.get()
+
+    results, after = asyncio.run(main())
+    assert results == ["q", "s"]
+    assert seen == {"q": "req-7", "s": "req-7"}
+    assert after == "req-7", f"a tool's context change leaked into the caller: {after!r}"
+
+
+def test_a_batch_that_finishes_without_waiting_mixes_with_sync_and_waiting_calls():
+    """Calls that finish as they start, calls that wait, sync calls and failures, all in one
+    batch: one result each, in call order."""
+
+    @tool
+    async def instant(n: int) -> int:
+        if n < 0:
+            raise ValueError("negative")
+        return n * 10
+
+    @tool
+    def blocking(n: int) -> int:
+        time.sleep(0.01)
+        return n + 1
+
+    registry = Registry([instant, fetch, blocking])
+    calls = [
+        ToolCall("1", "instant", {"n": 1}),
+        ToolCall("2", "fetch", {"url": "x"}),
+        ToolCall("3", "blocking", {"n": 3}),
+        ToolCall("4", "instant", {"n": -1}),
+        ToolCall("5", "instant", {"n": "five"}),
+        ToolCall("6", "instant", {"n": 6}),
+    ]
+    results = asyncio.run(registry.adispatch(calls))
+    assert [r.call_id for r in results] == ["1", "2", "3", "4", "5", "6"]
+    assert [r.content for r in results if r.ok] == ["10", "<html>x</html>", "4", "60"]
+    assert [r.error["code"] for r in results if not r.ok] == ["tool_error", "invalid_arguments"]
+    assert registry.metrics()["instant"]["calls"] == 4
 
 
 def test_provider_formats_in_and_out():

@@ -627,9 +627,13 @@ def test_worker_threads_are_bounded_by_the_concurrency_used(via: str) -> None:
 
 
 def _attempt_times_tool(
-    starts: list[float], fail: Callable[[int], BaseException | None], is_async: bool
+    starts: list[float],
+    fail: Callable[[int], BaseException | None],
+    is_async: bool,
+    waits_first: bool = True,
 ) -> Tool:
-    """A tool recording when each attempt starts; ``fail(attempt)`` says what that attempt raises."""
+    """A tool recording when each attempt starts; ``fail(attempt)`` says what that attempt raises.
+    An async one waits before it answers, or (``waits_first=False``) answers without waiting."""
 
     def step() -> str:
         starts.append(time.monotonic())
@@ -641,7 +645,8 @@ def _attempt_times_tool(
     if is_async:
 
         async def flaky() -> str:
-            await asyncio.sleep(0)
+            if waits_first:
+                await asyncio.sleep(0)
             return step()
 
         return Tool.from_function(flaky)
@@ -653,18 +658,19 @@ def _attempt_times_tool(
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("kind", ["sync", "async"])
-def test_retry_after_is_honoured(kind: str) -> None:
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+@pytest.mark.parametrize("kind", ["sync", "async", "async-without-waiting"])
+def test_retry_after_is_honoured(kind: str, via: str) -> None:
     starts: list[float] = []
 
     def fail(attempt: int) -> BaseException | None:
         return RetryableError("rate limited", retry_after=0.2) if attempt == 1 else None
 
-    registry = Registry([_attempt_times_tool(starts, fail, kind == "async")])
-    [result] = registry.dispatch([ToolCall("1", "flaky", {})], retry=RETRY)
+    tool = _attempt_times_tool(starts, fail, kind != "sync", waits_first=kind == "async")
+    [result] = run_batch(Registry([tool]), [ToolCall("1", "flaky", {})], via, retry=RETRY)
     assert result.ok and result.attempts == 2, result
     gap = starts[1] - starts[0]
-    print(f"\nRetry-After 0.2 s ({kind}): next attempt {gap * 1000:.1f} ms later")
+    print(f"\nRetry-After 0.2 s ({kind}, {via}): next attempt {gap * 1000:.1f} ms later")
     assert 0.2 <= gap < 0.5, f"the retry started {gap:.3f} s after the first attempt"
 
 

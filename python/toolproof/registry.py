@@ -194,8 +194,11 @@ class Registry:
         context: Any = None,
         mode: Mode = "lenient",
     ) -> list[_core.ToolResult]:
-        """``dispatch`` on the running event loop: async tools run as tasks on it, sync tools on
-        worker threads. Cancelling the awaiting task cancels the calls still running."""
+        """``dispatch`` on the running event loop: async tools run on it, sync tools on worker
+        threads. Each async call starts at once, in its own copy of the caller's context, and
+        becomes a task only if it waits on something; a batch whose calls all finish that way
+        never leaves the loop's thread. Cancelling the awaiting task cancels the calls still
+        running."""
         tool_calls = to_tool_calls(calls)
         results = await self._engine_for_dispatch().adispatch(
             tool_calls,

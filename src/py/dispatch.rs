@@ -20,7 +20,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::args::conform::Mode;
 use crate::args::record::RepairKind;
@@ -36,6 +36,8 @@ use crate::py::retry::PyRetry;
 use crate::py::road::{parse_mode, PyArgumentRoad, PyRepair};
 use crate::py::workers::WorkerPool;
 use crate::schema::shape::normalize_name;
+
+mod eager_start;
 
 /// One tool as the engine runs it.
 struct ToolEntry {
@@ -79,6 +81,21 @@ struct Pending {
     slot: usize,
     tool: usize,
     invocation: Arc<Invocation>,
+    /// Its first attempt, when `adispatch` began it on the caller's thread (see `eager_start`).
+    head_start: Option<HeadStart>,
+}
+
+/// The first attempt of a call that `adispatch` started before handing the batch to the engine.
+enum HeadStart {
+    /// It finished there, with a failure worth another attempt.
+    Settled { attempt: Attempt, started: Instant },
+    /// It waits on something as a task on the loop, holding the concurrency slots it took.
+    Running {
+        receive: oneshot::Receiver<Attempt>,
+        handle: Arc<TaskHandle>,
+        permits: Vec<OwnedSemaphorePermit>,
+        started: Instant,
+    },
 }
 
 /// What the caller's thread knows about every call, in call order.
@@ -286,13 +303,21 @@ impl PyEngine {
         let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref()))?;
         let pending = std::mem::take(&mut prepared.pending);
         let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
-        let bridge = Some(LoopBridge::new(
-            locals.event_loop(py).unbind(),
-            locals.context(py).unbind(),
-        ));
+        let event_loop = locals.event_loop(py);
+        let bridge = LoopBridge::new(event_loop.clone().unbind(), locals.context(py).unbind());
+        let (finished, pending) = eager_start::start_eagerly(py, &self.core, &options, &bridge, pending);
+        if pending.is_empty() {
+            // Every call finished where it started: no thread to cross, no task to wait for.
+            let results = finish(py, &self.core, prepared, finished)?;
+            let done = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+            done.call_method1(pyo3::intern!(py, "set_result"), (results,))?;
+            return Ok(done);
+        }
         let core = Arc::clone(&self.core);
+        let running = execute(Arc::clone(&core), pending, Some(bridge), options);
         pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
-            let outcomes = execute(Arc::clone(&core), pending, bridge, options).await;
+            let mut outcomes = running.await;
+            outcomes.extend(finished);
             Python::attach(|py| finish(py, &core, prepared, outcomes))
         })
     }
@@ -323,12 +348,7 @@ impl PyEngine {
                     tool.name_text
                 )));
             }
-            let policy = options
-                .retry
-                .clone()
-                .or_else(|| tool.retry.clone())
-                .or_else(|| self.core.retry.clone())
-                .unwrap_or_else(RetryPolicy::none);
+            let policy = retry_policy(&self.core, tool, &options);
             outcomes.push((call.slot, run_inline(py, &call, &policy)));
         }
         let mut results = finish(py, &self.core, prepared, outcomes)?;
@@ -549,6 +569,7 @@ impl PyEngine {
                     kwargs,
                     max_result_bytes: tool.max_result_bytes.unwrap_or(core.max_result_bytes),
                 }),
+                head_start: None,
             });
         }
         Ok(prepared)
@@ -673,15 +694,24 @@ impl Drop for InFlight {
     }
 }
 
-async fn execute(
+/// The engine's side of a batch. `InFlight` is made before the first poll, so a batch dropped
+/// before it ever ran still cancels the tasks `adispatch` started and counts its calls.
+fn execute(
     core: Arc<EngineCore>,
     pending: Vec<Pending>,
     bridge: Option<Arc<LoopBridge>>,
     options: BatchOptions,
-) -> Vec<(usize, CallOutcome)> {
+) -> impl std::future::Future<Output = Vec<(usize, CallOutcome)>> + Send {
+    let started_tasks = pending
+        .iter()
+        .filter_map(|call| match &call.head_start {
+            Some(HeadStart::Running { handle, .. }) => Some(Arc::clone(handle)),
+            _ => None,
+        })
+        .collect();
     let in_flight = InFlight {
         bridge,
-        tasks: Mutex::new(Vec::new()),
+        tasks: Mutex::new(started_tasks),
         abandoned: Mutex::new(Vec::new()),
         finished: AtomicBool::new(false),
         tools: pending
@@ -692,19 +722,28 @@ async fn execute(
         metrics: Arc::clone(&core.metrics),
         started: Instant::now(),
     };
-    let runs = pending.into_iter().enumerate().map(|(position, call)| {
-        let core = &core;
-        let options = &options;
-        let in_flight = &in_flight;
-        async move {
-            let outcome = run_call(core, &call, options, in_flight).await;
+    async move {
+        let (core, options, in_flight) = (&core, &options, &in_flight);
+        let runs = pending.into_iter().enumerate().map(|(position, mut call)| async move {
+            let head_start = call.head_start.take();
+            let outcome = run_call(core, &call, head_start, options, in_flight).await;
             in_flight.settled[position].store(true, Ordering::Release);
             (call.slot, outcome)
-        }
-    });
-    let outcomes = join_all(runs).await;
-    in_flight.finished.store(true, Ordering::Release);
-    outcomes
+        });
+        let outcomes = join_all(runs).await;
+        in_flight.finished.store(true, Ordering::Release);
+        outcomes
+    }
+}
+
+/// The batch's retry policy, else the tool's, else the registry's.
+fn retry_policy(core: &EngineCore, tool: &ToolEntry, options: &BatchOptions) -> RetryPolicy {
+    options
+        .retry
+        .clone()
+        .or_else(|| tool.retry.clone())
+        .or_else(|| core.retry.clone())
+        .unwrap_or_else(RetryPolicy::none)
 }
 
 async fn acquire(cap: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
@@ -714,29 +753,49 @@ async fn acquire(cap: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
     }
 }
 
-async fn run_call(core: &EngineCore, call: &Pending, options: &BatchOptions, in_flight: &InFlight) -> CallOutcome {
+async fn run_call(
+    core: &EngineCore,
+    call: &Pending,
+    mut head_start: Option<HeadStart>,
+    options: &BatchOptions,
+    in_flight: &InFlight,
+) -> CallOutcome {
     let tool = &core.tools[call.tool];
     let timeout = options.timeout.or(tool.timeout).or(core.timeout);
-    let policy = options
-        .retry
-        .clone()
-        .or_else(|| tool.retry.clone())
-        .or_else(|| core.retry.clone())
-        .unwrap_or_else(RetryPolicy::none);
-    let started = Instant::now();
+    let policy = retry_policy(core, tool, options);
+    let started = match &head_start {
+        Some(HeadStart::Settled { started, .. } | HeadStart::Running { started, .. }) => *started,
+        None => Instant::now(),
+    };
     let mut attempts = 0;
     let mut timed_out = false;
     loop {
         attempts += 1;
-        let attempt = {
-            // Held for the attempt only: a call waiting out its backoff takes no slot.
-            let _batch = acquire(&options.cap).await;
-            let _registry = acquire(&core.cap).await;
-            let _tool = acquire(&tool.cap).await;
-            if tool.is_async {
-                run_async(core, call, timeout, in_flight).await
-            } else {
-                run_sync(core, call, timeout, in_flight).await
+        let attempt = match head_start.take() {
+            Some(HeadStart::Settled { attempt, .. }) => attempt,
+            Some(HeadStart::Running {
+                receive,
+                handle,
+                permits,
+                ..
+            }) => {
+                let _permits = permits;
+                let left = timeout.map(|limit| limit.saturating_sub(started.elapsed()));
+                match &in_flight.bridge {
+                    Some(bridge) => task_outcome(bridge, &handle, receive, left).await,
+                    None => Attempt::Cancelled,
+                }
+            }
+            None => {
+                // Held for the attempt only: a call waiting out its backoff takes no slot.
+                let _batch = acquire(&options.cap).await;
+                let _registry = acquire(&core.cap).await;
+                let _tool = acquire(&tool.cap).await;
+                if tool.is_async {
+                    run_async(core, call, timeout, in_flight).await
+                } else {
+                    run_sync(core, call, timeout, in_flight).await
+                }
             }
         };
         timed_out |= matches!(attempt, Attempt::TimedOut);
@@ -887,7 +946,7 @@ async fn run_async(core: &EngineCore, call: &Pending, timeout: Option<Duration>,
             format!("Tool '{tool}' is async and no event loop was given to run it."),
         );
     };
-    let (reply, receive) = tokio::sync::oneshot::channel();
+    let (reply, receive) = oneshot::channel();
     let handle = bridge.start(
         Arc::clone(&call.invocation),
         Box::new(move |attempt| {
@@ -899,11 +958,21 @@ async fn run_async(core: &EngineCore, call: &Pending, timeout: Option<Duration>,
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(Arc::clone(&handle));
+    task_outcome(bridge, &handle, receive, timeout).await
+}
+
+/// What a task on the loop came to, or a timeout (which cancels it).
+async fn task_outcome(
+    bridge: &LoopBridge,
+    handle: &TaskHandle,
+    receive: oneshot::Receiver<Attempt>,
+    timeout: Option<Duration>,
+) -> Attempt {
     match within(timeout, receive).await {
         Some(Ok(attempt)) => attempt,
         Some(Err(_)) => Attempt::Cancelled,
         None => {
-            bridge.cancel(&handle);
+            bridge.cancel(handle);
             Attempt::TimedOut
         }
     }

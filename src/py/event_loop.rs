@@ -1,10 +1,14 @@
-//! Async tools run as tasks on an asyncio event loop (the caller's, for `adispatch`), started and
-//! cancelled from the engine's tokio side.
+//! Async tools run on an asyncio event loop (the caller's, for `adispatch`), started and
+//! cancelled from the engine's tokio side, or started right where `adispatch` is awaited.
 //!
-//! Starts are batched: the engine queues them and one `call_soon_threadsafe` starts everything
-//! queued, so a batch of a thousand async calls crosses threads (and takes the GIL from tokio) a
-//! handful of times, not a thousand. Each task keeps a handle, so a timeout or a cancelled
-//! dispatch cancels the coroutine itself, not just the wait for it.
+//! Every call starts eagerly: it runs to its first suspension, and only a call that waits becomes
+//! a task. Each starts in its own copy of the batch's context, as a task would, so a context
+//! variable one call sets is never seen by its siblings or the caller.
+//!
+//! Starts from tokio are batched: the engine queues them and one `call_soon_threadsafe` starts
+//! everything queued, so a batch of a thousand async calls crosses threads (and takes the GIL from
+//! tokio) a handful of times, not a thousand. Each task keeps a handle, so a timeout or a
+//! cancelled dispatch cancels the coroutine itself, not just the wait for it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,62 +142,121 @@ impl Flush {
     fn __call__(&self, py: Python<'_>) {
         // Cleared before draining: anything queued from now on schedules a new flush.
         self.bridge.flush_scheduled.store(false, Ordering::Release);
-        let event_loop = self.bridge.event_loop.bind(py);
         for start in self.bridge.take_pending() {
-            if start.handle.cancelled.load(Ordering::Acquire) {
-                (start.reply)(Attempt::Cancelled);
-                continue;
-            }
-            let invocation = start.invocation;
-            let coroutine = invocation
-                .func
-                .bind(py)
-                .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
-            let coroutine = match coroutine {
-                Ok(coroutine) => coroutine,
-                Err(error) => {
-                    let attempt = invocation.settle_raised(py, error.into_value(py).bind(py).as_any());
-                    (start.reply)(attempt);
-                    continue;
-                }
-            };
-            let runnable = match run_eagerly(py, &coroutine) {
-                Eager::Finished(returned) => {
-                    (start.reply)(invocation.settle_returned(py, &returned));
-                    continue;
-                }
-                Eager::Raised(error) => {
-                    (start.reply)(invocation.settle_raised(py, &error));
-                    continue;
-                }
-                Eager::Waiting(runnable) => runnable,
-            };
-            let task = ensure_future(py, event_loop, &runnable);
-            let task = match task {
-                Ok(task) => task,
-                Err(error) => {
-                    (start.reply)(invocation.settle_raised(py, error.into_value(py).bind(py).as_any()));
-                    continue;
-                }
-            };
-            let done = Done {
-                invocation: Mutex::new(Some((invocation, start.reply))),
-            };
-            let added =
-                Py::new(py, done).and_then(|done| task.call_method1(pyo3::intern!(py, "add_done_callback"), (done,)));
-            if added.is_ok() {
-                let mut slot = start
-                    .handle
-                    .task
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if start.handle.cancelled.load(Ordering::Acquire) {
-                    // Timed out (or the dispatch was cancelled) while the first step ran.
-                    let _ = task.call_method0(pyo3::intern!(py, "cancel"));
-                }
-                *slot = Some(task.unbind());
-            }
+            self.bridge.begin(py, start);
         }
+    }
+}
+
+impl LoopBridge {
+    /// Start one call on this thread, which must be the loop's. The outcome goes to `receive`,
+    /// right away when the call finished without waiting.
+    pub fn start_here(
+        &self,
+        py: Python<'_>,
+        invocation: Arc<Invocation>,
+    ) -> (Arc<TaskHandle>, tokio::sync::oneshot::Receiver<Attempt>) {
+        let (reply, receive) = tokio::sync::oneshot::channel();
+        let handle = Arc::new(TaskHandle::default());
+        self.begin(
+            py,
+            PendingStart {
+                invocation,
+                handle: Arc::clone(&handle),
+                reply: Box::new(move |attempt| {
+                    let _ = reply.send(attempt);
+                }),
+            },
+        );
+        (handle, receive)
+    }
+
+    /// Start a call in a fresh copy of the batch's context.
+    fn begin(&self, py: Python<'_>, start: PendingStart) {
+        if start.handle.cancelled.load(Ordering::Acquire) {
+            (start.reply)(Attempt::Cancelled);
+            return;
+        }
+        let begin = Begin {
+            event_loop: self.event_loop.clone_ref(py),
+            start: Mutex::new(Some(start)),
+        };
+        // Only fails when out of memory; the dropped reply then reports the call as cancelled.
+        let Ok(begin) = Py::new(py, begin) else { return };
+        let ran = self
+            .context
+            .bind(py)
+            .call_method0(pyo3::intern!(py, "copy"))
+            .and_then(|context| context.call_method1(pyo3::intern!(py, "run"), (begin.clone_ref(py),)));
+        let left = begin.get().start.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let (Some(start), Err(error)) = (left, ran) {
+            (start.reply)(Attempt::failed(
+                crate::py::execute::FailureKind::Unexpected,
+                "internal_error",
+                format!("the event loop could not start the tool: {error}"),
+            ));
+        }
+    }
+}
+
+/// One call's start, run inside its own context.
+#[pyclass(frozen)]
+struct Begin {
+    event_loop: Py<PyAny>,
+    start: Mutex<Option<PendingStart>>,
+}
+
+#[pymethods]
+impl Begin {
+    fn __call__(&self, py: Python<'_>) {
+        if let Some(start) = self.start.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            begin_here(py, self.event_loop.bind(py), start);
+        }
+    }
+}
+
+/// Run a call to its first suspension in the current context; make it a task if it waits.
+fn begin_here(py: Python<'_>, event_loop: &Bound<'_, PyAny>, start: PendingStart) {
+    let invocation = start.invocation;
+    let coroutine = invocation
+        .func
+        .bind(py)
+        .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
+    let coroutine = match coroutine {
+        Ok(coroutine) => coroutine,
+        Err(error) => {
+            let attempt = invocation.settle_raised(py, error.into_value(py).bind(py).as_any());
+            (start.reply)(attempt);
+            return;
+        }
+    };
+    let runnable = match run_eagerly(py, &coroutine) {
+        Eager::Finished(returned) => return (start.reply)(invocation.settle_returned(py, &returned)),
+        Eager::Raised(error) => return (start.reply)(invocation.settle_raised(py, &error)),
+        Eager::Waiting(runnable) => runnable,
+    };
+    let task = match ensure_future(py, event_loop, &runnable) {
+        Ok(task) => task,
+        Err(error) => {
+            (start.reply)(invocation.settle_raised(py, error.into_value(py).bind(py).as_any()));
+            return;
+        }
+    };
+    let done = Done {
+        invocation: Mutex::new(Some((invocation, start.reply))),
+    };
+    let added = Py::new(py, done).and_then(|done| task.call_method1(pyo3::intern!(py, "add_done_callback"), (done,)));
+    if added.is_ok() {
+        let mut slot = start
+            .handle
+            .task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if start.handle.cancelled.load(Ordering::Acquire) {
+            // Timed out (or the dispatch was cancelled) while the first step ran.
+            let _ = task.call_method0(pyo3::intern!(py, "cancel"));
+        }
+        *slot = Some(task.unbind());
     }
 }
 
