@@ -102,10 +102,10 @@ def test_async_and_sync_through_adispatch():
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
 
 
-def test_async_tools_see_the_callers_context_and_do_not_change_it():
-    """Each async call starts where adispatch is awaited, eagerly; whether it finishes without
-    waiting or becomes a task, it reads the caller's context variables and its own changes stay
-    with the batch, as they would in an asyncio task."""
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_async_tools_see_the_callers_context_and_do_not_change_it(via):
+    """Whether an async call finishes without waiting or becomes a task, it reads the caller's
+    context variables, and what it sets stays with that call, as it would in an asyncio task."""
     seen: dict[str, str] = {}
 
     @tool
@@ -129,7 +129,14 @@ def test_async_tools_see_the_callers_context_and_do_not_change_it():
         results = [r.content for r in await registry.adispatch(calls)]
         return results, REQUEST_ID.get()
 
-    results, after = asyncio.run(main())
+    def blocking():
+        REQUEST_ID.set("req-7")
+        return [r.content for r in registry.dispatch(calls)], REQUEST_ID.get()
+
+    if via == "adispatch":
+        results, after = asyncio.run(main())
+    else:
+        results, after = contextvars.copy_context().run(blocking)
     assert results == ["q", "s"]
     assert seen == {"q": "req-7", "s": "req-7"}
     assert after == "req-7", f"a tool's context change leaked into the caller: {after!r}"
