@@ -1,6 +1,6 @@
 """Tools of a support assistant, with the flaws `toolproof check` exists to catch.
 
-    toolproof check examples.support_tools:TOOLS --provider openai --strict
+toolproof check examples.support_tools:TOOLS --provider openai --strict
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ def lookup_order(order_id: str, include_items: bool = False) -> dict:
         order_id: The order's number, like A-1042.
         include_items: Whether to list the order's items.
     """
-    return {"order_id": order_id, "placed": dt.date(2025, 3, 14).isoformat(), "items": [] if include_items else None}
+    return {
+        "order_id": order_id,
+        "placed": dt.date(2025, 3, 14).isoformat(),
+        "items": [] if include_items else None,
+    }
 
 
 @tool
