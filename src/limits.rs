@@ -81,6 +81,11 @@ impl Limits {
         Err(self.locate(value, 1, &mut path).expect("a failed walk has a location"))
     }
 
+    /// Whether `value`, sitting at `depth` (the root is 1), is within the depth and string limits.
+    pub fn admits_at(&self, value: &Value, depth: usize) -> bool {
+        self.walk(value, depth, &mut DocumentFacts::default())
+    }
+
     fn walk(&self, value: &Value, depth: usize, facts: &mut DocumentFacts) -> bool {
         match value {
             Value::String(text) => text.len() <= self.max_string_length,

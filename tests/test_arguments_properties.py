@@ -8,7 +8,7 @@ from typing import Literal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from toolproof import ArgumentError, Schema, tool
+from toolproof import ArgumentError, Schema, repair_json, tool
 from typing_extensions import NotRequired, TypedDict
 
 
@@ -142,3 +142,25 @@ def test_whatever_lenient_mode_accepts_is_valid_for_the_schema(value):
     except ArgumentError:
         return
     assert schema.is_valid(parsed.arguments), (value, parsed)
+
+
+@settings(max_examples=400)
+@given(json_values, st.sampled_from([None, 0, 2]))
+def test_repair_json_reads_valid_json_exactly_as_json_loads(value, indent):
+    text = json.dumps(value, indent=indent)
+    value, repairs = repair_json(text, return_repairs=True)
+    assert same_json(value, json.loads(text)), (text, value)
+    assert repairs == []
+
+
+@settings(max_examples=300)
+@given(json_values, st.data())
+def test_repair_json_raises_nothing_but_value_error_on_mangled_json(value, data):
+    text = json.dumps([value, {"nested": [value]}])
+    cut = data.draw(st.integers(0, len(text)))
+    insert = data.draw(st.sampled_from(["", ",", "'", "}", "]", "{", "[", '"', "True", "//", "\n", "```"]))
+    text = text[:cut] + insert + text[cut + data.draw(st.integers(0, 3)) :]
+    try:
+        repair_json(text)
+    except ValueError as error:
+        assert str(error)

@@ -295,14 +295,33 @@ impl FastPlan {
         None
     }
 
+    /// The plan of the schema `true`: any JSON value, of any type at the root.
+    pub fn anything() -> FastPlan {
+        FastPlan {
+            nodes: vec![Node::anything()],
+            key_names: Vec::new(),
+            known_strings: Vec::new(),
+            root_is_open: true,
+        }
+    }
+
     /// The arguments, when the text is one valid JSON object under the schema; `None` otherwise.
     pub fn run<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B) -> Option<B::Value> {
+        self.read(text, limits, builder, true)
+    }
+
+    /// The value of a text that is plain JSON within the limits (see `anything`); `None` otherwise.
+    pub fn run_value<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B) -> Option<B::Value> {
+        self.read(text, limits, builder, false)
+    }
+
+    fn read<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B, object_only: bool) -> Option<B::Value> {
         if text.len() > limits.max_bytes {
             return None;
         }
         let mut scanner = Scanner::new(text);
         let next = scanner.peek()?;
-        if next != Next::Object {
+        if object_only && next != Next::Object {
             return None;
         }
         let mut run = Run {

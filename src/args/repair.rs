@@ -24,6 +24,8 @@ use crate::args::record::{Repair, RepairKind};
 use crate::json_path::{JsonPath, PathItem};
 use crate::limits::{oversized_integer, LimitExceeded, Limits};
 
+mod valid_stretch;
+
 /// Hostile input must not turn the repair list into a second copy of the document.
 const MAX_RECORDED_REPAIRS: usize = 64;
 /// Longest `before`/`after` snippet, in characters.
@@ -98,9 +100,25 @@ impl fmt::Display for RepairError {
 
 impl std::error::Error for RepairError {}
 
-/// Repair `text` into one JSON value. Called only after serde_json has refused the text, so it
-/// need not try serde_json first (but gives serde_json's answer on valid JSON too).
+/// Repair `text` into one JSON value: valid JSON within the limits is serde_json's value.
 pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
+    // Otherwise the reader finds the spot that breaks a limit (and says where).
+    if text.len() <= limits.max_bytes && serde_json::from_str::<IgnoredAny>(text).is_ok() {
+        if let Ok(value) = serde_json::from_str::<Value>(text) {
+            if oversized_integer(text).is_none() && limits.check_value(&value).is_ok() {
+                return Ok(Repaired {
+                    value,
+                    repairs: Vec::new(),
+                });
+            }
+        }
+    }
+    repair_refused(text, limits)
+}
+
+/// `repair` for a text serde_json has already refused, or accepted only past a limit: it goes
+/// straight to the reader.
+pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
     if text.len() > limits.max_bytes {
         return Err(RepairError::at(
             text,
@@ -118,18 +136,6 @@ pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
             text.len(),
             "empty input: no JSON value".to_owned(),
         ));
-    }
-    // Valid JSON within the limits is serde_json's value. Otherwise the reader below finds the
-    // spot that breaks a limit (and says where).
-    if serde_json::from_str::<IgnoredAny>(text).is_ok() {
-        if let Ok(value) = serde_json::from_str::<Value>(text) {
-            if oversized_integer(text).is_none() && limits.check_value(&value).is_ok() {
-                return Ok(Repaired {
-                    value,
-                    repairs: Vec::new(),
-                });
-            }
-        }
     }
     if let Some(repaired) = bare_scalar(text) {
         let repaired = repaired?;
@@ -482,6 +488,10 @@ struct Parser<'t> {
     tried_valid_document: bool,
     /// Recent look-ahead answers: the targets, where the search started, what it found.
     found: Vec<(Targets, usize, usize)>,
+    /// Text that tries to read a container as valid JSON may still read in vain.
+    valid_allowance: usize,
+    /// Containers read as valid JSON in one pass.
+    stretches_read: usize,
     /// The next slot of `found` to reuse once it is full.
     found_next: usize,
 }
@@ -519,6 +529,10 @@ impl<'t> Parser<'t> {
             tried_valid_document: false,
             found: Vec::new(),
             found_next: 0,
+            valid_allowance: length
+                .saturating_mul(valid_stretch::ALLOWANCE_PER_CHAR)
+                .saturating_add(valid_stretch::ALLOWANCE_FLOOR),
+            stretches_read: 0,
         }
     }
 
@@ -912,6 +926,12 @@ impl<'t> Parser<'t> {
                 self.forget_records_since(records);
                 skipped_from = prose;
             }
+            if inside && (character == '{' || character == '[') {
+                self.flush_skipped(skipped_from.take());
+                if let Some(value) = self.valid_container_here() {
+                    break value;
+                }
+            }
             match character {
                 '{' => {
                     self.flush_skipped(skipped_from.take());
@@ -1022,17 +1042,22 @@ impl<'t> Parser<'t> {
                 let mut object = Value::Object(object);
                 if self.places.is_empty() {
                     self.parse_members_after_close(&mut object, open)?;
-                } else if self.cur() == Some('}')
-                    && !matches!(self.places.current(), Some(Place::ObjectKey | Place::ObjectValue))
-                {
-                    self.record(RepairKind::DroppedText, "}", "");
-                    self.index += 1;
+                } else {
+                    self.drop_extra_closing_brace();
                 }
                 object
             }
         };
         self.depth -= 1;
         Ok(value)
+    }
+
+    /// `[{"a": 1}}, ...]`: a second `}` right after an object closed inside an array is dropped.
+    fn drop_extra_closing_brace(&mut self) {
+        if self.cur() == Some('}') && !matches!(self.places.current(), Some(Place::ObjectKey | Place::ObjectValue)) {
+            self.record(RepairKind::DroppedText, "}", "");
+            self.index += 1;
+        }
     }
 
     /// `{"a": 1}, "b": 2}`: members after the object closed too early are its own.

@@ -14,7 +14,7 @@ use crate::args::conform::{Conformer, ExtraKeys, Mode};
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
 use crate::args::record::{Repair, RepairKind};
-use crate::args::repair::repair;
+use crate::args::repair::repair_refused;
 use crate::json_path::JsonPath;
 use crate::limits::{locate_number, oversized_integer, Limits};
 use crate::schema::shape::{Extra, ShapePlan, TypeSet};
@@ -178,7 +178,7 @@ impl ArgumentRoad {
                 "invalid_json",
                 format!("not valid JSON: {parse_error}"),
             ))),
-            Err(_) => match repair(text, &self.options.limits) {
+            Err(_) => match repair_refused(text, &self.options.limits) {
                 Ok(repaired) => {
                     if !self.options.allow_meaning_changes {
                         if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {

@@ -32,11 +32,56 @@ impl KeyCache {
 pub struct PyBuilder<'py, 'k> {
     py: Python<'py>,
     keys: &'k KeyCache,
+    undeclared: RecentKeys<'py>,
 }
 
 impl<'py, 'k> PyBuilder<'py, 'k> {
     pub fn new(py: Python<'py>, keys: &'k KeyCache) -> Self {
-        PyBuilder { py, keys }
+        PyBuilder {
+            py,
+            keys,
+            undeclared: RecentKeys::default(),
+        }
+    }
+}
+
+/// Object keys as made, for reuse: the objects of an array repeat their keys, and one string per
+/// distinct key spares an allocation per repeat. Direct-mapped by a hash of the key; a key that
+/// misses is made and takes the slot. A small document's few keys are made directly.
+#[derive(Default)]
+pub struct RecentKeys<'py> {
+    slots: Vec<Option<Bound<'py, PyString>>>,
+    made_directly: usize,
+}
+
+/// Slots of a `RecentKeys` (a power of two).
+const RECENT_KEY_SLOTS: usize = 64;
+/// Longer keys are rarely repeated, and are made each time.
+const RECENT_KEY_MAX_LEN: usize = 32;
+/// Keys made before the cache is set up.
+const KEYS_BEFORE_CACHING: usize = 16;
+
+impl<'py> RecentKeys<'py> {
+    pub fn key(&mut self, py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+        if text.len() > RECENT_KEY_MAX_LEN || self.made_directly < KEYS_BEFORE_CACHING {
+            self.made_directly += 1;
+            return PyString::new(py, text);
+        }
+        if self.slots.is_empty() {
+            self.slots.resize(RECENT_KEY_SLOTS, None);
+        }
+        let hash = text.bytes().fold(text.len() as u64, |hash, byte| {
+            (hash.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x517c_c1b7_2722_0a95)
+        });
+        let slot = &mut self.slots[(hash >> 58) as usize % RECENT_KEY_SLOTS];
+        if let Some(key) = slot {
+            if key.to_str().is_ok_and(|known| known == text) {
+                return key.clone();
+            }
+        }
+        let key = PyString::new(py, text);
+        *slot = Some(key.clone());
+        key
     }
 }
 
@@ -83,7 +128,7 @@ impl<'py> Builder for PyBuilder<'py, '_> {
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key> {
         match declared.and_then(|id| self.keys.keys.get(id as usize)) {
             Some(key) => Some(key.bind(self.py).clone()),
-            None => Some(PyString::new(self.py, text)),
+            None => Some(self.undeclared.key(self.py, text)),
         }
     }
 

@@ -7,28 +7,41 @@ use serde_json::{Map, Number, Value};
 
 use crate::json_path::JsonPath;
 use crate::limits::HARD_MAX_DEPTH;
+use crate::py::build::RecentKeys;
 
 pub fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, value, &mut RecentKeys::default())
+}
+
+pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    object_to_py(py, map, &mut RecentKeys::default())
+}
+
+fn to_py<'py>(py: Python<'py>, value: &Value, keys: &mut RecentKeys<'py>) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
         Value::Number(number) => number_to_py(py, number)?,
         Value::String(text) => PyString::new(py, text).into_any(),
         Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item)?)?;
-            }
-            list.into_any()
+            let items = items
+                .iter()
+                .map(|item| to_py(py, item, keys))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
         }
-        Value::Object(map) => map_to_py(py, map)?.into_any(),
+        Value::Object(map) => object_to_py(py, map, keys)?.into_any(),
     })
 }
 
-pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+fn object_to_py<'py>(
+    py: Python<'py>,
+    map: &Map<String, Value>,
+    keys: &mut RecentKeys<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, item) in map {
-        dict.set_item(PyString::new(py, key), value_to_py(py, item)?)?;
+        dict.set_item(keys.key(py, key), to_py(py, item, keys)?)?;
     }
     Ok(dict)
 }

@@ -1,10 +1,15 @@
 //! `toolproof.repair_json`: the road's text repair on its own.
 
+use std::sync::OnceLock;
+
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+use serde::de::IgnoredAny;
 
-use crate::args::repair::repair;
-use crate::limits::{oversized_integer, Limits};
+use crate::args::fast_path::FastPlan;
+use crate::args::repair::{repair, repair_refused};
+use crate::limits::Limits;
+use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
 use crate::py::errors::{guarded, repair_error};
 use crate::py::road::PyRepair;
@@ -16,19 +21,24 @@ use crate::py::road::PyRepair;
 pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> PyResult<Bound<'py, PyAny>> {
     guarded(|| {
         let limits = Limits::default();
-        let (value, repairs) = match serde_json::from_str(text) {
-            // serde_json reads an integer beyond 64 bits as the nearest float: another number.
-            Ok(_) if oversized_integer(text).is_some() => {
-                let repaired = repair(text, &limits).map_err(|error| repair_error(py, &error))?;
-                (repaired.value, repaired.repairs)
-            }
-            Ok(value) => (value, Vec::new()),
-            Err(_) => {
-                let repaired = repair(text, &limits).map_err(|error| repair_error(py, &error))?;
-                (repaired.value, repaired.repairs)
+        // serde_json's check allocates nothing and stops at the first flaw, so a broken text is
+        // not half built before the repair starts.
+        let valid = serde_json::from_str::<IgnoredAny>(text).is_ok();
+        // Valid JSON goes straight to Python objects. The reader gives up on what it cannot read
+        // exactly (a limit, an integer past 64 bits), which the repair then settles.
+        let direct = if valid { read_valid(py, text, &limits) } else { None };
+        let (value, repairs) = match direct {
+            Some(value) => (value, Vec::new()),
+            None => {
+                let repaired = if valid {
+                    repair(text, &limits)
+                } else {
+                    repair_refused(text, &limits)
+                };
+                let repaired = repaired.map_err(|error| repair_error(py, &error))?;
+                (value_to_py(py, &repaired.value)?, repaired.repairs)
             }
         };
-        let value = value_to_py(py, &value)?;
         if !return_repairs {
             return Ok(value);
         }
@@ -38,4 +48,11 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
         }
         Ok((value, records).into_pyobject(py)?.into_any())
     })
+}
+
+fn read_valid<'py>(py: Python<'py>, text: &str, limits: &Limits) -> Option<Bound<'py, PyAny>> {
+    static ANYTHING: OnceLock<FastPlan> = OnceLock::new();
+    let plan = ANYTHING.get_or_init(FastPlan::anything);
+    let keys = KeyCache::new(py, plan);
+    plan.run_value(text, limits, &mut PyBuilder::new(py, &keys))
 }
