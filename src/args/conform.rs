@@ -4,6 +4,7 @@
 //! Runs only after the fast path (parse + validate) has failed, so its cost is paid by flawed
 //! calls alone.
 
+use ahash::AHashSet;
 use serde_json::{Map, Value};
 
 use crate::args::coerce::{as_integer, coerce_scalar};
@@ -143,24 +144,41 @@ impl<'p> Conformer<'p> {
     }
 
     fn handle_undeclared(&mut self, object: &mut Map<String, Value>, layout: &ObjectShape, path: &JsonPath) {
-        let undeclared: Vec<String> = object.keys().filter(|key| !layout.declares(key)).cloned().collect();
-        for key in undeclared {
-            // A key already reported as ambiguous stays, so the validator's report agrees.
-            let at = path.child_key(&key);
-            if self.errors.iter().any(|e| e.path == at) {
-                continue;
-            }
-            match self.extra_keys {
-                ExtraKeys::Drop => {
-                    if let Some(dropped) = object.shift_remove(&key) {
-                        self.record(&at, RepairKind::DroppedKey, dropped, Value::Null);
+        if object.keys().all(|key| layout.declares(key)) {
+            return;
+        }
+        // A key already reported as ambiguous stays, so the validator's report agrees.
+        let reported: AHashSet<&JsonPath> = self.errors.iter().map(|error| &error.path).collect();
+        let undeclared = |key: &str| !layout.declares(key) && !reported.contains(&path.child_key(key));
+        match self.extra_keys {
+            ExtraKeys::Drop => {
+                // One pass: removing keys one by one shifts the rest each time.
+                let mut dropped = Vec::new();
+                for (key, value) in std::mem::take(object) {
+                    if undeclared(&key) {
+                        dropped.push((path.child_key(&key), value));
+                    } else {
+                        object.insert(key, value);
                     }
                 }
-                ExtraKeys::Error => self.errors.push(ArgError::new(
-                    at,
-                    "unknown_key",
-                    format!("not an accepted argument; accepted: {}", accepted_names(layout)),
-                )),
+                for (at, value) in dropped {
+                    self.record(&at, RepairKind::DroppedKey, value, Value::Null);
+                }
+            }
+            ExtraKeys::Error => {
+                let accepted = accepted_names(layout);
+                let unknown: Vec<ArgError> = object
+                    .keys()
+                    .filter(|key| undeclared(key))
+                    .map(|key| {
+                        ArgError::new(
+                            path.child_key(key),
+                            "unknown_key",
+                            format!("not an accepted argument; accepted: {accepted}"),
+                        )
+                    })
+                    .collect();
+                self.errors.extend(unknown);
             }
         }
     }

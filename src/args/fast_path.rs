@@ -38,6 +38,7 @@ pub trait Builder {
     /// key object made once (see `FastPlan::key_names`).
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key>;
     fn object(&mut self) -> Option<Self::Object>;
+    /// None also when `key` is in `object` already: a key sent twice is the full road's to judge.
     fn set(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()>;
     fn finish_object(&mut self, object: Self::Object) -> Option<Self::Value>;
     fn array(&mut self) -> Option<Self::Array>;
@@ -498,6 +499,9 @@ impl<B: Builder> Run<'_, '_, B> {
             match rule.lookup(text, hint) {
                 Some(position) => {
                     let property = &rule.properties[position];
+                    if seen & (1 << position) != 0 {
+                        return None;
+                    }
                     seen |= 1 << position;
                     hint = position + 1;
                     let key = self.builder.key(Some(property.key_id), text)?;
@@ -853,8 +857,10 @@ impl Builder for ValueBuilder {
         Some(Map::new())
     }
     fn set(&mut self, object: &mut Map<String, Value>, key: String, value: Value) -> Option<()> {
-        object.insert(key, value);
-        Some(())
+        match object.insert(key, value) {
+            None => Some(()),
+            Some(_) => None,
+        }
     }
     fn finish_object(&mut self, object: Map<String, Value>) -> Option<Value> {
         Some(Value::Object(object))

@@ -29,7 +29,16 @@ pub fn match_keys(
             Ok(Some(property)) if !object.contains_key(&property.name) => {
                 claims.entry(property.name.as_str()).or_default().push(key.as_str());
             }
-            Ok(_) => {}
+            // Both spellings sent: reading either one would drop the other.
+            Ok(Some(property)) => errors.push(ArgError::new(
+                path.child_key(&property.name),
+                "ambiguous_key",
+                format!(
+                    "sent twice, as '{}' and as '{key}'; send it once under its exact name",
+                    property.name
+                ),
+            )),
+            Ok(None) => {}
             Err(candidates) => errors.push(ArgError::new(
                 path.child_key(key),
                 "ambiguous_key",
@@ -143,10 +152,13 @@ mod tests {
     #[test]
     fn never_chooses() {
         let schema = json!({"type": "object", "properties": {"claim_id": {}}});
-        // Both spellings sent: the property is present, the other key is left for the extra-key rule.
+        // Both spellings sent: refused, naming both.
         let (value, repairs, errors) = run(schema.clone(), json!({"claim_id": "A", "claimId": "B"}));
         assert_eq!(value, json!({"claim_id": "A", "claimId": "B"}));
-        assert!(repairs.is_empty() && errors.is_empty());
+        assert!(repairs.is_empty());
+        assert_eq!(errors[0].kind, "ambiguous_key");
+        assert_eq!(errors[0].path.to_string(), "claim_id");
+        assert!(errors[0].message.contains("'claim_id'") && errors[0].message.contains("'claimId'"));
         // Two spellings, neither exact: refused.
         let (_, repairs, errors) = run(schema, json!({"claimId": "A", "ClaimID": "B"}));
         assert!(repairs.is_empty());

@@ -2,6 +2,7 @@
 
 pub mod coerce;
 pub mod conform;
+pub mod duplicates;
 pub mod errors;
 pub mod fast_path;
 pub mod keys;
@@ -9,3 +10,4 @@ pub mod record;
 pub mod repair;
 pub mod road;
 pub mod scanner;
+pub mod wide_integer;

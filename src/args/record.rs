@@ -70,6 +70,8 @@ repair_kinds! {
     TruncatedNumber => "truncated_number", "the text ended right after a number, which may have been cut short";
     MissingValue => "missing_value", "a key sent without a value was given an empty one";
     Ellipsis => "ellipsis", "an ellipsis standing for left-out items was dropped";
+    PythonText => "python_text", "the document, a Python literal, was read as Python reads it";
+    DuplicateKey => "duplicate_key", "a key sent twice with the same value was read once";
     // Structural repairs: the document was JSON, but not in the tool's shape.
     EmptyArguments => "empty_arguments", "an empty argument text was read as an empty object";
     WrappedArgument => "wrapped_argument", "a value sent alone became the tool's one parameter";
@@ -119,6 +121,8 @@ impl RepairKind {
                 | RepairKind::TruncatedNumber
                 | RepairKind::MissingValue
                 | RepairKind::Ellipsis
+                | RepairKind::PythonText
+                | RepairKind::DuplicateKey
         )
     }
 

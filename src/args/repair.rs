@@ -20,10 +20,15 @@ use std::fmt;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Number, Value};
 
+use crate::args::duplicates::same_value;
 use crate::args::record::{Repair, RepairKind};
+use crate::args::wide_integer;
+use crate::encode::writer::is_json_number;
 use crate::json_path::{JsonPath, PathItem};
 use crate::limits::{oversized_integer, LimitExceeded, Limits};
 
+mod python_text;
+mod structure_only;
 mod valid_stretch;
 
 /// Hostile input must not turn the repair list into a second copy of the document.
@@ -100,8 +105,22 @@ impl fmt::Display for RepairError {
 
 impl std::error::Error for RepairError {}
 
+/// What the reader does with an integer beyond 64 bits, which serde_json's `Value` cannot hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WideIntegers {
+    /// Refuse the document: a tool's arguments never hold one.
+    Refuse,
+    /// Carry it as a marked string (see [`wide_integer`]), for a reader that makes integers of any size.
+    Carry,
+}
+
 /// Repair `text` into one JSON value: valid JSON within the limits is serde_json's value.
 pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
+    repair_with(text, limits, WideIntegers::Refuse)
+}
+
+/// `repair`, choosing what becomes of integers beyond 64 bits.
+pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
     // Otherwise the reader finds the spot that breaks a limit (and says where).
     if text.len() <= limits.max_bytes && serde_json::from_str::<IgnoredAny>(text).is_ok() {
         if let Ok(value) = serde_json::from_str::<Value>(text) {
@@ -113,12 +132,28 @@ pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
             }
         }
     }
-    repair_refused(text, limits)
+    if wide == WideIntegers::Carry && text.len() <= limits.max_bytes && oversized_integer(text).is_some() {
+        // Valid JSON but for integers serde_json cannot hold: each becomes its marked string.
+        if let Some(value) = wide_integer::read_valid(text) {
+            if limits.check_value(&value).is_ok() {
+                return Ok(Repaired {
+                    value,
+                    repairs: Vec::new(),
+                });
+            }
+        }
+    }
+    repair_refused_with(text, limits, wide)
 }
 
 /// `repair` for a text serde_json has already refused, or accepted only past a limit: it goes
 /// straight to the reader.
 pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
+    repair_refused_with(text, limits, WideIntegers::Refuse)
+}
+
+/// `repair_refused`, choosing what becomes of integers beyond 64 bits.
+pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
     if text.len() > limits.max_bytes {
         return Err(RepairError::at(
             text,
@@ -137,7 +172,36 @@ pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairErr
             "empty input: no JSON value".to_owned(),
         ));
     }
-    if let Some(repaired) = bare_scalar(text) {
+    let read = read_leniently(text, limits, wide);
+    // A Python literal means what Python reads; the lenient reader's guesses give way to it.
+    let python = python_text::read(text, limits, wide).or_else(|| {
+        // A Python literal inside a fence or prose.
+        let start = text.find(['{', '['])?;
+        let end = text.rfind(['}', ']'])?;
+        (start > 0 || end + 1 < text.len())
+            .then(|| text.get(start..=end))
+            .flatten()
+            .and_then(|inner| python_text::read(inner, limits, wide))
+    });
+    match python {
+        Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
+            let after = serde_json::to_string(&python).unwrap_or_default();
+            Ok(Repaired {
+                repairs: vec![Repair::new(
+                    JsonPath::root(),
+                    RepairKind::PythonText,
+                    snippet(text),
+                    snippet(&after),
+                )],
+                value: python,
+            })
+        }
+        _ => read,
+    }
+}
+
+fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+    if let Some(repaired) = bare_scalar(text, wide) {
         let repaired = repaired?;
         // A scalar has no depth: only its length can break a limit.
         if let Err(LimitExceeded::StringTooLong { limit, .. }) = limits.check_value(&repaired.value) {
@@ -147,7 +211,11 @@ pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairErr
         }
         return Ok(repaired);
     }
+    if let Some(repaired) = structure_only::mend_structure(text, limits, wide) {
+        return Ok(repaired);
+    }
     let mut parser = Parser::new(text, limits);
+    parser.wide = wide;
     match parser.parse_top_level() {
         Ok(Some(value)) => Ok(Repaired {
             value,
@@ -164,7 +232,7 @@ pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairErr
 
 /// The whole text as one JSON scalar, perhaps with comments around it or raw control characters
 /// in its string: what a model sends for a tool whose one argument is a scalar.
-fn bare_scalar(text: &str) -> Option<Result<Repaired, RepairError>> {
+fn bare_scalar(text: &str, wide: WideIntegers) -> Option<Result<Repaired, RepairError>> {
     let trimmed = text.trim_start_matches(is_space);
     if !trimmed.starts_with(|c: char| c == '"' || c == '-' || c.is_ascii_alphanumeric()) {
         return None;
@@ -174,11 +242,16 @@ fn bare_scalar(text: &str) -> Option<Result<Repaired, RepairError>> {
     let value = match stream.next() {
         Some(Ok(value)) if !value.is_object() && !value.is_array() => {
             let (literal, rest) = text.split_at(stream.byte_offset());
-            if oversized_integer(literal).is_some() {
-                let start = text.len() - trimmed.len();
-                return Some(Err(RepairError::at(text, start, OVERSIZED_INTEGER.to_owned())));
-            }
-            for comment in only_comments(rest)? {
+            let comments = only_comments(rest)?;
+            let value = match oversized_integer(literal) {
+                Some(digits) if wide == WideIntegers::Carry => wide_integer::carry(digits),
+                Some(_) => {
+                    let start = text.len() - trimmed.len();
+                    return Some(Err(RepairError::at(text, start, OVERSIZED_INTEGER.to_owned())));
+                }
+                None => value,
+            };
+            for comment in comments {
                 repairs.push(Repair::new(JsonPath::root(), RepairKind::Comment, snippet(comment), ""));
             }
             value
@@ -459,6 +532,10 @@ struct Parser<'t> {
     text: &'t str,
     /// The text, while it is ASCII and unchanged: a character index is then a byte index.
     ascii_text: Option<&'t str>,
+    /// The text while it is unchanged, and where each character starts in it when it is not
+    /// ASCII: a character index then maps to a byte offset.
+    unchanged_text: Option<&'t str>,
+    char_starts: Vec<usize>,
     chars: Vec<char>,
     index: usize,
     limits: &'t Limits,
@@ -494,6 +571,7 @@ struct Parser<'t> {
     stretches_read: usize,
     /// The next slot of `found` to reuse once it is full.
     found_next: usize,
+    wide: WideIntegers,
 }
 
 impl<'t> Parser<'t> {
@@ -508,6 +586,12 @@ impl<'t> Parser<'t> {
         Parser {
             text,
             ascii_text: ascii.then_some(text),
+            unchanged_text: Some(text),
+            char_starts: if ascii {
+                Vec::new()
+            } else {
+                text.char_indices().map(|(start, _)| start).collect()
+            },
             chars,
             index: 0,
             limits,
@@ -533,6 +617,7 @@ impl<'t> Parser<'t> {
                 .saturating_mul(valid_stretch::ALLOWANCE_PER_CHAR)
                 .saturating_add(valid_stretch::ALLOWANCE_FLOOR),
             stretches_read: 0,
+            wide: WideIntegers::Refuse,
         }
     }
 
@@ -915,7 +1000,7 @@ impl<'t> Parser<'t> {
                     continue;
                 }
             }
-            if !inside && !self.tried_valid_document && self.index > 0 && (character == '{' || character == '[') {
+            if !inside && !self.tried_valid_document && (character == '{' || character == '[') {
                 self.tried_valid_document = true;
                 let prose = skipped_from.take();
                 let records = self.repairs.len();
@@ -1010,9 +1095,20 @@ impl<'t> Parser<'t> {
     fn valid_document_here(&mut self) -> Option<Value> {
         let rest: String = self.chars[self.index..].iter().collect();
         let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<Value>();
-        let value = stream.next()?.ok()?;
+        let mut value = stream.next()?.ok()?;
         let document = &rest[..stream.byte_offset()];
-        if oversized_integer(document).is_some() || self.limits.check_value(&value).is_err() {
+        if oversized_integer(document).is_some() {
+            if self.wide != WideIntegers::Carry {
+                return None;
+            }
+            value = wide_integer::read_valid(document)?;
+        }
+        if self.limits.check_value(&value).is_err() {
+            return None;
+        }
+        // Members or items that go on after it (`{"a": 1}, "b": 2}`) belong to it.
+        let after = rest[document.len()..].trim_start_matches(is_space);
+        if after.starts_with([',', ':', '"', '\'', '}', ']']) {
             return None;
         }
         self.index += document.chars().count();
@@ -1181,6 +1277,20 @@ impl<'t> Parser<'t> {
                     String::new()
                 }
             };
+            if let Some(earlier) = object.get(&key) {
+                // A key sent twice: one value if both agree, a refusal if they differ (a reader
+                // of the first would see another call than a reader of the last).
+                if !same_value(earlier, &value) {
+                    return Err(Refusal::new(
+                        key_start,
+                        format!("the key {} is sent twice with different values", json_snippet(&key)),
+                    ));
+                }
+                self.path.push(PathItem::Key(key.clone()));
+                let written = self.snippet_of(key_start, self.index);
+                self.record(RepairKind::DuplicateKey, written, "");
+                self.path.pop();
+            }
             object.insert(key, value);
             last_value_end = Some(self.index);
             let after_value = self.skip_space_from(self.index);
@@ -1425,6 +1535,7 @@ impl<'t> Parser<'t> {
             );
             self.chars.splice(attempt_start..attempt_end, normalized);
             self.ascii_text = None;
+            self.unchanged_text = None;
             self.found.clear();
             self.found_next = 0;
             self.content_end = None;
@@ -1505,7 +1616,10 @@ impl<'t> Parser<'t> {
                 self.parse_json()?
             };
             let next = self.cur();
-            if is_strictly_empty(&value) && next != Some(closing) && next != Some(',') {
+            // An empty value before the next item or the end is an item (`[[], 1]`, `[\n  []\n]`).
+            let following_at = self.skip_space_from(self.index);
+            let following = self.at(following_at);
+            if is_strictly_empty(&value) && following != Some(closing) && following != Some(',') {
                 if next.is_some_and(|c| !is_space(c)) {
                     self.record_dropped(self.index, self.index + 1);
                 }
@@ -1571,13 +1685,31 @@ impl<'t> Parser<'t> {
 
     /// Whether the `(` at `index` starts an explicit tuple: empty, or a comma at its top level.
     fn parenthesized_is_explicit_tuple(&mut self) -> bool {
+        let mut saw_content = false;
+        let (answer, position) = self.walk_parenthesized(|character, top| {
+            if top && !is_space(character) && character != ',' && character != ')' {
+                saw_content = true;
+            }
+            match character {
+                ')' if top => Some(!saw_content),
+                ',' if top => Some(true),
+                _ => None,
+            }
+        });
+        self.spend(position - self.index);
+        answer.unwrap_or(!saw_content)
+    }
+
+    /// Walks the group the `(` at `index` opens, as far as one look-ahead reaches, past strings
+    /// and nested brackets. `visit` sees each character outside strings (a string's opening quote
+    /// included) and whether it stands at the group's top level; the walk stops at its first
+    /// answer, or just past the group's closing `)`. Returns the answer and where the walk stopped.
+    fn walk_parenthesized<T>(&self, mut visit: impl FnMut(char, bool) -> Option<T>) -> (Option<T>, usize) {
         let end = self.lookahead_end(self.index + 1);
         let mut position = self.index + 1;
         let (mut parentheses, mut brackets, mut braces) = (0usize, 0usize, 0usize);
         let mut quote: Option<char> = None;
         let mut backslashes = 0usize;
-        let mut saw_content = false;
-        let mut answer = None;
         while position < end {
             let character = self.chars[position];
             position += 1;
@@ -1594,34 +1726,26 @@ impl<'t> Parser<'t> {
                 continue;
             }
             let top = parentheses == 0 && brackets == 0 && braces == 0;
+            let answer = visit(character, top);
+            if answer.is_some() {
+                return (answer, position);
+            }
             if is_delimiter(character) && !escaped {
                 quote = Some(character);
-                saw_content |= top;
                 continue;
-            }
-            if !is_space(character) && character != ',' && character != ')' && top {
-                saw_content = true;
             }
             match character {
                 '(' => parentheses += 1,
-                ')' if top => {
-                    answer = Some(!saw_content);
-                    break;
-                }
+                ')' if top => break,
                 ')' => parentheses = parentheses.saturating_sub(1),
                 '[' => brackets += 1,
                 ']' => brackets = brackets.saturating_sub(1),
                 '{' => braces += 1,
                 '}' => braces = braces.saturating_sub(1),
-                ',' if top => {
-                    answer = Some(true);
-                    break;
-                }
                 _ => {}
             }
         }
-        self.spend(position - self.index);
-        answer.unwrap_or(!saw_content)
+        (None, position)
     }
 
     /// Whether a `(` outside any document starts a value, not prose like `foo (see below):`:
@@ -1653,53 +1777,21 @@ impl<'t> Parser<'t> {
         if !starts_value {
             return false;
         }
-        let end = self.lookahead_end(self.index + 1);
-        let mut position = self.index + 1;
-        let (mut parentheses, mut brackets, mut braces) = (0usize, 0usize, 0usize);
-        let mut quote: Option<char> = None;
-        let mut backslashes = 0usize;
+        let (closed, mut position) = self.walk_parenthesized(|character, top| (character == ')' && top).then_some(()));
         let mut answer = true;
-        while position < end {
-            let character = self.chars[position];
-            position += 1;
-            if character == '\\' {
-                backslashes += 1;
-                continue;
-            }
-            let escaped = backslashes % 2 == 1;
-            backslashes = 0;
-            if let Some(open) = quote {
-                if character == open && !escaped {
-                    quote = None;
-                }
-                continue;
-            }
-            if is_delimiter(character) && !escaped {
-                quote = Some(character);
-                continue;
-            }
-            match character {
-                '(' => parentheses += 1,
-                ')' if parentheses == 0 && brackets == 0 && braces == 0 => {
-                    while position < end {
-                        let trailer = self.chars[position];
-                        if trailer == '\n' || trailer == '\r' {
-                            break;
-                        }
-                        if !is_space(trailer) {
-                            answer = false;
-                            break;
-                        }
-                        position += 1;
-                    }
+        if closed.is_some() {
+            // Only space may follow the group on its line.
+            let end = self.lookahead_end(self.index + 1);
+            while position < end {
+                let trailer = self.chars[position];
+                if trailer == '\n' || trailer == '\r' {
                     break;
                 }
-                ')' => parentheses = parentheses.saturating_sub(1),
-                '[' => brackets += 1,
-                ']' => brackets = brackets.saturating_sub(1),
-                '{' => braces += 1,
-                '}' => braces = braces.saturating_sub(1),
-                _ => {}
+                if !is_space(trailer) {
+                    answer = false;
+                    break;
+                }
+                position += 1;
             }
         }
         self.spend(position - self.index);
@@ -2146,6 +2238,16 @@ impl<'t> Parser<'t> {
                 read.push_decoded(&"\\".repeat(run_length / 2));
                 self.index = run_end;
                 return (true, self.cur());
+            }
+            // An odd run is pairs, then one backslash that escapes what follows (`\\\u00e9`).
+            if run_length % 2 == 1 {
+                read.push_decoded(&"\\".repeat(run_length / 2));
+                read.push_raw('\\');
+                self.index = run_end;
+                return match self.cur() {
+                    Some(following) => self.normalize_escape(read, following),
+                    None => (false, None),
+                };
             }
         }
         let simple = match character {
@@ -2812,7 +2914,9 @@ impl<'t> Parser<'t> {
         let in_array = self.places.is(Place::Array);
         let mut literal = String::new();
         while let Some(character) = self.at(self.index) {
-            if !is_number_char(character) || (in_array && character == ',') {
+            // A sign belongs to the number only as the exponent's (`1e+5`).
+            let exponent_sign = character == '+' && literal.ends_with(['e', 'E']);
+            if !(is_number_char(character) || exponent_sign) || (in_array && character == ',') {
                 break;
             }
             if character != '_' {
@@ -2835,7 +2939,7 @@ impl<'t> Parser<'t> {
             self.index -= literal.chars().count();
             return self.parse_string();
         }
-        if literal.ends_with(['-', 'e', 'E', '/', ',']) {
+        if literal.ends_with(['-', '+', 'e', 'E', '/', ',']) {
             literal.pop();
             self.index -= 1;
         }
@@ -2853,14 +2957,22 @@ impl<'t> Parser<'t> {
                     .ok_or_else(|| Refusal::new(start, "number out of range"))
             })
         } else {
-            python_int(&literal).map(|integer| integer.ok_or_else(|| Refusal::new(start, OVERSIZED_INTEGER)))
+            python_int(&literal).map(|integer| match integer {
+                Some(integer) => Ok(integer),
+                None if self.wide == WideIntegers::Carry => Ok(wide_integer::carry(literal.trim_start_matches('+'))),
+                None => Err(Refusal::new(start, OVERSIZED_INTEGER)),
+            })
         };
         match number {
             Some(number) => {
                 let number = number?;
                 if !(written_as_read && is_json_number(&literal)) {
                     let written = self.snippet_of(start, self.index);
-                    self.record(RepairKind::LenientNumber, written, number.to_string());
+                    let after = match &number {
+                        Value::String(_) => literal.clone(),
+                        other => other.to_string(),
+                    };
+                    self.record(RepairKind::LenientNumber, written, after);
                 }
                 Ok(number)
             }
@@ -3152,40 +3264,6 @@ fn is_bare_key_char(character: char) -> bool {
     character.is_alphanumeric() || character == '_' || character == '-'
 }
 
-/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-fn is_json_number(word: &str) -> bool {
-    let bytes = word.as_bytes();
-    let mut index = usize::from(bytes.first() == Some(&b'-'));
-    let digits = |index: &mut usize| {
-        let start = *index;
-        while *index < bytes.len() && bytes[*index].is_ascii_digit() {
-            *index += 1;
-        }
-        *index - start
-    };
-    let integer_start = index;
-    let integer_digits = digits(&mut index);
-    if integer_digits == 0 || (integer_digits > 1 && bytes[integer_start] == b'0') {
-        return false;
-    }
-    if bytes.get(index) == Some(&b'.') {
-        index += 1;
-        if digits(&mut index) == 0 {
-            return false;
-        }
-    }
-    if matches!(bytes.get(index), Some(b'e' | b'E')) {
-        index += 1;
-        if matches!(bytes.get(index), Some(b'+' | b'-')) {
-            index += 1;
-        }
-        if digits(&mut index) == 0 {
-            return false;
-        }
-    }
-    index == bytes.len()
-}
-
 /// Python's `float()` over json_repair's number characters: `-?(D+(.D*)?|.D+)([eE]-?D+)?`.
 fn python_float(literal: &str) -> Option<f64> {
     let (sign, unsigned) = match literal.strip_prefix('-') {
@@ -3210,7 +3288,7 @@ fn python_float(literal: &str) -> Option<f64> {
         if fraction.is_empty() { "0" } else { fraction }
     );
     if let Some(exponent) = exponent {
-        let digits = exponent.strip_prefix('-').unwrap_or(exponent);
+        let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
         if digits.is_empty() || !all_digits(digits) {
             return None;
         }
@@ -3426,7 +3504,9 @@ mod tests {
     fn missing_commas_are_inserted() {
         assert_eq!(value("{\"a\": 1 \"b\": 2}"), json!({"a": 1, "b": 2}));
         assert_eq!(value("[1 2\n3]"), json!([1, 2, 3]));
-        assert_eq!(value("[\"a\" \"b\"]"), json!(["a", "b"]));
+        // Python reads strings side by side as one, and the text is a Python literal.
+        assert_eq!(value("[\"a\" \"b\"]"), json!(["ab"]));
+        assert_eq!(value("[\"a\" \"b\" true]"), json!(["a", "b", true]));
         assert_eq!(value("[{\"a\": 1} {\"a\": 2}]"), json!([{"a": 1}, {"a": 2}]));
         let record = only_record("{\"a\": 1 \"b\": 2}", MissingComma);
         assert_eq!(record.before, json!("{\"a\": 1 \"b\": 2}"));
@@ -3828,7 +3908,7 @@ mod tests {
     fn text_without_a_document_is_refused() {
         assert_eq!(refused("").message, "empty input: no JSON value");
         assert_eq!(refused(" \n\t").message, "empty input: no JSON value");
-        for text in ["hello world", "True", "'quoted'", "NaN", "(see below)", "]", "}", "/"] {
+        for text in ["hello world", "NaN", "(see below)", "]", "}", "/"] {
             let error = refused(text);
             assert!(!error.message.is_empty(), "{text}");
         }
@@ -3836,6 +3916,9 @@ mod tests {
             refused("hello world").to_string(),
             "no JSON object or array found at line 1 column 1"
         );
+        // A Python literal is what Python reads.
+        assert_eq!(value("True"), json!(true));
+        assert_eq!(value("'quoted'"), json!("quoted"));
         // A scalar with a comment after it is still that scalar.
         assert_eq!(value("42 // the answer"), json!(42));
         assert_eq!(kinds("42 // the answer"), [Comment]);

@@ -11,6 +11,7 @@
 use serde_json::{Map, Value};
 
 use crate::args::conform::{Conformer, ExtraKeys, Mode};
+use crate::args::duplicates::{self, Duplicate};
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
 use crate::args::record::{Repair, RepairKind};
@@ -166,12 +167,13 @@ impl ArgumentRoad {
         if text.trim().is_empty() {
             return self.accept(Value::Object(Map::new()), Vec::new(), mode);
         }
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
+        match duplicates::parse(text) {
+            Ok((value, duplicates)) => {
                 if let Some(literal) = oversized_integer(text) {
                     return Err(self.fail(oversized_integer_error(&value, literal)));
                 }
-                self.accept(value, Vec::new(), mode)
+                let repairs = self.judge_duplicates(&duplicates, mode)?;
+                self.accept(value, repairs, mode)
             }
             Err(parse_error) if mode == Mode::Strict => Err(self.fail(ArgError::new(
                 JsonPath::root(),
@@ -240,8 +242,10 @@ impl ArgumentRoad {
         repairs.append(&mut conformer.repairs);
         let mut errors = conformer.errors;
         if !self.schema.is_valid(&value) {
+            // One error per place: the first said about it is the one a model can act on.
+            let mut known: ahash::AHashSet<JsonPath> = errors.iter().map(|error| error.path.clone()).collect();
             for error in self.schema.errors(&value) {
-                if !errors.iter().any(|known| known.path == error.path) {
+                if known.insert(error.path.clone()) {
                     errors.push(error);
                 }
             }
@@ -253,6 +257,37 @@ impl ArgumentRoad {
             });
         }
         Ok(Parsed { value, repairs })
+    }
+
+    /// Keys sent twice: strict mode refuses them; lenient mode refuses differing values and
+    /// records equal ones.
+    fn judge_duplicates(&self, duplicates: &[Duplicate], mode: Mode) -> Result<Vec<Repair>, ArgumentErrors> {
+        let mut repairs = Vec::new();
+        let mut errors = Vec::new();
+        for duplicate in duplicates {
+            if mode == Mode::Lenient && duplicate.same_value {
+                repairs.push(Repair::new(duplicate.path.clone(), RepairKind::DuplicateKey, "", ""));
+            } else {
+                let message = if duplicate.same_value {
+                    "sent twice; send each argument once"
+                } else {
+                    "sent twice with different values; send each argument once"
+                };
+                errors.push(ArgError::new(
+                    duplicate.path.clone(),
+                    "duplicate_key",
+                    message.to_owned(),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(repairs)
+        } else {
+            Err(ArgumentErrors {
+                errors,
+                expected: self.signature.clone(),
+            })
+        }
     }
 
     fn declares(&self, key: &str) -> bool {

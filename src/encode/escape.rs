@@ -140,6 +140,38 @@ fn write_escaped_tail(out: &mut Vec<u8>, text: &str, index: usize) {
     out.push(b'"');
 }
 
+/// Bytes the escaped content of `text` takes, quotes excluded.
+pub fn escaped_length(text: &str) -> usize {
+    text.bytes()
+        .map(|byte| match ESCAPES[byte as usize] {
+            0 => 1,
+            b'u' => 6,
+            _ => 2,
+        })
+        .sum()
+}
+
+/// Bytes the content `write_json_string_wtf8` writes for `bytes` takes, quotes excluded.
+pub fn escaped_length_wtf8(mut bytes: &[u8]) -> usize {
+    let mut length = 0;
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => return length + escaped_length(text),
+            Err(error) => {
+                let (valid, rest) = bytes.split_at(error.valid_up_to());
+                length += escaped_length(std::str::from_utf8(valid).expect("checked by from_utf8"));
+                if surrogate(rest).is_some() {
+                    length += 6;
+                    bytes = &rest[3..];
+                } else {
+                    length += char::REPLACEMENT_CHARACTER.len_utf8();
+                    bytes = &rest[error.error_len().unwrap_or(rest.len())..];
+                }
+            }
+        }
+    }
+}
+
 /// Append the escaped content of `text`, without quotes.
 pub fn write_escaped_content(out: &mut Vec<u8>, text: &str) {
     escape_bytes(out, text.as_bytes());

@@ -18,8 +18,21 @@ const ELLIPSIS: &str = "…";
 /// What a cut did, for the caller to record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncation {
-    pub original_bytes: usize,
+    /// The length of the whole text; None when the encoding stopped at the cap, so the rest of
+    /// the value was never written (nor measured).
+    pub original_bytes: Option<usize>,
     pub kept_bytes: usize,
+}
+
+/// What the written prefix of a text that stopped at the cap leaves out: the containers still
+/// open when it stopped (closed at the end of the prefix), with the number of entries each
+/// really has, and the string cut where it stopped, with its whole encoded length.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Unfinished {
+    /// `(offset of the opening bracket, entries in the whole container)`, outermost first.
+    pub open_containers: Vec<(usize, usize)>,
+    /// `(offset of the opening quote, bytes of the whole encoded content, quotes excluded)`.
+    pub cut_string: Option<(usize, usize)>,
 }
 
 /// The text cut to at most `max_bytes` bytes, or None when it already fits.
@@ -33,16 +46,20 @@ pub fn truncate_json(text: &str, max_bytes: usize) -> Option<String> {
     if text.len() <= max_bytes {
         return None;
     }
-    let cutter = Cutter::new(text);
-    let mut out = String::with_capacity(max_bytes);
-    if !cutter.fit(0, max_bytes, &mut out) {
-        out.clear();
-        out.push('"');
-        out.push_str(&string_marker(text.len()));
-        out.push('"');
-    }
-    debug_assert!(out.len() <= max_bytes);
-    Some(out)
+    Some(Cutter::new(text, None).cut(max_bytes))
+}
+
+/// `closed` (a prefix of a longer text, closed where it stopped as `unfinished` says) cut to at
+/// most `max_bytes` bytes, its markers counting what the whole text holds. The prefix must be
+/// longer than `max_bytes`, so no entry it leaves unfinished can be kept whole.
+///
+/// Panics when `max_bytes` is below `MIN_BUDGET`; callers check it first.
+pub fn truncate_unfinished_json(closed: &str, unfinished: &Unfinished, max_bytes: usize) -> String {
+    assert!(
+        max_bytes >= MIN_BUDGET,
+        "a budget of {max_bytes} bytes is below {MIN_BUDGET}"
+    );
+    Cutter::new(closed, Some(unfinished)).cut(max_bytes)
 }
 
 /// `1.2 MB`: one decimal, powers of 1000, at most 8 characters.
@@ -65,6 +82,11 @@ fn string_marker(removed_bytes: usize) -> String {
     format!("{ELLIPSIS}[truncated {}]", human_size(removed_bytes))
 }
 
+/// The one-string summary of a text of which only a prefix was written.
+fn unfinished_marker(written_bytes: usize) -> String {
+    format!("{ELLIPSIS}[truncated, over {}]", human_size(written_bytes))
+}
+
 /// The marker item ending a cut array, quotes included.
 fn items_marker(remaining: usize) -> String {
     let noun = if remaining == 1 { "item" } else { "items" };
@@ -82,6 +104,9 @@ fn keys_marker(remaining: usize) -> String {
 struct Container {
     start: usize,
     end: usize,
+    /// Entries in the text.
+    present: usize,
+    /// Entries in the whole value: more than `present` for a container the encoding left open.
     items: usize,
 }
 
@@ -89,12 +114,14 @@ struct Cutter<'a> {
     text: &'a str,
     /// Every container, in the order they open (so sorted by `start`).
     containers: Vec<Container>,
+    /// Set when `text` is the closed prefix of a longer text.
+    unfinished: Option<&'a Unfinished>,
 }
 
 impl<'a> Cutter<'a> {
     /// One pass over the text to find where each container ends and how many items it holds, so
     /// the cut never has to scan a subtree twice.
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, unfinished: Option<&'a Unfinished>) -> Self {
         let bytes = text.as_bytes();
         let mut containers: Vec<Container> = Vec::new();
         let mut open: Vec<usize> = Vec::new();
@@ -110,35 +137,73 @@ impl<'a> Cutter<'a> {
                     containers.push(Container {
                         start: index,
                         end: index,
+                        present: 0,
                         items: 0,
                     });
                 }
                 b']' | b'}' => {
                     let container = &mut containers[open.pop().expect("balanced JSON")];
                     container.end = index + 1;
-                    // `items` counted the commas so far; a non-empty container has one more item.
+                    // `present` counted the commas so far; a non-empty container has one more item.
                     if container.end - container.start > 2 {
-                        container.items += 1;
+                        container.present += 1;
                     }
+                    container.items = container.present;
                 }
                 b',' => {
                     if let Some(&innermost) = open.last() {
-                        containers[innermost].items += 1;
+                        containers[innermost].present += 1;
                     }
                 }
                 _ => {}
             }
             index += 1;
         }
-        Cutter { text, containers }
+        let mut cutter = Cutter {
+            text,
+            containers,
+            unfinished,
+        };
+        for &(start, items) in unfinished.map_or(&[][..], |unfinished| &unfinished.open_containers) {
+            let index = cutter.container_index(start);
+            let container = &mut cutter.containers[index];
+            container.items = items.max(container.present);
+        }
+        cutter
+    }
+
+    /// The whole text cut to `budget`, or its one-string summary when no cut form fits.
+    fn cut(&self, budget: usize) -> String {
+        let mut out = String::with_capacity(budget);
+        if !self.fit(0, budget, &mut out) {
+            out.clear();
+            out.push('"');
+            out.push_str(&match self.unfinished {
+                None => string_marker(self.text.len()),
+                Some(_) => unfinished_marker(self.text.len()),
+            });
+            out.push('"');
+        }
+        debug_assert!(out.len() <= budget);
+        out
+    }
+
+    fn container_index(&self, start: usize) -> usize {
+        self.containers
+            .binary_search_by_key(&start, |container| container.start)
+            .expect("a container starts here")
     }
 
     fn container_at(&self, start: usize) -> Container {
-        let index = self
-            .containers
-            .binary_search_by_key(&start, |container| container.start)
-            .expect("a container starts here");
-        self.containers[index]
+        self.containers[self.container_index(start)]
+    }
+
+    /// Bytes of the whole encoded content of the string at `start`, quotes excluded.
+    fn whole_string_length(&self, start: usize, end: usize) -> usize {
+        match self.unfinished.and_then(|unfinished| unfinished.cut_string) {
+            Some((cut_start, length)) if cut_start == start => length,
+            _ => end - start - 2,
+        }
     }
 
     fn value_end(&self, start: usize) -> usize {
@@ -160,32 +225,47 @@ impl<'a> Cutter<'a> {
     /// appended) when no form of it fits.
     fn fit(&self, start: usize, budget: usize, out: &mut String) -> bool {
         let end = self.value_end(start);
-        if end - start <= budget {
+        if end - start <= budget && !self.is_unfinished(start) {
             out.push_str(&self.text[start..end]);
             return true;
         }
         match self.text.as_bytes()[start] {
             b'"' => self.fit_string(start, end, budget, out),
-            b'[' => self.fit_array(self.container_at(start), budget, out),
-            b'{' => self.fit_object(self.container_at(start), budget, out),
+            b'[' | b'{' => self.fit_container(self.container_at(start), budget, out),
             // Numbers and literals cannot be cut.
+            _ => false,
+        }
+    }
+
+    /// Whether the value at `start` is one the encoding left unfinished: its text is not all of it.
+    fn is_unfinished(&self, start: usize) -> bool {
+        let Some(unfinished) = self.unfinished else {
+            return false;
+        };
+        match self.text.as_bytes()[start] {
+            b'"' => unfinished.cut_string.is_some_and(|(cut_start, _)| cut_start == start),
+            b'[' | b'{' => {
+                let container = self.container_at(start);
+                container.items > container.present || unfinished.open_containers.iter().any(|&(open, _)| open == start)
+            }
             _ => false,
         }
     }
 
     fn fit_string(&self, start: usize, end: usize, budget: usize, out: &mut String) -> bool {
         let content = &self.text[start + 1..end - 1];
+        let whole = self.whole_string_length(start, end);
         let quotes = 2;
-        if quotes + string_marker(content.len()).len() > budget {
+        if quotes + string_marker(whole).len() > budget {
             return false;
         }
         // The marker's length depends on how much is cut, and "999.9 KB" is longer than "1.0 MB":
         // shorten the kept part until prefix and marker fit together. Each round keeps strictly
         // less, and keeping nothing fits (checked above).
-        let mut limit = budget - quotes - string_marker(content.len()).len();
+        let mut limit = budget - quotes - string_marker(whole).len();
         loop {
             let kept = unit_boundary_at_or_before(content, limit);
-            let marker = string_marker(content.len() - kept);
+            let marker = string_marker(whole - kept);
             if quotes + kept + marker.len() <= budget {
                 out.push('"');
                 out.push_str(&content[..kept]);
@@ -197,84 +277,49 @@ impl<'a> Cutter<'a> {
         }
     }
 
-    fn fit_array(&self, array: Container, budget: usize, out: &mut String) -> bool {
+    /// An array or object cut to `budget`: whole entries while they fit with room kept for the
+    /// marker, then the next entry cut if any of it fits (an object's key stays whole, only its
+    /// value is cut), then a marker counting the entries left out.
+    fn fit_container(&self, container: Container, budget: usize, out: &mut String) -> bool {
+        let bytes = self.text.as_bytes();
+        let is_object = bytes[container.start] == b'{';
+        let (open, close, marker): (char, char, fn(usize) -> String) = if is_object {
+            ('{', '}', keys_marker)
+        } else {
+            ('[', ']', items_marker)
+        };
         let brackets = 2;
-        if brackets + items_marker(array.items).len() > budget {
+        if brackets + marker(container.items).len() > budget {
             return false;
         }
-        out.push('[');
+        out.push(open);
         let mut used = brackets;
         let mut written = 0;
-        let mut position = array.start + 1;
-        for index in 0..array.items {
-            let item_end = self.value_end(position);
-            let separator = usize::from(written > 0);
-            let after = array.items - index - 1;
-            // Room kept back so the marker for the items after this one always fits.
-            let reserve = if after > 0 { 1 + items_marker(after).len() } else { 0 };
-            if used + separator + (item_end - position) + reserve <= budget {
-                if separator == 1 {
-                    out.push(',');
-                }
-                out.push_str(&self.text[position..item_end]);
-                used += separator + (item_end - position);
-                written += 1;
-                position = item_end + 1;
-                continue;
-            }
-            let mut remaining = array.items - index;
-            let before = out.len();
-            if separator == 1 {
-                out.push(',');
-            }
-            let room = budget.saturating_sub(used + separator + reserve);
-            if room > 0 && self.fit(position, room, out) {
-                written += 1;
-                remaining = after;
+        let mut position = container.start + 1;
+        for index in 0..container.present {
+            // Where the part of the entry that may be cut starts: past an object's key.
+            let value_start = if is_object {
+                string_end(bytes, position) + 1
             } else {
-                out.truncate(before);
-            }
-            if remaining > 0 {
-                if written > 0 {
-                    out.push(',');
-                }
-                out.push_str(&items_marker(remaining));
-            }
-            break;
-        }
-        out.push(']');
-        true
-    }
-
-    fn fit_object(&self, object: Container, budget: usize, out: &mut String) -> bool {
-        let braces = 2;
-        if braces + keys_marker(object.items).len() > budget {
-            return false;
-        }
-        out.push('{');
-        let mut used = braces;
-        let mut written = 0;
-        let mut position = object.start + 1;
-        let bytes = self.text.as_bytes();
-        for index in 0..object.items {
-            let key_end = string_end(bytes, position);
-            let value_start = key_end + 1;
-            let value_end = self.value_end(value_start);
+                position
+            };
+            let entry_end = self.value_end(value_start);
             let separator = usize::from(written > 0);
-            let after = object.items - index - 1;
-            let reserve = if after > 0 { 1 + keys_marker(after).len() } else { 0 };
-            if used + separator + (value_end - position) + reserve <= budget {
+            let after = container.items - index - 1;
+            // Room kept back so the marker for the entries after this one always fits.
+            let reserve = if after > 0 { 1 + marker(after).len() } else { 0 };
+            let whole = !self.is_unfinished(value_start);
+            if whole && used + separator + (entry_end - position) + reserve <= budget {
                 if separator == 1 {
                     out.push(',');
                 }
-                out.push_str(&self.text[position..value_end]);
-                used += separator + (value_end - position);
+                out.push_str(&self.text[position..entry_end]);
+                used += separator + (entry_end - position);
                 written += 1;
-                position = value_end + 1;
+                position = entry_end + 1;
                 continue;
             }
-            // The key stays whole; its value may be cut.
-            let mut remaining = object.items - index;
+            let mut remaining = container.items - index;
             let before = out.len();
             if separator == 1 {
                 out.push(',');
@@ -291,11 +336,20 @@ impl<'a> Cutter<'a> {
                 if written > 0 {
                     out.push(',');
                 }
-                out.push_str(&keys_marker(remaining));
+                out.push_str(&marker(remaining));
             }
-            break;
+            out.push(close);
+            return true;
         }
-        out.push('}');
+        // Every entry in the text fitted: the ones the encoding never wrote are counted.
+        let remaining = container.items - container.present;
+        if remaining > 0 {
+            if written > 0 {
+                out.push(',');
+            }
+            out.push_str(&marker(remaining));
+        }
+        out.push(close);
         true
     }
 }
@@ -480,6 +534,101 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Writes `value` as compact JSON the way the encoder does with a cap: past `horizon` bytes,
+    /// checked before each entry, it stops; a string longer than the room left is cut there.
+    fn write_until(value: &Value, horizon: usize, out: &mut Vec<u8>, unfinished: &mut Unfinished) -> bool {
+        use crate::encode::escape::{escaped_length, write_json_string};
+        match value {
+            Value::String(text) if text.len() > horizon.saturating_sub(out.len()) => {
+                let mut end = horizon.saturating_sub(out.len()).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                unfinished.cut_string = Some((out.len(), escaped_length(text)));
+                write_json_string(out, &text[..end]);
+                false
+            }
+            Value::Array(items) => {
+                unfinished.open_containers.push((out.len(), items.len()));
+                out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if out.len() > horizon {
+                        return false;
+                    }
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    if !write_until(item, horizon, out, unfinished) {
+                        return false;
+                    }
+                }
+                out.push(b']');
+                unfinished.open_containers.pop();
+                true
+            }
+            Value::Object(map) => {
+                unfinished.open_containers.push((out.len(), map.len()));
+                out.push(b'{');
+                for (index, (key, item)) in map.iter().enumerate() {
+                    if out.len() > horizon {
+                        return false;
+                    }
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(out, key);
+                    out.push(b':');
+                    if !write_until(item, horizon, out, unfinished) {
+                        return false;
+                    }
+                }
+                out.push(b'}');
+                unfinished.open_containers.pop();
+                true
+            }
+            other => {
+                out.extend_from_slice(serde_json::to_string(other).unwrap().as_bytes());
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn stopping_past_the_budget_cuts_as_the_whole_text_would_be_cut() {
+        let mut random = Random(0x2545_F491_4F6C_DD1D);
+        let mut stopped = 0;
+        for _ in 0..400 {
+            let value = random.value(0);
+            let full = serde_json::to_string(&value).unwrap();
+            for budget in (MIN_BUDGET..full.len() + 2).step_by(1 + full.len() / 25) {
+                for slack in [0, 7, 64] {
+                    let mut out = Vec::new();
+                    let mut unfinished = Unfinished::default();
+                    if write_until(&value, budget + slack, &mut out, &mut unfinished) {
+                        continue;
+                    }
+                    stopped += 1;
+                    for &(start, _) in unfinished.open_containers.iter().rev() {
+                        out.push(if out[start] == b'{' { b'}' } else { b']' });
+                    }
+                    let closed = String::from_utf8(out).unwrap();
+                    let cut = truncate_unfinished_json(&closed, &unfinished, budget);
+                    let whole = truncate_json(&full, budget).unwrap_or_else(|| full.clone());
+                    if whole.starts_with("\"…[truncated ") && serde_json::from_str::<Value>(&whole).unwrap().is_string()
+                    {
+                        assert!(
+                            cut == whole || cut.starts_with("\"…[truncated, over "),
+                            "{cut} vs {whole}"
+                        );
+                    } else {
+                        assert_eq!(cut, whole, "budget {budget}, slack {slack}, closed {closed}");
+                    }
+                }
+            }
+        }
+        assert!(stopped > 1000, "only {stopped} runs stopped early");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::base64::write_base64;
 use super::duration::{write_iso_duration, Duration};
-use super::escape::{write_json_string, write_json_string_wtf8};
+use super::escape::{escaped_length, escaped_length_wtf8, write_json_string, write_json_string_wtf8};
 use std::mem::MaybeUninit;
 
 use super::iso8601::{format_date, format_datetime, format_time, Date, DateTime, Time, MAX_LENGTH, TWO_DIGITS};
@@ -79,6 +79,36 @@ impl JsonWriter {
     /// A string from WTF-8 bytes (UTF-8 plus lone surrogates); see `write_json_string_wtf8`.
     pub fn string_wtf8(&mut self, bytes: &[u8]) {
         write_json_string_wtf8(&mut self.buffer, bytes);
+    }
+
+    /// The start of `text` as a string: the characters of its first `room` bytes at most,
+    /// escaped and quoted. Returns the length the whole escaped content would have taken.
+    pub fn string_start(&mut self, text: &str, room: usize) -> usize {
+        let mut end = room.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        write_json_string(&mut self.buffer, &text[..end]);
+        escaped_length(text)
+    }
+
+    /// `string_start` for WTF-8 bytes.
+    pub fn string_start_wtf8(&mut self, bytes: &[u8], room: usize) -> usize {
+        let mut end = room.min(bytes.len());
+        // Never inside a sequence: continuation bytes are 0b10xxxxxx.
+        while end > 0 && end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
+            end -= 1;
+        }
+        write_json_string_wtf8(&mut self.buffer, &bytes[..end]);
+        escaped_length_wtf8(bytes)
+    }
+
+    /// The base64 text of the first bytes of `data`, at most `room` characters of it, quoted.
+    /// Returns the length the whole base64 text would have taken.
+    pub fn base64_start(&mut self, data: &[u8], room: usize) -> usize {
+        let whole_groups = room / 4;
+        self.base64(&data[..(whole_groups * 3).min(data.len())]);
+        data.len().div_ceil(3) * 4
     }
 
     #[inline]

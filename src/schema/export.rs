@@ -321,6 +321,11 @@ const OPENAI_STRICT_KEYWORDS: [&str; 20] = [
     "maxItems",
 ];
 
+/// Formats Gemini's `Schema` documents (float, double for numbers; int32, int64 for integers;
+/// enum, date-time for strings). Others have been refused (`format: uri`, gemini-cli #13326):
+/// they go into the description.
+const GEMINI_FORMATS: [&str; 6] = ["float", "double", "int32", "int64", "enum", "date-time"];
+
 const ANTHROPIC_MAX_STRICT_TOOLS: usize = 20;
 const ANTHROPIC_MAX_OPTIONAL: usize = 24;
 const ANTHROPIC_MAX_UNIONS: usize = 16;
@@ -1353,10 +1358,10 @@ fn placement(target: Target, keyword: &str, value: &Value) -> Placement {
             "format" => value.as_str().is_some_and(|format| ANTHROPIC_FORMATS.contains(&format)),
             _ => false,
         },
+        Target::Gemini if keyword == "format" => value.as_str().is_some_and(|format| GEMINI_FORMATS.contains(&format)),
         Target::Gemini => matches!(
             keyword,
-            "format"
-                | "pattern"
+            "pattern"
                 | "minimum"
                 | "maximum"
                 | "minLength"
@@ -3595,6 +3600,32 @@ mod tests {
             true,
         );
         assert!(found[0].message.contains("17 parameters use anyOf"), "{found:#?}");
+    }
+
+    #[test]
+    fn gemini_keeps_only_the_formats_it_documents() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "site": {"type": "string", "format": "uri"},
+                "at": {"type": "string", "format": "date-time"},
+                "count": {"type": "integer", "format": "int64"},
+                "mail": {"type": "string", "format": "email"}
+            },
+            "required": ["site", "at", "count", "mail"]
+        });
+        let exported = parameters(&schema, Provider::Gemini, false);
+        let p = &exported.definition["properties"];
+        assert_eq!(
+            p["site"],
+            json!({"type": "string", "description": "Constraints: in uri format."})
+        );
+        assert_eq!(p["at"], json!({"type": "string", "format": "date-time"}));
+        assert_eq!(p["count"], json!({"type": "integer", "format": "int64"}));
+        assert_eq!(
+            p["mail"],
+            json!({"type": "string", "description": "Constraints: in email format."})
+        );
     }
 
     #[test]

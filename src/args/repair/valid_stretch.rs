@@ -28,9 +28,13 @@ impl Parser<'_> {
         if self.split_pending || self.valid_allowance == 0 {
             return None;
         }
-        // Character positions are byte positions while the text is ASCII and unchanged.
-        let text = self.ascii_text?;
-        let rest = text.get(self.index..)?;
+        // Character positions are byte positions while the text is ASCII and unchanged;
+        // otherwise each character's start is looked up.
+        let start = match self.ascii_text {
+            Some(_) => self.index,
+            None => *self.char_starts.get(self.index)?,
+        };
+        let rest = self.unchanged_text?.get(start..)?;
         let mut check = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
         let end = match check.next()? {
             Ok(_) => check.byte_offset(),
@@ -46,7 +50,10 @@ impl Parser<'_> {
         if oversized_integer(stretch).is_some() || !self.limits.admits_at(&value, self.depth + 1) {
             return None;
         }
-        self.index += end;
+        self.index += match self.ascii_text {
+            Some(_) => end,
+            None => stretch.chars().count(),
+        };
         self.stretches_read += 1;
         if value.is_object() {
             // What follows is read as it follows an object the reader read itself.

@@ -1,0 +1,567 @@
+//! A text that is a Python literal means what Python reads: `{'chart': '{"nm": "BarChart"}'}` is
+//! one key holding one string, however many double quotes and commas the string holds.
+//!
+//! This reader accepts exactly what `ast.literal_eval` reads as JSON-like data (dicts with string
+//! keys, lists, tuples, strings, numbers, True, False, None) and reads it as Python does; anything
+//! else (a set, bytes, a complex number, a name, a key given twice, a lone surrogate, an `inf`)
+//! makes it give up and the lenient reader decide. It is linear: one pass, no look-ahead.
+
+use serde_json::{Map, Number, Value};
+
+use super::{wide_integer, WideIntegers};
+use crate::limits::Limits;
+
+/// The Python reading of `text`, when the whole text is a JSON-like Python literal.
+pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Value> {
+    let mut reader = Reader {
+        chars: text.chars().collect(),
+        index: 0,
+        depth: 0,
+        limits,
+        wide,
+    };
+    reader.skip()?;
+    let value = reader.value()?;
+    reader.skip()?;
+    if reader.index != reader.chars.len() {
+        return None;
+    }
+    limits.admits_at(&value, 1).then_some(value)
+}
+
+struct Reader<'l> {
+    chars: Vec<char>,
+    index: usize,
+    depth: usize,
+    limits: &'l Limits,
+    wide: WideIntegers,
+}
+
+impl Reader<'_> {
+    fn cur(&self) -> Option<char> {
+        self.chars.get(self.index).copied()
+    }
+
+    fn at(&self, index: usize) -> Option<char> {
+        self.chars.get(index).copied()
+    }
+
+    /// Whitespace, comments and line continuations; a line break between tokens outside
+    /// brackets ends the expression, so only the end of the text may follow one there.
+    fn skip(&mut self) -> Option<()> {
+        let mut broke_line = false;
+        while let Some(character) = self.cur() {
+            match character {
+                ' ' | '\t' | '\u{c}' => self.index += 1,
+                '\n' | '\r' => {
+                    broke_line = true;
+                    self.index += 1;
+                }
+                '#' => {
+                    while self.cur().is_some_and(|c| c != '\n' && c != '\r') {
+                        self.index += 1;
+                    }
+                }
+                '\\' if matches!(self.at(self.index + 1), Some('\n' | '\r')) => self.index += 2,
+                _ => break,
+            }
+        }
+        if broke_line && self.depth == 0 && self.cur().is_some() && self.index > 0 {
+            // Leading blank lines are fine; a break between two tokens is not.
+            let only_space_before = self.chars[..self.index].iter().all(|c| c.is_whitespace());
+            if !only_space_before {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn expect(&mut self, character: char) -> Option<()> {
+        (self.cur() == Some(character)).then(|| self.index += 1)
+    }
+
+    fn value(&mut self) -> Option<Value> {
+        match self.cur()? {
+            '{' => self.nested(Self::dict),
+            '[' => self.nested(Self::list),
+            '(' => self.nested(Self::parenthesized),
+            '-' | '+' => {
+                let negative = self.cur() == Some('-');
+                self.index += 1;
+                self.skip()?;
+                let number = self.signed_operand()?;
+                Some(if negative { negate(number)? } else { number })
+            }
+            '0'..='9' | '.' => self.number(),
+            c if c == '\'' || c == '"' || c.is_alphabetic() || c == '_' => {
+                if let Some(text) = self.strings()? {
+                    return Some(Value::String(text));
+                }
+                self.word()
+            }
+            _ => None,
+        }
+    }
+
+    /// What a sign may stand before: a number, perhaps in parentheses.
+    fn signed_operand(&mut self) -> Option<Value> {
+        if self.cur() == Some('(') {
+            let value = self.nested(Self::parenthesized)?;
+            return value.is_number().then_some(value).or_else(|| {
+                // `-(1,)` or `-('a')` is not a literal.
+                None
+            });
+        }
+        if matches!(self.cur(), Some('0'..='9' | '.')) {
+            self.number()
+        } else {
+            None
+        }
+    }
+
+    fn nested(&mut self, read: fn(&mut Self) -> Option<Value>) -> Option<Value> {
+        if self.depth + 1 > self.limits.effective_depth() {
+            return None;
+        }
+        self.depth += 1;
+        self.index += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn dict(&mut self) -> Option<Value> {
+        let mut map = Map::new();
+        loop {
+            self.skip()?;
+            if self.expect('}').is_some() {
+                return Some(Value::Object(map));
+            }
+            let Value::String(key) = self.value()? else {
+                return None;
+            };
+            self.skip()?;
+            self.expect(':')?;
+            self.skip()?;
+            let item = self.value()?;
+            // Python keeps the last of a key given twice; the lenient reader has a rule for that.
+            if map.insert(key, item).is_some() {
+                return None;
+            }
+            self.skip()?;
+            if self.expect(',').is_none() {
+                self.skip()?;
+                self.expect('}')?;
+                return Some(Value::Object(map));
+            }
+        }
+    }
+
+    fn list(&mut self) -> Option<Value> {
+        self.items(']').map(|(items, _)| Value::Array(items))
+    }
+
+    fn parenthesized(&mut self) -> Option<Value> {
+        let (mut items, tuple) = self.items(')')?;
+        if tuple || items.is_empty() {
+            Some(Value::Array(items))
+        } else {
+            items.pop()
+        }
+    }
+
+    /// Items up to `closing`, and whether a comma was met (`(1,)` is a tuple, `(1)` is not).
+    fn items(&mut self, closing: char) -> Option<(Vec<Value>, bool)> {
+        let mut items = Vec::new();
+        let mut comma = false;
+        loop {
+            self.skip()?;
+            if self.expect(closing).is_some() {
+                return Some((items, comma));
+            }
+            items.push(self.value()?);
+            self.skip()?;
+            if self.expect(',').is_some() {
+                comma = true;
+            } else {
+                self.skip()?;
+                self.expect(closing)?;
+                return Some((items, comma));
+            }
+        }
+    }
+
+    fn word(&mut self) -> Option<Value> {
+        let start = self.index;
+        while self.cur().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            self.index += 1;
+        }
+        let word: String = self.chars[start..self.index].iter().collect();
+        match word.as_str() {
+            "True" => Some(Value::Bool(true)),
+            "False" => Some(Value::Bool(false)),
+            "None" => Some(Value::Null),
+            _ => None,
+        }
+    }
+
+    /// One string literal or several written side by side (`'a' "b"`), or None when no string
+    /// starts here (a word). The outer None gives up.
+    fn strings(&mut self) -> Option<Option<String>> {
+        let mut joined: Option<String> = None;
+        loop {
+            let start = self.index;
+            let mut raw = false;
+            let mut prefix_end = self.index;
+            while let Some(c) = self.at(prefix_end) {
+                match c {
+                    'r' | 'R' if !raw => raw = true,
+                    'u' | 'U' if prefix_end == self.index => {}
+                    _ => break,
+                }
+                prefix_end += 1;
+            }
+            if !matches!(self.at(prefix_end), Some('\'' | '"'))
+                || (raw && prefix_end - start > 1 && self.at(start).is_some_and(|c| matches!(c, 'u' | 'U')))
+            {
+                if joined.is_some() {
+                    // `'a' b`: a string followed by a name is not a literal.
+                    return None;
+                }
+                return Some(None);
+            }
+            self.index = prefix_end;
+            let text = self.string(raw)?;
+            joined.get_or_insert_with(String::new).push_str(&text);
+            let before = self.index;
+            self.skip()?;
+            let next = self.cur();
+            let starts_string = matches!(next, Some('\'' | '"'))
+                || (matches!(next, Some('r' | 'R' | 'u' | 'U'))
+                    && matches!(self.at(self.index + 1), Some('\'' | '"' | 'r' | 'R')));
+            if !starts_string {
+                self.index = before;
+                return Some(joined);
+            }
+        }
+    }
+
+    fn string(&mut self, raw: bool) -> Option<String> {
+        let quote = self.cur()?;
+        let triple = self.at(self.index + 1) == Some(quote) && self.at(self.index + 2) == Some(quote);
+        self.index += if triple { 3 } else { 1 };
+        let mut text = String::new();
+        loop {
+            let character = self.cur()?;
+            if character == quote {
+                if !triple {
+                    self.index += 1;
+                    return Some(text);
+                }
+                if self.at(self.index + 1) == Some(quote) && self.at(self.index + 2) == Some(quote) {
+                    self.index += 3;
+                    return Some(text);
+                }
+            }
+            if (character == '\n' || character == '\r') && !triple {
+                return None;
+            }
+            if character != '\\' {
+                text.push(character);
+                self.index += 1;
+                continue;
+            }
+            let escaped = self.at(self.index + 1)?;
+            if raw {
+                // A raw string keeps the backslash, which still stops the quote closing it.
+                text.push('\\');
+                text.push(escaped);
+                self.index += 2;
+                continue;
+            }
+            self.index += 2;
+            match escaped {
+                '\n' => {}
+                '\r' => {
+                    if self.cur() == Some('\n') {
+                        self.index += 1;
+                    }
+                }
+                '\\' | '\'' | '"' => text.push(escaped),
+                'a' => text.push('\u{7}'),
+                'b' => text.push('\u{8}'),
+                'f' => text.push('\u{c}'),
+                'n' => text.push('\n'),
+                'r' => text.push('\r'),
+                't' => text.push('\t'),
+                'v' => text.push('\u{b}'),
+                '0'..='7' => {
+                    let mut code = escaped.to_digit(8)?;
+                    for _ in 0..2 {
+                        match self.cur().and_then(|c| c.to_digit(8)) {
+                            Some(digit) => {
+                                code = code * 8 + digit;
+                                self.index += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    text.push(char::from_u32(code)?);
+                }
+                'x' => text.push(char::from_u32(self.hex(2)?)?),
+                'u' | 'U' => {
+                    let code = self.hex(if escaped == 'u' { 4 } else { 8 })?;
+                    text.push(self.code_point(code)?);
+                }
+                // JSON's escaped slash, which no Python repr writes.
+                '/' => text.push('/'),
+                // Python keeps the backslash of an escape it does not know; the lenient reader
+                // has its own rule for those, and neither reading is sure.
+                _ => return None,
+            }
+        }
+    }
+
+    /// A code point from `\u`/`\U`; a high surrogate joins the low one escaped right after it
+    /// (what the text means; a Python `str` would hold the two halves).
+    fn code_point(&mut self, code: u32) -> Option<char> {
+        if (0xD800..0xDC00).contains(&code) && self.cur() == Some('\\') && self.at(self.index + 1) == Some('u') {
+            self.index += 2;
+            let low = self.hex(4)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            return char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00));
+        }
+        char::from_u32(code)
+    }
+
+    fn hex(&mut self, digits: usize) -> Option<u32> {
+        let mut code = 0u32;
+        for _ in 0..digits {
+            code = code.checked_mul(16)? + self.cur()?.to_digit(16)?;
+            self.index += 1;
+        }
+        Some(code)
+    }
+
+    fn number(&mut self) -> Option<Value> {
+        let start = self.index;
+        while self.cur().is_some_and(|c| {
+            c.is_ascii_alphanumeric()
+                || c == '_'
+                || c == '.'
+                || ((c == '+' || c == '-')
+                    && matches!(self.at(self.index - 1), Some('e' | 'E'))
+                    && !self.is_prefixed(start))
+        }) {
+            self.index += 1;
+        }
+        let written: String = self.chars[start..self.index].iter().collect();
+        python_number(&written, self.wide)
+    }
+
+    fn is_prefixed(&self, start: usize) -> bool {
+        self.at(start) == Some('0') && matches!(self.at(start + 1), Some('x' | 'X' | 'o' | 'O' | 'b' | 'B'))
+    }
+}
+
+/// A Python number token as JSON: decimal, hexadecimal, octal and binary integers, floats;
+/// None for anything else (a complex number, a bad literal, a float past the range).
+fn python_number(written: &str, wide: WideIntegers) -> Option<Value> {
+    let has_underscores_right =
+        |digits: &str| !digits.starts_with('_') && !digits.ends_with('_') && !digits.contains("__");
+    let lower = written.to_ascii_lowercase();
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(digits) = lower.strip_prefix(prefix) {
+            let digits = digits.strip_prefix('_').unwrap_or(digits);
+            if digits.is_empty() || !has_underscores_right(digits) {
+                return None;
+            }
+            let clean: String = digits.chars().filter(|&c| c != '_').collect();
+            return match u64::from_str_radix(&clean, radix) {
+                Ok(value) => Some(Value::Number(Number::from(value))),
+                Err(_) if clean.chars().all(|c| c.is_digit(radix)) && wide == WideIntegers::Carry => {
+                    Some(wide_integer::carry(&decimal_of(&clean, radix)))
+                }
+                Err(_) => None,
+            };
+        }
+    }
+    if !has_underscores_right(written)
+        || written.contains("_.")
+        || written.contains("._")
+        || lower.contains("_e")
+        || lower.contains("e_")
+    {
+        return None;
+    }
+    let clean: String = lower.chars().filter(|&c| c != '_').collect();
+    if clean.chars().all(|c| c.is_ascii_digit()) {
+        // `01` is not a Python literal; `00` is.
+        if clean.len() > 1 && clean.starts_with('0') && !clean.bytes().all(|b| b == b'0') {
+            return None;
+        }
+        let trimmed = clean.trim_start_matches('0');
+        let digits = if trimmed.is_empty() { "0" } else { trimmed };
+        return match digits.parse::<u64>() {
+            Ok(value) => Some(Value::Number(Number::from(value))),
+            Err(_) if wide == WideIntegers::Carry => Some(wide_integer::carry(digits)),
+            Err(_) => None,
+        };
+    }
+    let (mantissa, exponent) = match clean.split_once('e') {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (clean.as_str(), None),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(integer) || !digits(fraction) || (integer.is_empty() && fraction.is_empty()) {
+        return None;
+    }
+    if !mantissa.contains('.') && exponent.is_none() {
+        return None;
+    }
+    if let Some(exponent) = exponent {
+        let unsigned = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+    }
+    let normalized = format!(
+        "{}.{}{}",
+        if integer.is_empty() { "0" } else { integer },
+        if fraction.is_empty() { "0" } else { fraction },
+        exponent.map(|e| format!("e{e}")).unwrap_or_default()
+    );
+    let float = normalized.parse::<f64>().ok()?;
+    Number::from_f64(float).map(Value::Number)
+}
+
+/// The decimal digits of an integer written in base `radix`, of any size.
+fn decimal_of(digits: &str, radix: u32) -> String {
+    // Little-endian base 10^9 limbs.
+    let mut limbs: Vec<u64> = vec![0];
+    for c in digits.chars() {
+        let mut carry = u64::from(c.to_digit(radix).unwrap_or(0));
+        for limb in &mut limbs {
+            let total = *limb * u64::from(radix) + carry;
+            *limb = total % 1_000_000_000;
+            carry = total / 1_000_000_000;
+        }
+        while carry > 0 {
+            limbs.push(carry % 1_000_000_000);
+            carry /= 1_000_000_000;
+        }
+    }
+    let mut text = limbs.last().copied().unwrap_or(0).to_string();
+    for limb in limbs.iter().rev().skip(1) {
+        text.push_str(&format!("{limb:09}"));
+    }
+    text
+}
+
+fn negate(number: Value) -> Option<Value> {
+    match number {
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                if u == 0 {
+                    return Some(Value::Number(Number::from(0)));
+                }
+                if u <= i64::MAX as u64 + 1 {
+                    return Some(Value::Number(Number::from((u as i64).wrapping_neg())));
+                }
+                return Some(wide_integer::carry(&format!("-{u}")));
+            }
+            Number::from_f64(-n.as_f64()?).map(Value::Number)
+        }
+        Value::String(text) => {
+            let digits = wide_integer::carried(&text)?;
+            Some(match digits.strip_prefix('-') {
+                Some(positive) => wide_integer::carry(positive),
+                None => wide_integer::carry(&format!("-{digits}")),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn python(text: &str) -> Option<Value> {
+        read(text, &Limits::default(), WideIntegers::Refuse)
+    }
+
+    #[test]
+    fn reads_what_literal_eval_reads() {
+        assert_eq!(
+            python(r#"{"arguments": {"chart": '{"nm": "BarChart", "mn": "chartModule"}'}}"#),
+            Some(json!({"arguments": {"chart": "{\"nm\": \"BarChart\", \"mn\": \"chartModule\"}"}}))
+        );
+        assert_eq!(
+            python("{'a': (1, 2.5, -3), 'b': [True, None,],}"),
+            Some(json!({"a": [1, 2.5, -3], "b": [true, null]}))
+        );
+        assert_eq!(python("('x')"), Some(json!("x")));
+        assert_eq!(python("()"), Some(json!([])));
+        assert_eq!(python("'a' \"b\""), Some(json!("ab")));
+        assert_eq!(python(r"'\x41\101\u00e9\/'"), Some(json!("AA\u{e9}/")));
+        assert_eq!(python(r"r'\n'"), Some(json!("\\n")));
+        assert_eq!(python("'''a\nb'''"), Some(json!("a\nb")));
+        assert_eq!(
+            python("[0x10, 1_000, 1e+3, .5, 5.]"),
+            Some(json!([16, 1000, 1000.0, 0.5, 5.0]))
+        );
+        assert_eq!(
+            python("-0.0").map(|v| v.as_f64().unwrap().is_sign_negative()),
+            Some(true)
+        );
+        assert_eq!(python("{'a': 1}  # done\n"), Some(json!({"a": 1})));
+    }
+
+    #[test]
+    fn gives_up_on_what_is_not_json_like_data() {
+        for text in [
+            "{1: 2}",
+            "{'a', 'b'}",
+            "b'x'",
+            "1j",
+            "{'a': 1, 'a': 1}",
+            "[1 2]",
+            "01",
+            "1e400",
+            "true",
+            "[x]",
+            "'a'\n'b'",
+            "--1",
+            "-'a'",
+            "'\\ud800'",
+            "'\\d'",
+            "{'a': 1}}",
+            "'open",
+            "123456789012345678901234567890",
+        ] {
+            assert_eq!(python(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn wide_integers_are_carried_when_asked() {
+        let value = read(
+            "[123456789012345678901234567890, -0x1_0000_0000_0000_0000]",
+            &Limits::default(),
+            WideIntegers::Carry,
+        )
+        .unwrap();
+        let digits: Vec<&str> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| wide_integer::carried(v.as_str().unwrap()).unwrap())
+            .collect();
+        assert_eq!(digits, ["123456789012345678901234567890", "-18446744073709551616"]);
+    }
+}

@@ -1,0 +1,186 @@
+//! The most common flaws on their own: commas before a closing bracket, or closing brackets left
+//! off the end, in an otherwise valid document. Mending exactly those and letting serde_json read
+//! the rest gives the value the model wrote, whatever its strings hold (colons, backslashes,
+//! quotes and brackets that the character reader's guesses could misread).
+
+use super::{snippet, wide_integer, Repaired, WideIntegers, MAX_RECORDED_REPAIRS};
+use crate::args::duplicates;
+use crate::args::record::{Repair, RepairKind};
+use crate::json_path::JsonPath;
+use crate::limits::{oversized_integer, Limits};
+
+const CONTEXT_BYTES: usize = 16;
+
+/// The value of `text` with its trailing commas removed and its missing closers supplied, when
+/// that is valid JSON within the limits, with no key sent twice; None otherwise.
+pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Repaired> {
+    let bytes = text.as_bytes();
+    // Each comma with the path of the container it sits in.
+    let mut commas: Vec<(usize, JsonPath)> = Vec::new();
+    let mut open: Vec<Container> = Vec::new();
+    let mut in_string = false;
+    let mut string_start = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if in_string {
+            match byte {
+                b'\\' => index += 1,
+                b'"' => {
+                    in_string = false;
+                    if let Some(Container::Object { key, expects_key: true }) = open.last_mut() {
+                        *key = serde_json::from_str(&text[string_start..=index]).ok();
+                    }
+                }
+                _ => {}
+            }
+            index += 1;
+            continue;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                string_start = index;
+            }
+            b'{' => open.push(Container::Object {
+                key: None,
+                expects_key: true,
+            }),
+            b'[' => open.push(Container::Array { index: 0 }),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b':' => {
+                if let Some(Container::Object { expects_key, .. }) = open.last_mut() {
+                    *expects_key = false;
+                }
+            }
+            b',' => {
+                let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if matches!(next, Some(b'}' | b']')) {
+                    commas.push((index, path_of(&open)));
+                }
+                match open.last_mut() {
+                    Some(Container::Object { expects_key, .. }) => *expects_key = true,
+                    Some(Container::Array { index }) => *index += 1,
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    if in_string {
+        return None;
+    }
+    // Closers left off the end: supplied when what precedes them ends a value.
+    let last = bytes.iter().rev().find(|b| !b.is_ascii_whitespace());
+    // A number or word at the very end may itself be cut short (`2` of `20`, `tru`): the
+    // reader's to judge, and to record. A whole literal (`null`, `true`, `false`) ends a value.
+    let trimmed = text.trim_end();
+    let word_start = trimmed
+        .bytes()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'+'))
+        .map_or(0, |position| position + 1);
+    let word = &trimmed[word_start..];
+    // Digits may end a value too, if they make a whole number; recorded as possibly cut, as the
+    // reader records them, when they are the very last byte.
+    let ends_in_digits = word.bytes().last().is_some_and(|b| b.is_ascii_digit()) && !open.is_empty();
+    let cut_number = ends_in_digits && trimmed.len() == text.len();
+    let cut_word = !word.is_empty() && !ends_in_digits && !matches!(word, "null" | "true" | "false");
+    let closers: String = if open.is_empty() || cut_word || matches!(last, Some(b',' | b':')) {
+        String::new()
+    } else {
+        open.iter()
+            .rev()
+            .map(|container| match container {
+                Container::Object { .. } => '}',
+                Container::Array { .. } => ']',
+            })
+            .collect()
+    };
+    if !open.is_empty() && closers.is_empty() {
+        return None;
+    }
+    if commas.is_empty() && closers.is_empty() {
+        return None;
+    }
+    let mut mended = String::with_capacity(text.len());
+    let mut from = 0;
+    for &(comma, _) in &commas {
+        mended.push_str(&text[from..comma]);
+        from = comma + 1;
+    }
+    mended.push_str(&text[from..]);
+    mended.push_str(&closers);
+    let (mut value, duplicates) = duplicates::parse(&mended).ok()?;
+    if oversized_integer(&mended).is_some() {
+        if wide != WideIntegers::Carry {
+            return None;
+        }
+        value = wide_integer::read_valid(&mended)?;
+    }
+    if !duplicates.is_empty() || limits.check_value(&value).is_err() {
+        return None;
+    }
+    let mut repairs: Vec<Repair> = commas
+        .iter()
+        .take(MAX_RECORDED_REPAIRS)
+        .map(|(comma, path)| {
+            let comma = *comma;
+            let head = &text[floor(text, comma.saturating_sub(CONTEXT_BYTES))..comma];
+            let tail = &text[comma + 1..floor(text, (comma + 1 + CONTEXT_BYTES).min(text.len()))];
+            Repair::new(
+                path.clone(),
+                RepairKind::TrailingComma,
+                snippet(&format!("{head},{tail}")),
+                snippet(&format!("{head}{tail}")),
+            )
+        })
+        .collect();
+    // One record per closer, at the container it closes.
+    let end = text.trim_end().len();
+    let tail = &text[floor(text, end.saturating_sub(CONTEXT_BYTES))..end];
+    if cut_number && !closers.is_empty() {
+        repairs.push(Repair::new(
+            path_of(&open),
+            RepairKind::TruncatedNumber,
+            snippet(tail),
+            snippet(tail),
+        ));
+    }
+    for supplied in 0..closers.len() {
+        repairs.push(Repair::new(
+            path_of(&open[..open.len() - supplied]),
+            RepairKind::Truncated,
+            snippet(&format!("{tail}{}", &closers[..supplied])),
+            snippet(&format!("{tail}{}", &closers[..=supplied])),
+        ));
+    }
+    Some(Repaired { value, repairs })
+}
+
+fn floor(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+enum Container {
+    Object { key: Option<String>, expects_key: bool },
+    Array { index: usize },
+}
+
+/// The path of the innermost open container.
+fn path_of(open: &[Container]) -> JsonPath {
+    let mut path = JsonPath::root();
+    for container in open.iter().take(open.len().saturating_sub(1)) {
+        match container {
+            Container::Object { key: Some(key), .. } => path.push_key(key),
+            Container::Object { key: None, .. } => {}
+            Container::Array { index } => path.push_index(*index),
+        }
+    }
+    path
+}
