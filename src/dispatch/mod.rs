@@ -1,2 +1,4 @@
+pub mod admission;
+pub mod code;
 pub mod metrics;
 pub mod retry;

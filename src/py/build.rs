@@ -139,11 +139,13 @@ impl<'py> Builder for PyBuilder<'py, '_> {
 
     #[inline]
     fn set(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()> {
+        let before = object.len();
         // SAFETY: all three are live objects held by this thread, which holds the GIL;
         // PyDict_SetItem takes its own references and leaves ours to be dropped as usual.
         let status = unsafe { pyo3::ffi::PyDict_SetItem(object.as_ptr(), key.as_ptr(), value.as_ptr()) };
         if status == 0 {
-            Some(())
+            // A key sent twice leaves the size as it was.
+            (object.len() > before).then_some(())
         } else {
             // The pending exception (memory) is dropped; the full road will meet it again.
             drop(PyErr::take(self.py));

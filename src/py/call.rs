@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::py::road::PyRepair;
 
@@ -42,6 +43,11 @@ impl PyToolCall {
             name: name.unbind(),
             arguments: arguments.unwrap_or_else(|| py.None()),
         })
+    }
+
+    /// The arguments may be any Python object, one that refers back to the call included.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.arguments)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -140,6 +146,26 @@ impl PyToolResult {
 
 #[pymethods]
 impl PyToolResult {
+    /// What the garbage collector must see: a result holds the tool's exception (whose traceback
+    /// reaches the frames, the task and the event loop that produced it, and so back to the
+    /// result) and the tool's return value. Without this such a cycle is never collected.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.output)?;
+        if let Some(exception) = &self.exception {
+            visit.call(exception)?;
+        }
+        if let Some(error) = &self.error {
+            visit.call(error)?;
+        }
+        if let Some(truncated) = &self.truncated {
+            visit.call(truncated)?;
+        }
+        for repair in &self.repairs {
+            visit.call(repair)?;
+        }
+        Ok(())
+    }
+
     #[new]
     #[pyo3(signature = (call_id, name, ok, content, error = None, attempts = 1, repairs = Vec::new(), elapsed = 0.0, output = None, truncated = None, exception = None))]
     #[allow(clippy::too_many_arguments)]

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
+use crate::args::wide_integer;
 use crate::json_path::JsonPath;
 use crate::limits::HARD_MAX_DEPTH;
 use crate::py::build::RecentKeys;
@@ -22,7 +23,10 @@ fn to_py<'py>(py: Python<'py>, value: &Value, keys: &mut RecentKeys<'py>) -> PyR
         Value::Null => py.None().into_bound(py),
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
         Value::Number(number) => number_to_py(py, number)?,
-        Value::String(text) => PyString::new(py, text).into_any(),
+        Value::String(text) => match wide_integer::carried(text) {
+            Some(digits) => py.get_type::<PyInt>().call1((digits,))?,
+            None => PyString::new(py, text).into_any(),
+        },
         Value::Array(items) => {
             let items = items
                 .iter()
@@ -61,6 +65,8 @@ fn number_to_py<'py>(py: Python<'py>, number: &Number) -> PyResult<Bound<'py, Py
 pub struct NotJson {
     pub path: JsonPath,
     pub message: String,
+    /// The value is JSON, but larger than the budget it was read with.
+    pub too_large: bool,
 }
 
 impl NotJson {
@@ -75,24 +81,61 @@ impl NotJson {
 
 /// Read a Python value made of dicts, lists, tuples, strings, numbers, booleans and None.
 pub fn py_to_value(object: &Bound<'_, PyAny>) -> Result<Value, NotJson> {
+    py_to_value_within(object, usize::MAX)
+}
+
+/// `py_to_value`, refusing a value whose JSON text would be longer than about `max_bytes`: a
+/// dict from a framework costs what the same arguments sent as text cost, and no more.
+pub fn py_to_value_within(object: &Bound<'_, PyAny>, max_bytes: usize) -> Result<Value, NotJson> {
     let mut path = JsonPath::root();
-    read(object, &mut path, 0)
+    let mut budget = Budget {
+        left: max_bytes,
+        limit: max_bytes,
+    };
+    read(object, &mut path, 0, &mut budget)
+}
+
+/// What is left of the size a value may have, counted as its compact JSON text would be
+/// (strings and keys by their UTF-8 length plus quotes, at least one byte per other value).
+struct Budget {
+    left: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, bytes: usize, path: &JsonPath) -> Result<(), NotJson> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(NotJson {
+                path: path.clone(),
+                message: format!("arguments larger than the limit of {} bytes as JSON", self.limit),
+                too_large: true,
+            }),
+        }
+    }
 }
 
 fn not_json(path: &JsonPath, message: String) -> NotJson {
     NotJson {
         path: path.clone(),
         message,
+        too_large: false,
     }
 }
 
-fn read(object: &Bound<'_, PyAny>, path: &mut JsonPath, depth: usize) -> Result<Value, NotJson> {
+fn read(object: &Bound<'_, PyAny>, path: &mut JsonPath, depth: usize, budget: &mut Budget) -> Result<Value, NotJson> {
     if let Ok(text) = object.cast::<PyString>() {
-        return text
+        let text = text
             .to_str()
-            .map(|s| Value::String(s.to_owned()))
-            .map_err(|_| not_json(path, "a string that is not valid UTF-8".to_owned()));
+            .map_err(|_| not_json(path, "a string that is not valid UTF-8".to_owned()))?;
+        budget.spend(text.len() + 2, path)?;
+        return Ok(Value::String(text.to_owned()));
     }
+    // A separator and a scalar's shortest text; containers pay their brackets.
+    budget.spend(2, path)?;
     if object.is_none() {
         return Ok(Value::Null);
     }
@@ -131,17 +174,18 @@ fn read(object: &Bound<'_, PyAny>, path: &mut JsonPath, depth: usize) -> Result<
                 .map_err(|_| not_json(path, "a key that is not valid UTF-8".to_owned()))?
                 .to_owned();
             path.push_key(&key);
-            let value = read(&item, path, depth + 1)?;
+            budget.spend(key.len() + 3, path)?;
+            let value = read(&item, path, depth + 1, budget)?;
             path.pop();
             map.insert(key, value);
         }
         return Ok(Value::Object(map));
     }
     if let Ok(list) = object.cast::<PyList>() {
-        return read_items(list.iter(), path, depth);
+        return read_items(list.iter(), path, depth, budget);
     }
     if let Ok(tuple) = object.cast::<PyTuple>() {
-        return read_items(tuple.iter(), path, depth);
+        return read_items(tuple.iter(), path, depth, budget);
     }
     Err(not_json(path, format!("a value of type {}", type_name(object))))
 }
@@ -150,11 +194,12 @@ fn read_items<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     path: &mut JsonPath,
     depth: usize,
+    budget: &mut Budget,
 ) -> Result<Value, NotJson> {
     let mut values = Vec::new();
     for (index, item) in items.enumerate() {
         path.push_index(index);
-        values.push(read(&item, path, depth + 1)?);
+        values.push(read(&item, path, depth + 1, budget)?);
         path.pop();
     }
     Ok(Value::Array(values))

@@ -29,15 +29,22 @@ use crate::dispatch::retry::RetryPolicy;
 use crate::py::call::{PyToolCall, PyToolResult};
 use crate::py::convert::map_to_py;
 use crate::py::errors::guarded;
-use crate::py::event_loop::{run_eagerly, Eager, LoopBridge, TaskHandle};
+use crate::py::event_loop::{first_step, FirstStep, LoopBridge, TaskHandle};
 use crate::py::execute::{Attempt, FailureKind, Invocation};
+use crate::py::lifecycle::attach_alive;
+use crate::py::loop_future::spawn_for_loop;
 use crate::py::metrics::PyMetrics;
 use crate::py::retry::PyRetry;
 use crate::py::road::{parse_mode, PyArgumentRoad, PyRepair};
 use crate::py::workers::WorkerPool;
 use crate::schema::shape::normalize_name;
 
+mod authorize;
 mod eager_start;
+mod observe;
+
+use authorize::Verdict;
+use observe::Observer;
 
 /// One tool as the engine runs it.
 struct ToolEntry {
@@ -74,6 +81,7 @@ struct BatchOptions {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     mode: Mode,
+    observer: Option<Arc<Observer>>,
 }
 
 /// A call that passed preparation and waits to run.
@@ -110,6 +118,9 @@ struct Prepared {
     /// How long preparing each call took: the whole latency of one settled there.
     preparation: Vec<Duration>,
     pending: Vec<Pending>,
+    /// Calls whose authorization hook answered with an awaitable, with it (`adispatch` only).
+    awaiting: Vec<(Pending, Py<PyAny>)>,
+    observer: Option<Arc<Observer>>,
 }
 
 struct CallOutcome {
@@ -117,6 +128,8 @@ struct CallOutcome {
     attempts: u32,
     elapsed: Duration,
     timed_out: bool,
+    /// Whether the batch's observer was already told (by the thread that settled it).
+    observed: bool,
 }
 
 fn seconds(value: Option<f64>, what: &str) -> PyResult<Option<Duration>> {
@@ -257,7 +270,7 @@ impl PyEngine {
     }
 
     /// Run a batch and wait for it with the GIL released; async tools run on `event_loop`.
-    #[pyo3(signature = (calls, *, event_loop = None, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient"))]
+    #[pyo3(signature = (calls, *, event_loop = None, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient", observer = None))]
     #[allow(clippy::too_many_arguments)]
     fn dispatch(
         &self,
@@ -269,9 +282,10 @@ impl PyEngine {
         retry: Option<&Bound<'_, PyAny>>,
         context: Option<Py<PyAny>>,
         mode: &str,
+        observer: Option<Py<PyAny>>,
     ) -> PyResult<Vec<Py<PyToolResult>>> {
-        let options = self.options(max_concurrency, timeout, retry, mode)?;
-        let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref()))?;
+        let options = self.options(py, max_concurrency, timeout, retry, mode, observer)?;
+        let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref(), false))?;
         let pending = std::mem::take(&mut prepared.pending);
         let bridge = match event_loop {
             Some(event_loop) if pending.iter().any(|p| self.core.tools[p.tool].is_async) => {
@@ -281,13 +295,15 @@ impl PyEngine {
             _ => None,
         };
         let core = Arc::clone(&self.core);
+        let watch_signals = on_main_thread(py);
+        let running = execute(core, pending, bridge, options);
         let outcomes =
-            py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(execute(core, pending, bridge, options)));
+            py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(interruptible(running, watch_signals)))?;
         finish(py, &self.core, prepared, outcomes)
     }
 
     /// Run a batch on the running event loop; an awaitable of the results.
-    #[pyo3(signature = (calls, *, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient"))]
+    #[pyo3(signature = (calls, *, max_concurrency = None, timeout = None, retry = None, context = None, mode = "lenient", observer = None))]
     #[allow(clippy::too_many_arguments)]
     fn adispatch<'py>(
         &self,
@@ -298,35 +314,34 @@ impl PyEngine {
         retry: Option<&Bound<'py, PyAny>>,
         context: Option<Py<PyAny>>,
         mode: &str,
+        observer: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = self.options(max_concurrency, timeout, retry, mode)?;
-        let mut prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref()))?;
-        let pending = std::mem::take(&mut prepared.pending);
-        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
-        let event_loop = locals.event_loop(py);
-        let bridge = LoopBridge::new(event_loop.clone().unbind(), locals.context(py).unbind());
-        let (finished, pending) = eager_start::start_eagerly(py, &self.core, &options, &bridge, pending);
-        if pending.is_empty() {
-            // Every call finished where it started: no thread to cross, no task to wait for.
-            let results = finish(py, &self.core, prepared, finished)?;
-            let done = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-            done.call_method1(pyo3::intern!(py, "set_result"), (results,))?;
-            return Ok(done);
+        let options = self.options(py, max_concurrency, timeout, retry, mode, observer)?;
+        let prepared = guarded(|| self.prepare(py, calls, &options, context.as_ref(), true))?;
+        if prepared.awaiting.is_empty() {
+            return launch(py, &self.core, prepared, options);
         }
-        let core = Arc::clone(&self.core);
-        let running = execute(Arc::clone(&core), pending, Some(bridge), options);
-        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
-            let mut outcomes = running.await;
-            outcomes.extend(finished);
-            Python::attach(|py| finish(py, &core, prepared, outcomes))
-        })
+        // Some hooks answered with awaitables: await them all on this loop, then go on.
+        static AUTHORIZED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let awaitables: Vec<Py<PyAny>> = prepared
+            .awaiting
+            .iter()
+            .map(|(_, awaitable)| awaitable.clone_ref(py))
+            .collect();
+        let batch = Authorizing {
+            core: Arc::clone(&self.core),
+            state: Mutex::new(Some((prepared, options))),
+        };
+        AUTHORIZED
+            .import(py, "toolproof._authorize", "authorized")?
+            .call1((Py::new(py, batch)?, awaitables))
     }
 
     /// Run one call of a synchronous tool on this thread, as `dispatch` would run it (arguments,
     /// authorization, retries, encoding, metrics), without crossing threads: for framework
     /// adapters invoking one tool at a time. A timeout needs another thread, so a call with one
     /// (or an async tool) is refused here; `dispatch` and `adispatch` take those.
-    #[pyo3(signature = (call, *, retry = None, context = None, mode = "lenient"))]
+    #[pyo3(signature = (call, *, retry = None, context = None, mode = "lenient", observer = None))]
     fn call(
         &self,
         py: Python<'_>,
@@ -334,10 +349,11 @@ impl PyEngine {
         retry: Option<&Bound<'_, PyAny>>,
         context: Option<Py<PyAny>>,
         mode: &str,
+        observer: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyToolResult>> {
-        let options = self.options(None, None, retry, mode)?;
+        let options = self.options(py, None, None, retry, mode, observer)?;
         let calls = PyList::new(py, [call])?;
-        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref()))?;
+        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref(), false))?;
         let pending = std::mem::take(&mut prepared.pending);
         let mut outcomes = Vec::with_capacity(1);
         for call in pending {
@@ -349,7 +365,7 @@ impl PyEngine {
                 )));
             }
             let policy = retry_policy(&self.core, tool, &options);
-            outcomes.push((call.slot, run_inline(py, &call, &policy)));
+            outcomes.push((call.slot, run_inline(py, &call, &policy, options.observer.as_deref())));
         }
         let mut results = finish(py, &self.core, prepared, outcomes)?;
         Ok(results.remove(0))
@@ -359,17 +375,18 @@ impl PyEngine {
     /// eagerly to its first suspension. Returns its `ToolResult` when it finished there (most
     /// do), or a `PendingCall` whose `rest` the caller awaits and then settles with `finish` or
     /// `fail`. No thread is crossed. Timeouts and retries need the engine: use `adispatch`.
-    #[pyo3(signature = (call, *, context = None, mode = "lenient"))]
+    #[pyo3(signature = (call, *, context = None, mode = "lenient", observer = None))]
     fn start(
         &self,
         py: Python<'_>,
         call: &Bound<'_, PyToolCall>,
         context: Option<Py<PyAny>>,
         mode: &str,
+        observer: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let options = self.options(None, None, None, mode)?;
+        let options = self.options(py, None, None, None, mode, observer)?;
         let calls = PyList::new(py, [call])?;
-        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref()))?;
+        let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref(), false))?;
         let Some(pending) = prepared.pending.pop() else {
             return Ok(finish(py, &self.core, prepared, Vec::new())?.remove(0).into_any());
         };
@@ -381,32 +398,24 @@ impl PyEngine {
             )));
         }
         let started = Instant::now();
-        let invocation = &pending.invocation;
-        let coroutine = invocation
-            .func
-            .bind(py)
-            .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
-        let attempt = match coroutine {
-            Err(error) => invocation.settle_raised(py, error.into_value(py).bind(py).as_any()),
-            Ok(coroutine) => match run_eagerly(py, &coroutine) {
-                Eager::Finished(returned) => invocation.settle_returned(py, &returned),
-                Eager::Raised(error) => invocation.settle_raised(py, &error),
-                Eager::Waiting(rest) => {
-                    let waiting = PendingCall {
-                        core: Arc::clone(&self.core),
-                        state: Mutex::new(Some((prepared, pending))),
-                        rest: rest.unbind(),
-                        started,
-                    };
-                    return Ok(Py::new(py, waiting)?.into_any());
-                }
-            },
+        let attempt = match first_step(py, &pending.invocation) {
+            FirstStep::Settled(attempt) => attempt,
+            FirstStep::Waiting(rest) => {
+                let waiting = PendingCall {
+                    core: Arc::clone(&self.core),
+                    state: Mutex::new(Some((prepared, pending))),
+                    rest: rest.unbind(),
+                    started,
+                };
+                return Ok(Py::new(py, waiting)?.into_any());
+            }
         };
         let outcome = CallOutcome {
             attempt,
             attempts: 1,
             elapsed: started.elapsed(),
             timed_out: false,
+            observed: false,
         };
         Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?
             .remove(0)
@@ -423,16 +432,19 @@ impl PyEngine {
 impl PyEngine {
     fn options(
         &self,
+        py: Python<'_>,
         max_concurrency: Option<usize>,
         timeout: Option<f64>,
         retry: Option<&Bound<'_, PyAny>>,
         mode: &str,
+        observer: Option<Py<PyAny>>,
     ) -> PyResult<BatchOptions> {
         Ok(BatchOptions {
             cap: cap(max_concurrency, "max_concurrency")?,
             timeout: seconds(timeout, "timeout")?,
             retry: retry_option(retry)?,
             mode: parse_mode(mode)?,
+            observer: Observer::new(py, observer)?,
         })
     }
 
@@ -442,6 +454,7 @@ impl PyEngine {
         calls: &Bound<'_, PyAny>,
         options: &BatchOptions,
         context: Option<&Py<PyAny>>,
+        defer_awaitable: bool,
     ) -> PyResult<Prepared> {
         let core = &*self.core;
         let count = calls.len().unwrap_or(0);
@@ -454,6 +467,8 @@ impl PyEngine {
             argument_bytes: Vec::with_capacity(count),
             preparation: Vec::with_capacity(count),
             pending: Vec::with_capacity(count),
+            awaiting: Vec::new(),
+            observer: options.observer.clone(),
         };
         let mut seen: HashSet<String> = HashSet::with_capacity(count);
         for (slot, call) in calls.try_iter()?.enumerate() {
@@ -466,7 +481,6 @@ impl PyEngine {
                 ))
             })?;
             let fields = call.get();
-            let id_text = fields.id.bind(py).to_str()?.to_owned();
             let name = fields.name.bind(py);
             let raw = fields.arguments.bind(py);
             prepared.call_ids.push(fields.id.clone_ref(py));
@@ -490,16 +504,35 @@ impl PyEngine {
             };
             let settle = |prepared: &mut Prepared, result: PyToolResult| {
                 prepared.preparation[slot] = began.elapsed();
+                if let Some(observer) = &options.observer {
+                    observer.settled(py, slot, &result, prepared.preparation[slot]);
+                }
                 prepared.settled.push(Some(result));
             };
-            if !seen.insert(id_text.clone()) {
+            // An id or a name that is not valid text (a lone surrogate) fails this call only.
+            let Ok(id_text) = fields.id.bind(py).to_str() else {
+                let message = format!(
+                    "Call id {} is not valid text (it holds a lone surrogate); the call was not run.",
+                    escaped(fields.id.bind(py))
+                );
+                settle(&mut prepared, fail("invalid_arguments", &message)?);
+                continue;
+            };
+            let Ok(name_text) = name.to_str() else {
+                let message = format!(
+                    "Unknown tool {}: a tool name is valid text (this one holds a lone surrogate).",
+                    escaped(name)
+                );
+                settle(&mut prepared, fail("unknown_tool", &message)?);
+                continue;
+            };
+            if !seen.insert(id_text.to_owned()) {
                 let message = format!(
                     "Call id '{id_text}' appears more than once in this batch; it was run once, and this repeat was not."
                 );
                 settle(&mut prepared, fail("duplicate_call_id", &message)?);
                 continue;
             }
-            let name_text = name.to_str()?;
             let Some(&tool_index) = core.by_name.get(name_text) else {
                 settle(
                     &mut prepared,
@@ -532,6 +565,16 @@ impl PyEngine {
             };
             prepared.repairs[slot] = repairs;
             prepared.repair_kinds[slot] = kinds;
+            let hook = tool.authorize.as_ref().or(core.authorize.as_ref());
+            let hook_call = match hook {
+                Some(_) => Some(authorize::call_for_hook(
+                    py,
+                    &fields.id,
+                    &fields.name,
+                    arguments.bind(py),
+                )?),
+                None => None,
+            };
             let (args, kwargs) = match call_arguments(py, tool, arguments.bind(py)) {
                 Ok(pair) => pair,
                 Err(error) => {
@@ -553,13 +596,28 @@ impl PyEngine {
                     kwargs_dict.set_item(parameter.bind(py), &call_context)?;
                 }
             }
-            if let Some(denial) = authorize(py, core, tool, call.as_any(), context)? {
-                settle(&mut prepared, fail("denied", &denial)?);
-                continue;
-            }
+            let verdict = match (hook, &hook_call) {
+                (Some(hook), Some(hook_call)) => authorize::ask(
+                    py,
+                    hook.bind(py),
+                    &tool.name_text,
+                    hook_call.as_any(),
+                    context,
+                    defer_awaitable,
+                )?,
+                _ => Verdict::Allowed,
+            };
+            let awaiting = match verdict {
+                Verdict::Allowed => None,
+                Verdict::Denied(denial) => {
+                    settle(&mut prepared, fail("denied", &denial)?);
+                    continue;
+                }
+                Verdict::Awaiting(awaitable) => Some(awaitable),
+            };
             prepared.preparation[slot] = began.elapsed();
             prepared.settled.push(None);
-            prepared.pending.push(Pending {
+            let call = Pending {
                 slot,
                 tool: tool_index,
                 invocation: Arc::new(Invocation {
@@ -570,10 +628,20 @@ impl PyEngine {
                     max_result_bytes: tool.max_result_bytes.unwrap_or(core.max_result_bytes),
                 }),
                 head_start: None,
-            });
+            };
+            match awaiting {
+                None => prepared.pending.push(call),
+                Some(awaitable) => prepared.awaiting.push((call, awaitable)),
+            }
         }
         Ok(prepared)
     }
+}
+
+/// A string's repr, for text that cannot be shown as it is (lone surrogates become escapes).
+fn escaped(text: &Bound<'_, PyString>) -> String {
+    text.repr()
+        .map_or_else(|_| "'?'".to_owned(), |repr| repr.to_string_lossy().into_owned())
 }
 
 fn unknown_tool_message(core: &EngineCore, name: &str) -> String {
@@ -581,6 +649,12 @@ fn unknown_tool_message(core: &EngineCore, name: &str) -> String {
     let close = core.tools.iter().find(|tool| normalize_name(&tool.name_text) == wanted);
     let available: Vec<&str> = core.tools.iter().take(30).map(|tool| tool.name_text.as_str()).collect();
     let more = if core.tools.len() > 30 { ", ..." } else { "" };
+    if name.is_empty() {
+        return format!(
+            "The call names no tool. Available tools: {}{more}.",
+            available.join(", ")
+        );
+    }
     match close {
         Some(tool) => format!("Unknown tool '{name}'. Did you mean '{}'?", tool.name_text),
         None => format!(
@@ -618,37 +692,6 @@ fn argument_error_texts(py: Python<'_>, error: &PyErr, tool: &str) -> (String, S
         .and_then(|text| text.extract::<String>())
         .unwrap_or_else(|_| format!("Invalid arguments for tool '{tool}': {summary}"));
     (summary, text)
-}
-
-/// `None` when allowed, the reason otherwise. A hook allows by returning a truthy value; it denies
-/// by returning a falsy one or raising `PermissionError` (whose message is the reason).
-fn authorize(
-    py: Python<'_>,
-    core: &EngineCore,
-    tool: &ToolEntry,
-    call: &Bound<'_, PyAny>,
-    context: Option<&Py<PyAny>>,
-) -> PyResult<Option<String>> {
-    let hook = tool.authorize.as_ref().or(core.authorize.as_ref());
-    let Some(hook) = hook else { return Ok(None) };
-    let context = match context {
-        Some(context) => context.bind(py).clone(),
-        None => py.None().into_bound(py),
-    };
-    match hook.bind(py).call1((call, context)) {
-        Ok(verdict) if verdict.is_truthy().unwrap_or(false) => Ok(None),
-        Ok(_) => Ok(Some(format!("Tool '{}' is not allowed here.", tool.name_text))),
-        Err(error) if error.is_instance_of::<pyo3::exceptions::PyPermissionError>(py) => Ok(Some(format!(
-            "Tool '{}' is not allowed here: {}",
-            tool.name_text,
-            error.value(py)
-        ))),
-        Err(error) => {
-            // A broken hook denies: calling a tool nobody could vet is the worse failure.
-            error.print_and_set_sys_last_vars(py);
-            Ok(Some(format!("Tool '{}' could not be authorized.", tool.name_text)))
-        }
-    }
 }
 
 /// Everything that must stop if the dispatch is cancelled while calls are in flight.
@@ -726,14 +769,50 @@ fn execute(
         let (core, options, in_flight) = (&core, &options, &in_flight);
         let runs = pending.into_iter().enumerate().map(|(position, mut call)| async move {
             let head_start = call.head_start.take();
-            let outcome = run_call(core, &call, head_start, options, in_flight).await;
+            let mut outcome = run_call(core, &call, head_start, options, in_flight).await;
             in_flight.settled[position].store(true, Ordering::Release);
+            if let Some(observer) = &options.observer {
+                observer.outcome(None, call.slot, &outcome);
+                outcome.observed = true;
+            }
             (call.slot, outcome)
         });
         let outcomes = join_all(runs).await;
         in_flight.finished.store(true, Ordering::Release);
         outcomes
     }
+}
+
+/// How often a blocking `dispatch` on the main thread looks for a pending signal (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Wait for a batch; on the main thread, a signal whose handler raises (`KeyboardInterrupt` on
+/// Ctrl-C) ends the wait with that error within `SIGNAL_POLL`. The batch is dropped then: its
+/// async tasks are cancelled, and its sync tools are abandoned (their threads run them to the end,
+/// their results are discarded), since Python cannot stop a thread.
+async fn interruptible<T>(work: impl std::future::Future<Output = T>, watch_signals: bool) -> PyResult<T> {
+    if !watch_signals {
+        return Ok(work.await);
+    }
+    tokio::pin!(work);
+    loop {
+        if let Ok(done) = tokio::time::timeout(SIGNAL_POLL, &mut work).await {
+            return Ok(done);
+        }
+        if let Some(Err(error)) = attach_alive(|py| py.check_signals()) {
+            return Err(error);
+        }
+    }
+}
+
+fn on_main_thread(py: Python<'_>) -> bool {
+    let check = || -> PyResult<bool> {
+        let threading = py.import("threading")?;
+        Ok(threading
+            .call_method0("current_thread")?
+            .is(&threading.call_method0("main_thread")?))
+    };
+    check().unwrap_or(false)
 }
 
 /// The batch's retry policy, else the tool's, else the registry's.
@@ -806,6 +885,9 @@ async fn run_call(
             };
             let wait = policy.delay(attempts, fastrand::f64(), asked);
             if policy.allows(attempts, started.elapsed(), wait) {
+                if let Some(observer) = &options.observer {
+                    observer.retrying(None, call.slot, attempts, wait, &attempt);
+                }
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -815,7 +897,83 @@ async fn run_call(
             attempts,
             elapsed: started.elapsed(),
             timed_out,
+            observed: false,
         };
+    }
+}
+
+/// Start a prepared batch on the running loop (see `adispatch`); an awaitable of its results.
+fn launch<'py>(
+    py: Python<'py>,
+    core: &Arc<EngineCore>,
+    mut prepared: Prepared,
+    options: BatchOptions,
+) -> PyResult<Bound<'py, PyAny>> {
+    let pending = std::mem::take(&mut prepared.pending);
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+    let event_loop = locals.event_loop(py);
+    let bridge = LoopBridge::new(event_loop.clone().unbind(), locals.context(py).unbind());
+    let (finished, pending) = eager_start::start_eagerly(py, core, &options, &bridge, pending);
+    if pending.is_empty() {
+        // Every call finished where it started: no thread to cross, no task to wait for.
+        let results = finish(py, core, prepared, finished)?;
+        let done = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+        done.call_method1(pyo3::intern!(py, "set_result"), (results,))?;
+        return Ok(done);
+    }
+    let core = Arc::clone(core);
+    let running = execute(Arc::clone(&core), pending, Some(bridge), options);
+    spawn_for_loop(py, &event_loop, running, move |py, mut outcomes| {
+        outcomes.extend(finished);
+        Ok(finish(py, &core, prepared, outcomes)?
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
+    })
+}
+
+/// A batch of `adispatch` waiting for its awaitable authorization verdicts.
+#[pyclass(frozen, module = "toolproof._core", name = "Authorizing")]
+pub struct Authorizing {
+    core: Arc<EngineCore>,
+    state: Mutex<Option<(Prepared, BatchOptions)>>,
+}
+
+#[pymethods]
+impl Authorizing {
+    /// Apply the verdicts (in the order of the awaitables) and start the batch: an awaitable of
+    /// its results.
+    fn proceed<'py>(&self, py: Python<'py>, verdicts: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        let taken = self.state.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some((mut prepared, options)) = taken else {
+            return Err(PyValueError::new_err("this batch was already started"));
+        };
+        let awaiting = std::mem::take(&mut prepared.awaiting);
+        if verdicts.len() != awaiting.len() {
+            return Err(PyValueError::new_err("one verdict per awaited hook is needed"));
+        }
+        for ((call, _), verdict) in awaiting.into_iter().zip(verdicts) {
+            let tool = &self.core.tools[call.tool];
+            match authorize::judge(py, &tool.name_text, &verdict) {
+                None => prepared.pending.push(call),
+                Some(denial) => {
+                    let slot = call.slot;
+                    let result = PyToolResult::failure(
+                        py,
+                        prepared.call_ids[slot].clone_ref(py),
+                        prepared.names[slot].clone_ref(py),
+                        "denied",
+                        &denial,
+                        &denial,
+                    )?;
+                    if let Some(observer) = &prepared.observer {
+                        observer.settled(py, slot, &result, prepared.preparation[slot]);
+                    }
+                    prepared.settled[slot] = Some(result);
+                }
+            }
+        }
+        launch(py, &self.core, prepared, options)
     }
 }
 
@@ -859,13 +1017,14 @@ impl PendingCall {
             attempts: 1,
             elapsed: self.started.elapsed(),
             timed_out: false,
+            observed: false,
         };
         Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?.remove(0))
     }
 }
 
 /// All attempts of one sync call on the calling thread; the GIL is let go while waiting to retry.
-fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy) -> CallOutcome {
+fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy, observer: Option<&Observer>) -> CallOutcome {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
@@ -878,6 +1037,9 @@ fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy) -> CallOutco
             };
             let wait = policy.delay(attempts, fastrand::f64(), asked);
             if policy.allows(attempts, started.elapsed(), wait) {
+                if let Some(observer) = observer {
+                    observer.retrying(Some(py), call.slot, attempts, wait, &attempt);
+                }
                 py.detach(|| std::thread::sleep(wait));
                 continue;
             }
@@ -887,6 +1049,7 @@ fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy) -> CallOutco
             attempts,
             elapsed: started.elapsed(),
             timed_out: false,
+            observed: false,
         };
     }
 }
@@ -992,6 +1155,7 @@ fn finish(
         repair_kinds,
         argument_bytes,
         preparation,
+        observer,
         ..
     } = prepared;
     let mut by_slot: Vec<Option<CallOutcome>> = (0..call_ids.len()).map(|_| None).collect();
@@ -1001,7 +1165,8 @@ fn finish(
     let mut results = Vec::with_capacity(call_ids.len());
     for (slot, (repairs, kinds)) in repairs.into_iter().zip(repair_kinds).enumerate() {
         let name = names[slot].bind(py);
-        let name_text = name.to_str()?;
+        let name_text = name.to_string_lossy();
+        let name_text = name_text.as_ref();
         let result = match (settled[slot].take(), by_slot[slot].take()) {
             (Some(result), _) => {
                 let code = result.error_code(py);
@@ -1023,6 +1188,9 @@ fn finish(
                 }
             }
             (None, Some(outcome)) => {
+                if let (Some(observer), false) = (&observer, outcome.observed) {
+                    observer.outcome(Some(py), slot, &outcome);
+                }
                 let timed_out = outcome.timed_out;
                 let result = result_of(py, call_ids[slot].clone_ref(py), name, outcome, repairs)?;
                 core.metrics.record(&CallRecord {
@@ -1042,14 +1210,20 @@ fn finish(
                 });
                 result
             }
-            (None, None) => PyToolResult::failure(
-                py,
-                call_ids[slot].clone_ref(py),
-                name.clone().unbind(),
-                "cancelled",
-                "the call was not run",
-                "The call was not run because the batch was cancelled.",
-            )?,
+            (None, None) => {
+                let result = PyToolResult::failure(
+                    py,
+                    call_ids[slot].clone_ref(py),
+                    name.clone().unbind(),
+                    "cancelled",
+                    "the call was not run",
+                    "The call was not run because the batch was cancelled.",
+                )?;
+                if let Some(observer) = &observer {
+                    observer.settled(py, slot, &result, Duration::ZERO);
+                }
+                result
+            }
         };
         results.push(Py::new(py, result)?);
     }

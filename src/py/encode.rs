@@ -14,7 +14,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyType};
 
 use crate::encode::path::ROOT;
-use crate::encode::truncate::{truncate_json, MIN_BUDGET};
+use crate::encode::truncate::{truncate_json, truncate_unfinished_json, Unfinished, MIN_BUDGET};
 use crate::encode::writer::JsonWriter;
 use crate::py::errors::guarded;
 
@@ -101,10 +101,27 @@ fn encode_in_spare_buffer(
     options: &EncodeOptions,
 ) -> Result<Encoded, EncodeFailure> {
     let (writer, outcome) = write_json(py, obj, options, SPARE_BUFFER.take());
-    if let Err(failure) = outcome {
-        keep_spare(writer.into_buffer());
-        return Err(failure);
-    }
+    let writer = match outcome {
+        Ok(Written::Whole) => writer,
+        Ok(Written::Stopped(unfinished)) => {
+            let closed = writer.into_string();
+            let max_bytes = options.max_bytes.expect("the walk stops only at a cap");
+            let cut = py.detach(|| truncate_unfinished_json(&closed, &unfinished, max_bytes));
+            recycle(closed);
+            let truncation = Truncation {
+                original_bytes: None,
+                kept_bytes: cut.len(),
+            };
+            return Ok(Encoded {
+                text: cut,
+                truncation: Some(truncation),
+            });
+        }
+        Err(failure) => {
+            keep_spare(writer.into_buffer());
+            return Err(failure);
+        }
+    };
     let text = writer.into_string();
     Ok(match cut_to_budget(py, &text, options.max_bytes) {
         Some((cut, truncation)) => {
@@ -137,13 +154,20 @@ fn keep_spare(buffer: Vec<u8>) {
     });
 }
 
+/// How much of a value the walk wrote.
+enum Written {
+    Whole,
+    /// The text reached the cap and the walk stopped; the writer holds the closed prefix.
+    Stopped(Unfinished),
+}
+
 /// Walk `obj` into `buffer`; the writer comes back whatever happened, so its memory can be reused.
 fn write_json(
     py: Python<'_>,
     obj: &Bound<'_, PyAny>,
     options: &EncodeOptions,
     buffer: Vec<u8>,
-) -> (JsonWriter, Result<(), EncodeFailure>) {
+) -> (JsonWriter, Result<Written, EncodeFailure>) {
     let writer = JsonWriter::reusing(buffer);
     let root_failure = |message: String, cause: Option<PyErr>| EncodeFailure {
         path: ROOT.to_owned(),
@@ -165,8 +189,14 @@ fn write_json(
         }
     };
     let mut walker = walker::Walker::new(py, known, options, writer);
-    let outcome = walker.value(obj, 0).map_err(|failure| failure.into_encode_failure());
-    (walker.into_writer(), outcome)
+    match walker.value(obj, 0) {
+        Ok(()) => (walker.into_writer(), Ok(Written::Whole)),
+        Err(failure) if failure.reached_cap() => {
+            let (writer, unfinished) = walker.into_unfinished();
+            (writer, Ok(Written::Stopped(unfinished)))
+        }
+        Err(failure) => (walker.into_writer(), Err(failure.into_encode_failure())),
+    }
 }
 
 /// `text` cut to `max_bytes` when it is longer, and what the cut did; the GIL is released meanwhile.
@@ -174,10 +204,43 @@ fn cut_to_budget(py: Python<'_>, text: &str, max_bytes: Option<usize>) -> Option
     let max_bytes = max_bytes.filter(|&max_bytes| text.len() > max_bytes)?;
     let cut = py.detach(|| truncate_json(text, max_bytes))?;
     let truncation = Truncation {
-        original_bytes: text.len(),
+        original_bytes: Some(text.len()),
         kept_bytes: cut.len(),
     };
     Some((cut, truncation))
+}
+
+/// ``text`` (compact JSON, as ``to_json`` writes it) cut to at most ``max_bytes`` bytes by the
+/// rules of ``to_json(..., max_bytes=)``; the text itself when it fits.
+#[pyfunction]
+pub fn truncate_json_text(py: Python<'_>, text: &str, max_bytes: usize) -> PyResult<String> {
+    if max_bytes < MIN_BUDGET {
+        return Err(PyValueError::new_err(format!(
+            "max_bytes must be at least {MIN_BUDGET}, got {max_bytes}"
+        )));
+    }
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() || !is_compact(text) {
+        return Err(PyValueError::new_err("text must be compact JSON, as to_json writes it"));
+    }
+    Ok(py
+        .detach(|| truncate_json(text, max_bytes))
+        .unwrap_or_else(|| text.to_owned()))
+}
+
+/// Whether `text` has no whitespace between its tokens.
+fn is_compact(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    for byte in text.bytes() {
+        match (in_string, byte) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b' ' | b'\t' | b'\n' | b'\r') => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 static SERIALIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -226,9 +289,12 @@ pub fn serialization_error(py: Python<'_>, failure: &EncodeFailure) -> PyErr {
 ///
 /// ``max_bytes`` (at least 32) caps the text's length in UTF-8 bytes: a longer text is cut to valid
 /// JSON that keeps a prefix of the content, long strings ending in ``"…[truncated 1.2 MB]"``, arrays
-/// in a ``"…[958 more items]"`` item, objects in a ``"…": "[12 more keys]"`` entry. With
+/// in a ``"…[958 more items]"`` item, objects in a ``"…": "[12 more keys]"`` entry. The encoding
+/// stops once the text is past the cap, so a huge value costs time and memory in proportion to
+/// the cap, not to itself; what lies beyond is never visited (nor refused). With
 /// ``return_info=True`` the result is ``(text, info)``, ``info`` being ``None`` or
-/// ``{"original_bytes": ..., "kept_bytes": ...}`` when the text was cut.
+/// ``{"original_bytes": ..., "kept_bytes": ...}`` when the text was cut, ``original_bytes`` being
+/// ``None`` when the encoding stopped at the cap.
 #[pyfunction]
 #[pyo3(signature = (obj, *, max_bytes = None, default = None, bytes = None, return_info = false))]
 pub fn to_json<'py>(

@@ -10,6 +10,7 @@
 //! tokio) a handful of times, not a thousand. Each task keeps a handle, so a timeout or a
 //! cancelled dispatch cancels the coroutine itself, not just the wait for it.
 
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
 use crate::py::execute::{Attempt, Invocation};
+use crate::py::lifecycle::attach_alive;
 
 type Reply = Box<dyn FnOnce(Attempt) + Send>;
 
@@ -36,9 +38,9 @@ struct PendingStart {
 }
 
 pub struct LoopBridge {
-    event_loop: Py<PyAny>,
+    event_loop: ManuallyDrop<Py<PyAny>>,
     /// The `contextvars.Context` tasks start in: the caller's, so context variables carry over.
-    context: Py<PyAny>,
+    context: ManuallyDrop<Py<PyAny>>,
     pending: Mutex<Vec<PendingStart>>,
     flush_scheduled: AtomicBool,
 }
@@ -46,8 +48,8 @@ pub struct LoopBridge {
 impl LoopBridge {
     pub fn new(event_loop: Py<PyAny>, context: Py<PyAny>) -> Arc<Self> {
         Arc::new(LoopBridge {
-            event_loop,
-            context,
+            event_loop: ManuallyDrop::new(event_loop),
+            context: ManuallyDrop::new(context),
             pending: Mutex::new(Vec::new()),
             flush_scheduled: AtomicBool::new(false),
         })
@@ -65,7 +67,7 @@ impl LoopBridge {
                 reply,
             });
         if !self.flush_scheduled.swap(true, Ordering::AcqRel) {
-            Python::attach(|py| {
+            let scheduled = attach_alive(|py| {
                 let flush = Flush {
                     bridge: Arc::clone(self),
                 };
@@ -83,6 +85,11 @@ impl LoopBridge {
                     }
                 }
             });
+            if scheduled.is_none() {
+                // The interpreter is exiting: nothing starts; the dropped replies report the calls
+                // as cancelled.
+                drop(self.take_pending());
+            }
         }
         handle
     }
@@ -94,7 +101,7 @@ impl LoopBridge {
         let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         handle.cancelled.store(true, Ordering::Release);
         if let Some(task) = task.as_ref() {
-            Python::attach(|py| {
+            attach_alive(|py| {
                 if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
                     let _ = self.call_soon_threadsafe(py, cancel.unbind());
                 }
@@ -104,7 +111,7 @@ impl LoopBridge {
 
     /// Cancel many tasks with one crossing (a dispatch that was itself cancelled).
     pub fn cancel_all(&self, handles: &[Arc<TaskHandle>]) {
-        Python::attach(|py| {
+        attach_alive(|py| {
             for handle in handles {
                 let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 handle.cancelled.store(true, Ordering::Release);
@@ -128,6 +135,30 @@ impl LoopBridge {
 
     fn take_pending(&self) -> Vec<PendingStart> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+impl Drop for LoopBridge {
+    /// The last reference to a bridge often goes on a tokio thread, where a dropped Python
+    /// reference waits in PyO3's pending pool until some thread next attaches, keeping the event
+    /// loop alive meanwhile: release the loop and the context attached, so they go now.
+    fn drop(&mut self) {
+        let mut released = false;
+        attach_alive(|_py| {
+            // SAFETY: each field is dropped exactly once, here, and the bridge is not used after.
+            unsafe {
+                ManuallyDrop::drop(&mut self.event_loop);
+                ManuallyDrop::drop(&mut self.context);
+            }
+            released = true;
+        });
+        if !released {
+            // The interpreter is exiting: the references go to the pool, which is never drained.
+            unsafe {
+                ManuallyDrop::drop(&mut self.event_loop);
+                ManuallyDrop::drop(&mut self.context);
+            }
+        }
     }
 }
 
@@ -218,22 +249,9 @@ impl Begin {
 /// Run a call to its first suspension in the current context; make it a task if it waits.
 fn begin_here(py: Python<'_>, event_loop: &Bound<'_, PyAny>, start: PendingStart) {
     let invocation = start.invocation;
-    let coroutine = invocation
-        .func
-        .bind(py)
-        .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
-    let coroutine = match coroutine {
-        Ok(coroutine) => coroutine,
-        Err(error) => {
-            let attempt = invocation.settle_raised(py, error.into_value(py).bind(py).as_any());
-            (start.reply)(attempt);
-            return;
-        }
-    };
-    let runnable = match run_eagerly(py, &coroutine) {
-        Eager::Finished(returned) => return (start.reply)(invocation.settle_returned(py, &returned)),
-        Eager::Raised(error) => return (start.reply)(invocation.settle_raised(py, &error)),
-        Eager::Waiting(runnable) => runnable,
+    let runnable = match first_step(py, &invocation) {
+        FirstStep::Settled(attempt) => return (start.reply)(attempt),
+        FirstStep::Waiting(runnable) => runnable,
     };
     let task = match ensure_future(py, event_loop, &runnable) {
         Ok(task) => task,
@@ -273,7 +291,29 @@ fn ensure_future<'py>(
         .call((awaitable,), Some(&kwargs))
 }
 
-pub enum Eager<'py> {
+/// An async call run to its first suspension: its outcome, or what a task must run to carry it on.
+pub enum FirstStep<'py> {
+    Settled(Attempt),
+    Waiting(Bound<'py, PyAny>),
+}
+
+/// Call an async tool and run its coroutine eagerly (see `run_eagerly`), settling what it came to.
+pub fn first_step<'py>(py: Python<'py>, invocation: &Invocation) -> FirstStep<'py> {
+    let coroutine = invocation
+        .func
+        .bind(py)
+        .call(invocation.args.bind(py), Some(invocation.kwargs.bind(py)));
+    match coroutine {
+        Err(error) => FirstStep::Settled(invocation.settle_raised(py, error.into_value(py).bind(py).as_any())),
+        Ok(coroutine) => match run_eagerly(py, &coroutine) {
+            Eager::Finished(returned) => FirstStep::Settled(invocation.settle_returned(py, &returned)),
+            Eager::Raised(error) => FirstStep::Settled(invocation.settle_raised(py, &error)),
+            Eager::Waiting(rest) => FirstStep::Waiting(rest),
+        },
+    }
+}
+
+enum Eager<'py> {
     Finished(Bound<'py, PyAny>),
     Raised(Bound<'py, PyAny>),
     /// Suspended: what a task must run to carry it on.
@@ -283,7 +323,7 @@ pub enum Eager<'py> {
 /// Run a coroutine to its first suspension (see `toolproof._eager`). `PyIter_Send` hands back a
 /// coroutine's return value directly, as asyncio's own tasks do, instead of raising and catching
 /// `StopIteration` for every call.
-pub fn run_eagerly<'py>(py: Python<'py>, coroutine: &Bound<'py, PyAny>) -> Eager<'py> {
+fn run_eagerly<'py>(py: Python<'py>, coroutine: &Bound<'py, PyAny>) -> Eager<'py> {
     static COROUTINE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static RESUME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let is_coroutine = COROUTINE_TYPE

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 use crate::py::encode::{encode, BytesMode, EncodeOptions, Truncation};
 
@@ -125,9 +125,25 @@ impl Invocation {
     /// An exception the tool raised, classified by `toolproof._classify.classify`.
     pub fn settle_raised(&self, py: Python<'_>, error: &Bound<'_, PyAny>) -> Attempt {
         static CLASSIFY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        static ESCAPED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        // A BaseException carried out of an asyncio task (see `toolproof._eager.Escaped`).
+        let unwrapped = ESCAPED
+            .import(py, "toolproof._eager", "Escaped")
+            .ok()
+            .filter(|escaped| error.is_instance(escaped).unwrap_or(false))
+            .and_then(|_| error.getattr(pyo3::intern!(py, "error")).ok());
+        let error = unwrapped.as_ref().unwrap_or(error);
         let classified = CLASSIFY
             .import(py, "toolproof._classify", "classify")
-            .and_then(|classify| classify.call1((error, self.tool.bind(py))));
+            .and_then(|classify| {
+                classify.call1((
+                    error,
+                    self.tool.bind(py),
+                    self.func.bind(py),
+                    self.args.bind(py),
+                    self.kwargs.bind(py),
+                ))
+            });
         let exception = Some(error.clone().unbind());
         let Ok(classified) = classified else {
             return Attempt::Failed {
@@ -165,7 +181,7 @@ impl Invocation {
 }
 
 /// A text result longer than the cap: cut at a character boundary, with a marker the model sees.
-fn cut_text(text: &str, max_bytes: Option<usize>) -> (String, Option<Truncation>) {
+pub fn cut_text(text: &str, max_bytes: Option<usize>) -> (String, Option<Truncation>) {
     let Some(limit) = max_bytes.filter(|&limit| text.len() > limit) else {
         return (text.to_owned(), None);
     };
@@ -177,7 +193,7 @@ fn cut_text(text: &str, max_bytes: Option<usize>) -> (String, Option<Truncation>
     }
     let content = format!("{}{marker}", &text[..end]);
     let truncation = Truncation {
-        original_bytes: text.len(),
+        original_bytes: Some(text.len()),
         kept_bytes: content.len(),
     };
     (content, Some(truncation))
@@ -193,7 +209,7 @@ mod tests {
         let (content, truncation) = cut_text(&text, Some(100));
         assert!(content.len() <= 100, "{}", content.len());
         assert!(content.contains("truncated"));
-        assert_eq!(truncation.unwrap().original_bytes, 2000);
+        assert_eq!(truncation.unwrap().original_bytes, Some(2000));
         assert_eq!(cut_text("short", Some(100)).0, "short");
     }
 }

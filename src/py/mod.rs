@@ -1,5 +1,7 @@
 //! The PyO3 bindings: a thin layer over the pure core, converting at the boundary.
 
+mod adapt;
+mod admission;
 mod build;
 mod call;
 mod convert;
@@ -9,6 +11,8 @@ mod errors;
 mod event_loop;
 mod execute;
 mod export;
+mod lifecycle;
+mod loop_future;
 mod metrics;
 mod repair;
 mod retry;
@@ -31,8 +35,16 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<call::PyToolCall>()?;
     module.add_class::<dispatch::PyEngine>()?;
     module.add_class::<dispatch::PendingCall>()?;
+    module.add_class::<dispatch::Authorizing>()?;
     module.add_class::<retry::PyRetry>()?;
-    module.add_function(wrap_pyfunction!(workers::shutdown_workers, module)?)?;
+    module.add_function(wrap_pyfunction!(lifecycle::shutdown, module)?)?;
+    module.add_class::<admission::PyCircuitBreaker>()?;
+    module.add_class::<admission::PyGuards>()?;
+    module.add_class::<admission::PyAdmissionRequest>()?;
+    module.add_class::<admission::PyDecision>()?;
+    module.add_class::<admission::PyOutcome>()?;
+    module.add_class::<admission::PyLocalCoordinator>()?;
+    module.add_function(wrap_pyfunction!(admission::result_codes, module)?)?;
     module.add_function(wrap_pyfunction!(call::read_tool_calls, module)?)?;
     module.add_class::<call::PyToolResult>()?;
     module.add_class::<road::PyParsedArgs>()?;
@@ -42,9 +54,12 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::PyMetrics>()?;
     module.add_function(wrap_pyfunction!(repair::repair_json, module)?)?;
     module.add_function(wrap_pyfunction!(encode::to_json, module)?)?;
+    module.add_function(wrap_pyfunction!(encode::truncate_json_text, module)?)?;
     module.add_function(wrap_pyfunction!(export::export_tool, module)?)?;
     module.add_function(wrap_pyfunction!(export::normalize_schema, module)?)?;
     module.add_function(wrap_pyfunction!(export::check_tool_name, module)?)?;
     module.add_function(wrap_pyfunction!(export::max_tools, module)?)?;
+    module.add_function(wrap_pyfunction!(adapt::cut_text, module)?)?;
+    module.add_function(wrap_pyfunction!(adapt::argument_error, module)?)?;
     Ok(())
 }

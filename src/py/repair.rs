@@ -7,12 +7,12 @@ use pyo3::types::PyList;
 use serde::de::IgnoredAny;
 
 use crate::args::fast_path::FastPlan;
-use crate::args::repair::{repair, repair_refused};
+use crate::args::repair::{repair_refused_with, repair_with, WideIntegers};
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
 use crate::py::errors::{guarded, repair_error};
-use crate::py::road::PyRepair;
+use crate::py::road::{detached_for_long, PyRepair};
 
 /// The value a model meant by `text`: parsed as JSON, or repaired when that fails.
 /// With `return_repairs=True`, a `(value, repairs)` pair.
@@ -30,11 +30,13 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
         let (value, repairs) = match direct {
             Some(value) => (value, Vec::new()),
             None => {
-                let repaired = if valid {
-                    repair(text, &limits)
-                } else {
-                    repair_refused(text, &limits)
-                };
+                let repaired = detached_for_long(py, text.len(), || {
+                    if valid {
+                        repair_with(text, &limits, WideIntegers::Carry)
+                    } else {
+                        repair_refused_with(text, &limits, WideIntegers::Carry)
+                    }
+                });
                 let repaired = repaired.map_err(|error| repair_error(py, &error))?;
                 (value_to_py(py, &repaired.value)?, repaired.repairs)
             }

@@ -14,7 +14,7 @@ use crate::args::road::{ArgumentRoad, Parsed, RoadOptions, Root};
 use crate::json_path::JsonPath;
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
-use crate::py::convert::{map_to_py, py_to_value, value_to_py};
+use crate::py::convert::{map_to_py, py_to_value, py_to_value_within, value_to_py};
 use crate::py::errors::{argument_error, guarded, schema_error};
 use crate::schema::validator::CompileOptions;
 
@@ -211,7 +211,7 @@ impl PyArgumentRoad {
 pub fn run_road(road: &ArgumentRoad, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
     if let Ok(text) = raw.cast::<PyString>() {
         return match text.to_str() {
-            Ok(text) => road.parse_text(text, mode),
+            Ok(text) => detached_for_long(raw.py(), text.len(), || road.parse_text(text, mode)),
             Err(_) => Err(invalid_input("a string that is not valid UTF-8")),
         };
     }
@@ -219,19 +219,39 @@ pub fn run_road(road: &ArgumentRoad, raw: &Bound<'_, PyAny>, mode: Mode) -> Resu
         return road.parse_value(Value::Null, mode);
     }
     if let Ok(bytes) = raw.cast::<PyBytes>() {
-        return road.parse_bytes(bytes.as_bytes(), mode);
+        let bytes = bytes.as_bytes();
+        return detached_for_long(raw.py(), bytes.len(), || road.parse_bytes(bytes, mode));
     }
     if let Ok(bytes) = raw.cast::<PyByteArray>() {
         return road.parse_bytes(&bytes.to_vec(), mode);
     }
-    match py_to_value(raw) {
+    match py_to_value_within(raw, road.options().limits.max_bytes) {
         Ok(value) => road.parse_value(value, mode),
+        Err(too_large) if too_large.too_large => {
+            Err(
+                ArgumentErrors::single(ArgError::new(too_large.path, "too_large", too_large.message))
+                    .with_expected(road.signature().map(str::to_owned)),
+            )
+        }
         Err(not_json) => Err(ArgumentErrors::single(ArgError::new(
             not_json.path,
             "not_json",
             format!("{} cannot be sent as JSON", not_json.message),
         ))
         .with_expected(road.signature().map(str::to_owned))),
+    }
+}
+
+/// Texts at least this long are read with the GIL released, so other threads run meanwhile;
+/// shorter ones take less time than releasing and taking it back.
+pub const DETACH_FROM_BYTES: usize = 64 * 1024;
+
+/// Run `work` on a text of `length` bytes, without the GIL when the text is long.
+pub fn detached_for_long<T: Send>(py: Python<'_>, length: usize, work: impl FnOnce() -> T + Send) -> T {
+    if length >= DETACH_FROM_BYTES {
+        py.detach(work)
+    } else {
+        work()
     }
 }
 

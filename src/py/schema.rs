@@ -8,12 +8,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
 
+use crate::args::duplicates;
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::road::{ArgumentRoad, RoadOptions, Root};
+use crate::json_path::JsonPath;
+use crate::limits::Limits;
 use crate::limits::{locate_number, oversized_integer};
-use crate::py::convert::{py_to_value, value_to_py, NotJson};
+use crate::py::convert::{py_to_value, py_to_value_within, value_to_py, NotJson};
 use crate::py::errors::{arg_errors_to_list, argument_error, guarded, schema_error};
-use crate::py::road::{parse_mode, run_road, PyParsedValue};
+use crate::py::road::{detached_for_long, parse_mode, run_road, PyParsedValue};
 use crate::schema::validator::{CompileOptions, CompiledSchema};
 
 fn parse_draft(draft: &Bound<'_, PyAny>) -> PyResult<Draft> {
@@ -91,7 +94,11 @@ impl PySchema {
     }
 
     fn is_valid(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
-        guarded(|| Ok(py_to_value(value).is_ok_and(|value| self.compiled().is_valid(&value))))
+        guarded(|| {
+            Ok(self
+                .read_value(value)
+                .is_ok_and(|value| self.compiled().is_valid(&value)))
+        })
     }
 
     /// Run the road for a value of this schema: `raw` is JSON text, bytes, or a parsed value.
@@ -125,25 +132,8 @@ impl PySchema {
     /// Parse JSON text and validate it; returns the value.
     fn validate_json<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
         guarded(|| {
-            let refuse = |error: ArgError| argument_error(py, &ArgumentErrors::single(error), None);
-            let value: Value = serde_json::from_str(text).map_err(|error| {
-                refuse(ArgError::new(
-                    Default::default(),
-                    "invalid_json",
-                    format!("not valid JSON: {error}"),
-                ))
-            })?;
-            if let Some(literal) = oversized_integer(text) {
-                return Err(refuse(ArgError::new(
-                    locate_number(&value, literal),
-                    "integer_too_large",
-                    format!("the integer {literal} does not fit in 64 bits and would lose precision"),
-                )));
-            }
-            let errors = self.compiled().errors(&value);
-            if !errors.is_empty() {
-                return Err(argument_error(py, &ArgumentErrors { errors, expected: None }, None));
-            }
+            let refuse = |errors: Vec<ArgError>| argument_error(py, &ArgumentErrors { errors, expected: None }, None);
+            let value = detached_for_long(py, text.len(), || self.read_json(text)).map_err(refuse)?;
             value_to_py(py, &value)
         })
     }
@@ -165,13 +155,62 @@ impl PySchema {
         self.road.validator()
     }
 
+    fn limits(&self) -> &Limits {
+        &self.road.options().limits
+    }
+
+    /// A Python value as JSON, within the size limit text has.
+    fn read_value(&self, value: &Bound<'_, PyAny>) -> Result<Value, ArgumentErrors> {
+        py_to_value_within(value, self.limits().max_bytes).map_err(|not_json| {
+            if not_json.too_large {
+                ArgumentErrors::single(ArgError::new(not_json.path, "too_large", not_json.message))
+            } else {
+                not_json_errors(not_json)
+            }
+        })
+    }
+
     fn collect(&self, value: &Bound<'_, PyAny>) -> ArgumentErrors {
-        match py_to_value(value) {
+        match self.read_value(value) {
             Ok(value) => ArgumentErrors {
                 errors: self.compiled().errors(&value),
                 expected: None,
             },
-            Err(not_json) => not_json_errors(not_json),
+            Err(errors) => errors,
+        }
+    }
+
+    /// JSON text checked against the limits and the schema; a key sent twice is refused, since
+    /// readers that keep the first and readers that keep the last would see different values.
+    fn read_json(&self, text: &str) -> Result<Value, Vec<ArgError>> {
+        let limits = self.limits();
+        limits.check_size(text.len()).map_err(|e| vec![e.into()])?;
+        let (value, duplicates) = duplicates::parse(text).map_err(|error| {
+            vec![ArgError::new(
+                JsonPath::root(),
+                "invalid_json",
+                format!("not valid JSON: {error}"),
+            )]
+        })?;
+        if let Some(literal) = oversized_integer(text) {
+            return Err(vec![ArgError::new(
+                locate_number(&value, literal),
+                "integer_too_large",
+                format!("the integer {literal} does not fit in 64 bits and would lose precision"),
+            )]);
+        }
+        if !duplicates.is_empty() {
+            return Err(duplicates
+                .into_iter()
+                .map(|duplicate| ArgError::new(duplicate.path, "duplicate_key", "sent twice; send each key once"))
+                .collect());
+        }
+        limits.check_value(&value).map_err(|e| vec![e.into()])?;
+        let errors = self.compiled().errors(&value);
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(errors)
         }
     }
 }

@@ -6,7 +6,7 @@
 //! its timeout keeps its thread (Python cannot stop a thread); the pool grows past it, and idle
 //! workers retire after a while.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
@@ -14,11 +14,13 @@ use std::time::Duration;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use pyo3::prelude::*;
 
+use crate::py::lifecycle::{attach_alive, closing, ThreadState};
+
 pub type Job = Box<dyn FnOnce(Python<'_>) + Send>;
 
 /// How long an idle worker waits for work before it retires.
 const IDLE_RETIREMENT: Duration = Duration::from_secs(30);
-/// How often an idle worker looks at the shutdown flag.
+/// How often an idle worker looks whether the interpreter is exiting.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(250);
 
 pub struct WorkerPool {
@@ -33,8 +35,6 @@ pub struct WorkerPool {
     pending: AtomicUsize,
     max_workers: usize,
 }
-
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 
 impl WorkerPool {
     fn new(max_workers: usize) -> Self {
@@ -90,27 +90,30 @@ impl WorkerPool {
     }
 
     fn work(&self) {
-        // One thread state for the worker's life; the GIL is let go while waiting for work.
-        Python::attach(|py| {
-            self.idle.fetch_add(1, Ordering::AcqRel);
-            self.starting.fetch_sub(1, Ordering::AcqRel);
-            loop {
-                // Counted idle from the moment a job ends, so a submit made meanwhile finds it.
-                let job = match self.receiver.try_recv() {
-                    Ok(job) => self.take(job),
-                    Err(_) => match py.detach(|| self.wait_for_job()) {
-                        Some(job) => self.take(job),
-                        None => {
-                            self.idle.fetch_sub(1, Ordering::AcqRel);
-                            self.workers.fetch_sub(1, Ordering::AcqRel);
-                            return;
-                        }
-                    },
-                };
-                job(py);
+        self.idle.fetch_add(1, Ordering::AcqRel);
+        self.starting.fetch_sub(1, Ordering::AcqRel);
+        // Detached while waiting; attached (through the lifecycle gate) to run every job already
+        // queued, so a burst of short calls pays for one GIL hand-over, not one each.
+        let _state = ThreadState::keep();
+        while let Some(job) = self.wait_for_job() {
+            let mut next = Some(self.take(job));
+            let ran = attach_alive(|py| {
+                while let Some(job) = next.take() {
+                    job(py);
+                    // Counted idle from the moment a job ends, so a submit made meanwhile finds it.
+                    self.idle.fetch_add(1, Ordering::AcqRel);
+                    next = self.receiver.try_recv().ok().map(|job| self.take(job));
+                }
+            });
+            if ran.is_none() {
+                // The interpreter is exiting: the job is dropped unrun, and its caller is told
+                // the worker stopped.
+                drop(next);
                 self.idle.fetch_add(1, Ordering::AcqRel);
             }
-        });
+        }
+        self.idle.fetch_sub(1, Ordering::AcqRel);
+        self.workers.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// The next job, or `None` when this worker should retire (it stays counted idle meanwhile).
@@ -121,8 +124,7 @@ impl WorkerPool {
                 Ok(job) => return Some(job),
                 Err(RecvTimeoutError::Timeout) => {
                     waited += SHUTDOWN_POLL;
-                    let shutting_down = SHUTTING_DOWN.load(Ordering::Acquire);
-                    if shutting_down || (waited >= IDLE_RETIREMENT && self.receiver.is_empty()) {
+                    if closing() || (waited >= IDLE_RETIREMENT && self.receiver.is_empty()) {
                         return None;
                     }
                 }
@@ -130,17 +132,4 @@ impl WorkerPool {
             }
         }
     }
-}
-
-/// Called at interpreter exit: idle workers leave before Python finalizes.
-#[pyfunction]
-pub fn shutdown_workers(py: Python<'_>) {
-    SHUTTING_DOWN.store(true, Ordering::Release);
-    let pool = WorkerPool::shared();
-    py.detach(|| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
-        while pool.idle.load(Ordering::Acquire) > 0 && std::time::Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
-    });
 }

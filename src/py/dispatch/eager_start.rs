@@ -50,12 +50,18 @@ pub(super) fn start_eagerly(
             }
             Ok(attempt) => finished.push((
                 call.slot,
-                CallOutcome {
-                    attempt,
-                    attempts: 1,
-                    elapsed: started.elapsed(),
-                    timed_out: false,
-                },
+                observed(
+                    py,
+                    options,
+                    call.slot,
+                    CallOutcome {
+                        attempt,
+                        attempts: 1,
+                        elapsed: started.elapsed(),
+                        timed_out: false,
+                        observed: false,
+                    },
+                ),
             )),
             Err(TryRecvError::Empty) => {
                 call.head_start = Some(HeadStart::Running {
@@ -70,16 +76,32 @@ pub(super) fn start_eagerly(
             // reports it as it reports any call whose task went away.
             Err(TryRecvError::Closed) => finished.push((
                 call.slot,
-                CallOutcome {
-                    attempt: crate::py::execute::Attempt::Cancelled,
-                    attempts: 1,
-                    elapsed: started.elapsed(),
-                    timed_out: false,
-                },
+                observed(
+                    py,
+                    options,
+                    call.slot,
+                    CallOutcome {
+                        attempt: crate::py::execute::Attempt::Cancelled,
+                        attempts: 1,
+                        elapsed: started.elapsed(),
+                        timed_out: false,
+                        observed: false,
+                    },
+                ),
             )),
         }
     }
     (finished, rest)
+}
+
+/// A call that finished where it started, told to the batch's observer now rather than when the
+/// rest of the batch is done.
+fn observed(py: Python<'_>, options: &BatchOptions, slot: usize, mut outcome: CallOutcome) -> CallOutcome {
+    if let Some(observer) = &options.observer {
+        observer.outcome(Some(py), slot, &outcome);
+        outcome.observed = true;
+    }
+    outcome
 }
 
 /// A slot of every cap, taken now, or `None` (and nothing held) when one is full.

@@ -16,6 +16,7 @@ use pyo3::types::{
 
 use crate::encode::iso8601::{DateTime, Time, UtcOffset};
 use crate::encode::path::{PathSegment, ResultPath};
+use crate::encode::truncate::Unfinished;
 use crate::encode::writer::{is_json_number, JsonWriter};
 
 use super::known_types::KnownTypes;
@@ -24,6 +25,10 @@ use super::{BytesMode, EncodeFailure, EncodeOptions};
 
 /// Containers nested deeper than this are refused (the root container is level 1).
 pub const MAX_DEPTH: usize = 255;
+
+/// How far past the size cap the text may grow before the walk stops: room for the closing
+/// brackets, so the cut never runs short of text it could have kept.
+const HORIZON_SLACK: usize = 1024;
 
 const KEY_TYPES: &str = "str, int, float, bool, None, Enum, UUID, Decimal, date, time or datetime";
 
@@ -36,9 +41,16 @@ pub struct Failure {
     cause: Option<PyErr>,
     /// For a cycle: how many segments down the path the repeated container was first met.
     first_seen_at: Option<usize>,
+    /// Not a failure: the text reached the size cap, and the walk stopped there.
+    reached_cap: bool,
 }
 
 impl Failure {
+    /// Whether the walk stopped because the text reached the cap, not because a value failed.
+    pub fn reached_cap(&self) -> bool {
+        self.reached_cap
+    }
+
     pub fn into_encode_failure(self) -> EncodeFailure {
         let path = ResultPath::from_innermost_first(self.reversed_path);
         let detail = match self.first_seen_at {
@@ -134,9 +146,18 @@ pub struct Walker<'a, 'py> {
     /// The containers being written, outermost first, with their depth: a container met again
     /// inside itself is a cycle.
     active: Vec<(*mut ffi::PyObject, usize)>,
+    /// Past this many bytes of text the walk stops (see `Unfinished`): the size cap plus slack,
+    /// or no limit.
+    horizon: usize,
+    /// What the text leaves out once the walk stopped at the horizon: the containers being
+    /// written (where each opens in the text, and its entries), and the string cut there.
+    unfinished: Unfinished,
     /// How many conversions (an Enum's value, a model's dump, `default`'s result) are being
     /// encoded inside one another.
     conversions: usize,
+    /// How many object keys are being written inside one another (an Enum key's value): a key
+    /// is written whole, never cut at the horizon.
+    keys: usize,
     /// The last `datetime.timezone` met, and its offset, which never changes.
     fixed_zone: Option<(Bound<'py, PyAny>, Option<UtcOffset>)>,
     /// Field names of the dataclasses met in this walk.
@@ -153,6 +174,11 @@ impl<'a, 'py> Walker<'a, 'py> {
             decimal: raw_type(&known.decimal),
             out,
             active: Vec::new(),
+            horizon: options
+                .max_bytes
+                .map_or(usize::MAX, |max_bytes| max_bytes.saturating_add(HORIZON_SLACK)),
+            unfinished: Unfinished::default(),
+            keys: 0,
             conversions: 0,
             fixed_zone: None,
             dataclass_fields: Vec::new(),
@@ -161,6 +187,59 @@ impl<'a, 'py> Walker<'a, 'py> {
 
     pub fn into_writer(self) -> JsonWriter {
         self.out
+    }
+
+    /// After a walk that stopped at the horizon: the text written so far, closed into a valid
+    /// document, and what it leaves out.
+    pub fn into_unfinished(mut self) -> (JsonWriter, Unfinished) {
+        let mut closers: Vec<u8> = Vec::with_capacity(self.unfinished.open_containers.len());
+        for &(start, _) in &self.unfinished.open_containers {
+            closers.push(if self.out.as_str().as_bytes()[start] == b'{' {
+                b'}'
+            } else {
+                b']'
+            });
+        }
+        for &closer in closers.iter().rev() {
+            self.out.punctuation(closer);
+        }
+        (self.out, self.unfinished)
+    }
+
+    /// Stop the walk if the text has grown past the horizon. Checked before each entry of a
+    /// container, so the text then ends just after an opening bracket or a whole entry.
+    #[inline(always)]
+    fn check_horizon(&self) -> Step {
+        if self.out.len() > self.horizon {
+            return Err(self.cap_reached());
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn cap_reached(&self) -> Box<Failure> {
+        Box::new(Failure {
+            reversed_path: Vec::new(),
+            type_name: String::new(),
+            detail: String::new(),
+            cause: None,
+            first_seen_at: None,
+            reached_cap: true,
+        })
+    }
+
+    /// Room left before the horizon.
+    fn room(&self) -> usize {
+        self.horizon.saturating_sub(self.out.len())
+    }
+
+    /// Write the start of a string too long for the room left, note it, and stop the walk.
+    fn string_cut_at_horizon(&mut self, write: impl FnOnce(&mut JsonWriter, usize) -> usize) -> Step {
+        let start = self.out.len();
+        let room = self.room();
+        let whole = write(&mut self.out, room);
+        self.unfinished.cut_string = Some((start, whole));
+        Err(self.cap_reached())
     }
 
     /// Write `value`, found `depth` segments below the root.
@@ -213,6 +292,10 @@ impl<'a, 'py> Walker<'a, 'py> {
                     ffi::PyErr_Clear();
                     return false;
                 }
+                if length as usize > self.horizon - self.out.len().min(self.horizon) {
+                    // Too long for the room left: `string` writes its start and stops the walk.
+                    return false;
+                }
                 // CPython's UTF-8 form of a str is valid UTF-8.
                 let text =
                     std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast::<u8>(), length as usize));
@@ -248,6 +331,9 @@ impl<'a, 'py> Walker<'a, 'py> {
         // SAFETY: callers checked that `value` is a str.
         let text = unsafe { value.cast_unchecked::<PyString>() };
         match text.to_str() {
+            Ok(text) if text.len() > self.room() && self.keys == 0 => {
+                self.string_cut_at_horizon(|out, room| out.string_start(text, room))
+            }
             Ok(text) => {
                 self.out.string(text);
                 Ok(())
@@ -265,7 +351,11 @@ impl<'a, 'py> Walker<'a, 'py> {
         let bytes = encoded
             .cast::<PyBytes>()
             .map_err(|_| self.refuse(value, "a str whose encode() did not return bytes".to_owned()))?;
-        self.out.string_wtf8(bytes.as_bytes());
+        let bytes = bytes.as_bytes();
+        if bytes.len() > self.room() && self.keys == 0 {
+            return self.string_cut_at_horizon(|out, room| out.string_start_wtf8(bytes, room));
+        }
+        self.out.string_wtf8(bytes);
         Ok(())
     }
 
@@ -394,8 +484,9 @@ impl<'a, 'py> Walker<'a, 'py> {
         })
     }
 
-    /// Note that a container is being written, refusing cycles and excessive depth.
-    fn enter(&mut self, container: &Bound<'py, PyAny>, depth: usize) -> Step {
+    /// Note that a container of `entries` entries is being written, refusing cycles and
+    /// excessive depth.
+    fn enter(&mut self, container: &Bound<'py, PyAny>, depth: usize, entries: usize) -> Step {
         let pointer = container.as_ptr();
         if let Some(&(_, first_depth)) = self.active.iter().find(|(active, _)| *active == pointer) {
             let mut failure = self.refuse(
@@ -409,15 +500,25 @@ impl<'a, 'py> Walker<'a, 'py> {
             return Err(self.refuse(container, format!("nested more than {MAX_DEPTH} levels deep")));
         }
         self.active.push((pointer, depth));
+        self.unfinished.open_containers.push((self.out.len(), entries));
         Ok(())
     }
 
     fn leave(&mut self) {
         self.active.pop();
+        self.unfinished.open_containers.pop();
+    }
+
+    /// A list's length read again (Python code run for an item may have changed it).
+    fn entries_now(&mut self, entries: usize) {
+        if let Some(open) = self.unfinished.open_containers.last_mut() {
+            open.1 = entries;
+        }
     }
 
     fn dict(&mut self, dict: &Bound<'py, PyAny>, depth: usize) -> Step {
-        self.enter(dict, depth)?;
+        // SAFETY: a dict.
+        self.enter(dict, depth, unsafe { ffi::PyDict_Size(dict.as_ptr()) }.max(0) as usize)?;
         self.out.punctuation(b'{');
         // SAFETY (every call below): `dict` is a dict, and the pointers PyDict_Next fills in are
         // borrowed from it; they are turned into new references before any Python code runs.
@@ -429,6 +530,11 @@ impl<'a, 'py> Walker<'a, 'py> {
         let mut size_before = None;
         let mut first = true;
         while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key_pointer, &mut value_pointer) } != 0 {
+            self.check_horizon()?;
+            if self.key_outgrows_horizon(key_pointer) {
+                // A key is never cut: the walk stops before it.
+                return Err(self.cap_reached());
+            }
             if !first {
                 self.out.punctuation(b',');
             }
@@ -447,7 +553,10 @@ impl<'a, 'py> Walker<'a, 'py> {
                 size_before.get_or_insert_with(|| unsafe { ffi::PyDict_Size(dict.as_ptr()) });
                 let key = unsafe { Bound::from_borrowed_ptr(self.py, key_pointer) };
                 let item = unsafe { Bound::from_borrowed_ptr(self.py, value_pointer) };
-                self.other_key(&key).within(|| key_segment(&key))?;
+                self.keys += 1;
+                let step = self.other_key(&key);
+                self.keys -= 1;
+                step.within(|| key_segment(&key))?;
                 self.out.punctuation(b':');
                 self.value(&item, depth + 1).within(|| key_segment(&key))?;
             }
@@ -458,6 +567,26 @@ impl<'a, 'py> Walker<'a, 'py> {
         self.out.punctuation(b'}');
         self.leave();
         Ok(())
+    }
+
+    /// Whether `key` is a str longer than the room left before the horizon.
+    fn key_outgrows_horizon(&self, key: *mut ffi::PyObject) -> bool {
+        if self.horizon == usize::MAX {
+            return false;
+        }
+        // SAFETY: as in `scalar`; a str's UTF-8 form is cached on it, and an error is cleared.
+        unsafe {
+            if ffi::PyUnicode_Check(key) == 0 {
+                return false;
+            }
+            let mut length: ffi::Py_ssize_t = 0;
+            if ffi::PyUnicode_AsUTF8AndSize(key, &mut length).is_null() {
+                ffi::PyErr_Clear();
+                // Surrogates: measured by the characters, each at most 6 bytes once escaped.
+                length = ffi::PyUnicode_GetLength(key).max(0) * 6;
+            }
+            length as usize > self.room()
+        }
     }
 
     /// Write `key` when it is an exact str without surrogates, and say whether it was.
@@ -550,14 +679,15 @@ impl<'a, 'py> Walker<'a, 'py> {
     }
 
     fn list(&mut self, list: &Bound<'py, PyAny>, depth: usize) -> Step {
-        self.enter(list, depth)?;
-        self.out.punctuation(b'[');
         // SAFETY (every call below): `list` is a list, and each item is borrowed only until the
         // next Python code runs. Only a non-scalar item can run Python code (a default=), which
         // could shorten the list: the length is read again after each.
         let mut length = unsafe { ffi::PyList_Size(list.as_ptr()) };
+        self.enter(list, depth, length.max(0) as usize)?;
+        self.out.punctuation(b'[');
         let mut index = 0;
         while index < length {
+            self.check_horizon()?;
             if index > 0 {
                 self.out.punctuation(b',');
             }
@@ -567,6 +697,7 @@ impl<'a, 'py> Walker<'a, 'py> {
                 self.compound(&item, depth + 1)
                     .within(|| PathSegment::Index(index as usize))?;
                 length = unsafe { ffi::PyList_Size(list.as_ptr()) };
+                self.entries_now(length.max(0) as usize);
             }
             index += 1;
         }
@@ -576,11 +707,12 @@ impl<'a, 'py> Walker<'a, 'py> {
     }
 
     fn tuple(&mut self, tuple: &Bound<'py, PyAny>, depth: usize) -> Step {
-        self.enter(tuple, depth)?;
-        self.out.punctuation(b'[');
         // SAFETY: `tuple` is a tuple, which cannot change, and is held for the whole loop.
         let length = unsafe { ffi::PyTuple_Size(tuple.as_ptr()) };
+        self.enter(tuple, depth, length.max(0) as usize)?;
+        self.out.punctuation(b'[');
         for index in 0..length {
+            self.check_horizon()?;
             if index > 0 {
                 self.out.punctuation(b',');
             }
@@ -600,12 +732,13 @@ impl<'a, 'py> Walker<'a, 'py> {
     fn array(
         &mut self,
         container: &Bound<'py, PyAny>,
-        items: impl Iterator<Item = Bound<'py, PyAny>>,
+        items: impl ExactSizeIterator<Item = Bound<'py, PyAny>>,
         depth: usize,
     ) -> Step {
-        self.enter(container, depth)?;
+        self.enter(container, depth, items.len())?;
         self.out.punctuation(b'[');
         for (index, item) in items.enumerate() {
+            self.check_horizon()?;
             if index > 0 {
                 self.out.punctuation(b',');
             }
@@ -620,12 +753,13 @@ impl<'a, 'py> Walker<'a, 'py> {
     fn fields(
         &mut self,
         container: &Bound<'py, PyAny>,
-        fields: impl Iterator<Item = (Bound<'py, PyString>, PyResult<Bound<'py, PyAny>>)>,
+        fields: impl ExactSizeIterator<Item = (Bound<'py, PyString>, PyResult<Bound<'py, PyAny>>)>,
         depth: usize,
     ) -> Step {
-        self.enter(container, depth)?;
+        self.enter(container, depth, fields.len())?;
         self.out.punctuation(b'{');
         for (index, (name, field)) in fields.enumerate() {
+            self.check_horizon()?;
             if index > 0 {
                 self.out.punctuation(b',');
             }
@@ -771,10 +905,14 @@ impl<'a, 'py> Walker<'a, 'py> {
     }
 
     fn bytes(&mut self, value: &Bound<'py, PyAny>) -> Step {
-        let data: Vec<u8> = match value.cast::<PyBytes>() {
-            Ok(bytes) => bytes.as_bytes().to_vec(),
-            // SAFETY: otherwise a bytearray (checked by the caller).
-            Err(_) => unsafe { value.cast_unchecked::<PyByteArray>() }.to_vec(),
+        let copy;
+        let data: &[u8] = match value.cast::<PyBytes>() {
+            Ok(bytes) => bytes.as_bytes(),
+            // SAFETY: otherwise a bytearray (checked by the caller); copied, as it may change.
+            Err(_) => {
+                copy = unsafe { value.cast_unchecked::<PyByteArray>() }.to_vec();
+                &copy
+            }
         };
         match self.options.bytes {
             BytesMode::Refuse => Err(self.refuse(
@@ -784,11 +922,17 @@ impl<'a, 'py> Walker<'a, 'py> {
                     type_name(value)
                 ),
             )),
+            BytesMode::Base64 if data.len().div_ceil(3) * 4 > self.room() => {
+                self.string_cut_at_horizon(|out, room| out.base64_start(data, room))
+            }
             BytesMode::Base64 => {
-                self.out.base64(&data);
+                self.out.base64(data);
                 Ok(())
             }
-            BytesMode::Utf8 => match std::str::from_utf8(&data) {
+            BytesMode::Utf8 => match std::str::from_utf8(data) {
+                Ok(text) if text.len() > self.room() => {
+                    self.string_cut_at_horizon(|out, room| out.string_start(text, room))
+                }
                 Ok(text) => {
                     self.out.string(text);
                     Ok(())
@@ -925,6 +1069,7 @@ impl<'a, 'py> Walker<'a, 'py> {
             detail,
             cause: None,
             first_seen_at: None,
+            reached_cap: false,
         })
     }
 
