@@ -7,6 +7,7 @@ parallel dispatch with caps, timeouts and retries, and results every provider ac
 import atexit as _atexit
 
 from toolproof._core import (
+    CircuitBreaker,
     ParsedArgs,
     ParsedValue,
     Repair,
@@ -21,10 +22,12 @@ from toolproof._core import (
     normalize_schema,
     repair_json,
     to_json,
+    truncate_json_text,
 )
-from toolproof._core import shutdown_workers as _shutdown_workers
+from toolproof._core import shutdown as _shutdown
 from toolproof._shared_state import SharedStateError, SharedStateWarning
 from toolproof.agent import AgentResult, arun_agent, run_agent
+from toolproof.codes import ResultCode
 from toolproof.context import CallContext
 from toolproof.errors import (
     ArgumentError,
@@ -42,13 +45,14 @@ from toolproof.metrics import MetricsReport
 from toolproof.registry import Registry
 from toolproof.tools import Limits, LooseSchemaWarning, Tool, ToolOptions, tool
 
-# Idle worker threads leave before the interpreter finalizes.
-_atexit.register(_shutdown_workers)
+# The engine's threads stop touching Python before the interpreter finalizes.
+_atexit.register(_shutdown)
 
 __all__ = [
     "AgentResult",
     "ArgumentError",
     "CallContext",
+    "CircuitBreaker",
     "JSONRepairError",
     "Limits",
     "LooseSchemaWarning",
@@ -58,6 +62,7 @@ __all__ = [
     "PermanentError",
     "Registry",
     "Repair",
+    "ResultCode",
     "Retry",
     "RetryableError",
     "Schema",
@@ -85,4 +90,5 @@ __all__ = [
     "to_json",
     "to_tool_calls",
     "tool",
+    "truncate_json_text",
 ]

@@ -2,17 +2,21 @@
 
 Retryable: ``RetryableError``, ``TimeoutError``, ``ConnectionError``, and HTTP 429/5xx errors from
 httpx, requests and openai (whose ``Retry-After`` is honoured). Permanent: ``ArgumentError``,
-``PermanentError``, ``PermissionError``, ``TypeError``, ``ValueError``, and other HTTP errors.
+``PermanentError`` (and a framework's own exception for the model, LangChain's ``ToolException``,
+whose message is read as a ``ToolError``'s), ``PermissionError``, ``ValueError``, a ``TypeError``
+from arguments that do not fit the tool's parameters (``invalid_arguments``), and other HTTP errors.
 Anything else is unexpected: logged with its traceback, and reported to the model without
-internals. HTTP libraries are recognized by their module names, so none of them is imported.
+internals; a ``TypeError`` raised inside the tool is such a bug too, under the code ``tool_error``. HTTP libraries are recognized by their module names, so none of them is imported.
 """
 
 from __future__ import annotations
 
 import email.utils
+import inspect
 import time
 from typing import Any, Literal, NamedTuple
 
+from toolproof import errors
 from toolproof.errors import ArgumentError, RetryableError, ToolError
 
 Kind = Literal["retryable", "permanent", "unexpected"]
@@ -87,14 +91,46 @@ def _is_connection_failure(error: BaseException) -> bool:
     )
 
 
-def classify(error: BaseException, tool: str) -> Classified:
-    """How a tool's exception is handled and shown to the model."""
+def _binding_problem(
+    error: TypeError, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None
+) -> str | None:
+    """Why the arguments cannot be bound to the tool's parameters, when that is what the
+    ``TypeError`` says; ``None`` when it was raised inside the tool. Only a failed call pays for
+    this."""
+    if func is not None:
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(*args, **(kwargs or {}))
+            except TypeError as refused:
+                return str(refused)
+            return None
+    # No signature to check: a call refused before the function ran leaves no frame behind.
+    return str(error) if error.__traceback__ is None else None
+
+
+def classify(
+    error: BaseException,
+    tool: str,
+    func: Any = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+) -> Classified:
+    """How a tool's exception is handled and shown to the model. ``func``, ``args`` and
+    ``kwargs`` (the call that raised) tell arguments that do not fit the tool's parameters from a
+    ``TypeError`` raised inside it."""
     if isinstance(error, ArgumentError):
         return Classified("permanent", "invalid_arguments", error.for_model(), None)
     if isinstance(error, RetryableError):
-        return Classified("retryable", "retryable_error", str(error), _retry_after(error))
+        return Classified("retryable", error.code, str(error), _retry_after(error))
     if isinstance(error, ToolError):
-        return Classified("permanent", "tool_error", str(error), None)
+        return Classified("permanent", error.code, str(error) or "The tool failed.", None)
+    if isinstance(error, errors.FRAMEWORK_TOOL_ERRORS):
+        # A framework's exception for reporting to the model (LangChain's ToolException).
+        return Classified("permanent", "tool_error", str(error) or "The tool failed.", None)
     status = _status_code(error)
     if status is not None:
         if status == 429 or status >= 500:
@@ -115,8 +151,21 @@ def classify(error: BaseException, tool: str) -> Classified:
     if isinstance(error, ValueError):
         return Classified("permanent", "tool_error", str(error) or type(error).__name__, None)
     if isinstance(error, TypeError):
+        problem = _binding_problem(error, func, args, kwargs)
+        if problem is not None:
+            return Classified(
+                "permanent",
+                "invalid_arguments",
+                f"The arguments do not fit tool '{tool}': {problem}. Call it again with its parameters.",
+                None,
+            )
+        # Raised inside the tool's own code: a bug to log, not something the model can fix.
         return Classified(
-            "permanent", "tool_error", f"Tool '{tool}' could not run with these arguments (TypeError).", None
+            "unexpected",
+            "tool_error",
+            f"Tool '{tool}' failed with an error in its own code (TypeError). "
+            "This was not caused by your arguments; try another approach.",
+            None,
         )
     return Classified(
         "unexpected",

@@ -3,6 +3,9 @@
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypedDict, final, overload
 
+from toolproof.codes import ResultCode
+from toolproof.errors import ArgumentError
+
 __version__: str
 
 _Mode = Literal["lenient", "strict"]
@@ -85,8 +88,9 @@ class ToolResult:
     def output(self) -> Any:
         """The tool's return value, as Python returned it (None after an error)."""
     @property
-    def truncated(self) -> dict[str, int] | None:
-        """``{"original_bytes", "kept_bytes"}`` when the content was cut to the size cap."""
+    def truncated(self) -> dict[str, int | None] | None:
+        """``{"original_bytes", "kept_bytes"}`` when the content was cut to the size cap
+        (``original_bytes`` is None when the encoding stopped at the cap)."""
     @property
     def exception(self) -> BaseException | None:
         """The exception the tool raised, for logs and debugging (the model sees ``content`` only)."""
@@ -222,7 +226,7 @@ def check_tool_name(name: str, provider: _Provider = "openai") -> None: ...
 def max_tools(provider: _Provider, strict: bool = False) -> int | None: ...
 
 class _TruncationInfo(TypedDict):
-    original_bytes: int
+    original_bytes: int | None
     kept_bytes: int
 
 _BytesMode = Literal["base64", "utf8", "utf-8"]
@@ -243,8 +247,13 @@ _BytesMode = Literal["base64", "utf8", "utf-8"]
 #   bytes, bytearray              refused unless bytes="base64" or bytes="utf8"
 #   anything else                 default(obj), encoded; refused without default
 # Refusals, cycles and nesting past 255 levels raise toolproof.SerializationError (.path, .type_name).
-# max_bytes (>= 32) cuts a longer text to valid JSON within the budget, with markers;
+# max_bytes (>= 32) cuts a longer text to valid JSON within the budget, with markers; the encoding
+# stops once past the cap (original_bytes is then None);
 # return_info=True gives (text, {"original_bytes", "kept_bytes"} or None).
+def truncate_json_text(text: str, max_bytes: int) -> str:
+    """``text`` (compact JSON, as ``to_json`` writes it) cut to at most ``max_bytes`` bytes by the
+    rules of ``to_json(..., max_bytes=)``; the text itself when it fits."""
+
 @overload
 def to_json(
     obj: Any,
@@ -266,6 +275,14 @@ def to_json(
     return_info: Literal[True],
 ) -> tuple[str, _TruncationInfo | None]:
     """``(text, info)``: ``info`` is None, or the sizes before and after ``max_bytes`` cut the text."""
+
+def cut_text(text: str, max_bytes: int | None) -> tuple[str, _TruncationInfo | None]:
+    """``(text, info)``: ``text`` cut to ``max_bytes`` UTF-8 bytes as a tool's text result is cut
+    (``…[truncated: N of M bytes shown]``); ``info`` is None when it fits."""
+
+def argument_error(errors: list[dict[str, Any]], *, tool: str | None = None) -> ArgumentError:
+    """A ``toolproof.ArgumentError`` for ``errors`` (each with ``loc``, ``kind``, ``message``),
+    its ``for_model()`` text written as the road writes its own."""
 
 @final
 class Retry:
@@ -320,6 +337,7 @@ class Engine:
         retry: Retry | int | bool | None = None,
         context: Any = None,
         mode: _Mode = "lenient",
+        observer: Any = None,
     ) -> list[ToolResult]: ...
     def adispatch(
         self,
@@ -330,6 +348,7 @@ class Engine:
         retry: Retry | int | bool | None = None,
         context: Any = None,
         mode: _Mode = "lenient",
+        observer: Any = None,
     ) -> Awaitable[list[ToolResult]]: ...
     def call(
         self,
@@ -338,9 +357,10 @@ class Engine:
         retry: Retry | int | bool | None = None,
         context: Any = None,
         mode: _Mode = "lenient",
+        observer: Any = None,
     ) -> ToolResult: ...
     def start(
-        self, call: ToolCall, *, context: Any = None, mode: _Mode = "lenient"
+        self, call: ToolCall, *, context: Any = None, mode: _Mode = "lenient", observer: Any = None
     ) -> ToolResult | PendingCall:
         """Start one call of an async tool on the current task, eagerly; see ``PendingCall``."""
     @property
@@ -355,8 +375,160 @@ class PendingCall:
     def finish(self, returned: Any) -> ToolResult: ...
     def fail(self, error: BaseException) -> ToolResult: ...
 
+@final
+class Authorizing:
+    """A batch of ``Engine.adispatch`` whose authorization hooks answered with awaitables: await
+    them (``toolproof._authorize.authorized`` does), then ``proceed`` with their verdicts."""
+
+    def proceed(self, verdicts: list[Any]) -> Awaitable[list[ToolResult]]: ...
+
 def read_tool_calls(items: Any) -> list[ToolCall] | None:
     """``ToolCall``s straight from lists of the common provider dicts, or None for anything else."""
 
-def shutdown_workers() -> None:
-    """Let idle worker threads leave before the interpreter finalizes (registered with atexit)."""
+def shutdown() -> None:
+    """Stop the engine's threads from touching Python, and wait (briefly) for those that still do:
+    registered with atexit, so it runs before the interpreter finalizes."""
+
+# Admission (toolproof.admission, toolproof.redis)
+
+def result_codes() -> list[tuple[str, bool]]:
+    """Every result code and whether it is worth retrying, in the order of the one list."""
+
+@final
+class CircuitBreaker:
+    """After ``failures`` retryable failures within ``window`` seconds, calls fail fast with
+    ``circuit_open`` for ``cooldown`` seconds; then one probe runs, and its success closes it."""
+
+    def __new__(cls, failures: int = 5, window: float = 30.0, cooldown: float = 10.0) -> CircuitBreaker: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def window(self) -> float: ...
+    @property
+    def cooldown(self) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Guards:
+    """The guards of one tool, checked for each of its calls."""
+
+    def __new__(
+        cls,
+        tool: str,
+        *,
+        rate_limit: str | Sequence[str] | None = None,
+        max_wait: float = 0.0,
+        max_concurrency: int | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        cache_ttl: float | None = None,
+        idempotency_ttl: float = 86400.0,
+        lease: float = 30.0,
+    ) -> Guards: ...
+    @property
+    def tool(self) -> str: ...
+    @property
+    def rates(self) -> list[tuple[int, float]]:
+        """Each rate limit as ``(count, period in seconds)``."""
+    @property
+    def max_wait(self) -> float: ...
+    @property
+    def max_concurrency(self) -> int | None: ...
+    @property
+    def circuit_breaker(self) -> CircuitBreaker | None: ...
+    @property
+    def cache_ttl(self) -> float | None: ...
+    @property
+    def idempotency_ttl(self) -> float: ...
+    @property
+    def lease(self) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class AdmissionRequest:
+    """One call asking to run under its tool's guards."""
+
+    def __new__(
+        cls,
+        guards: Guards,
+        *,
+        cache_key: str | None = None,
+        idempotency_key: str | None = None,
+        max_wait: float | None = None,
+    ) -> AdmissionRequest: ...
+    @property
+    def guards(self) -> Guards: ...
+    @property
+    def cache_key(self) -> str | None: ...
+    @property
+    def idempotency_key(self) -> str | None: ...
+    @property
+    def max_wait(self) -> float: ...
+
+@final
+class Decision:
+    """A coordinator's answer to one request."""
+
+    @staticmethod
+    def admitted(
+        guards: Guards,
+        token: str,
+        *,
+        leased: bool = False,
+        probe: bool = False,
+        cache_key: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Decision: ...
+    @staticmethod
+    def wait(retry_after: float) -> Decision: ...
+    @staticmethod
+    def refused(code: str, retry_after: float | None = None) -> Decision: ...
+    @staticmethod
+    def cached(result: str) -> Decision: ...
+    @staticmethod
+    def duplicate(result: str) -> Decision: ...
+    @property
+    def kind(self) -> Literal["admitted", "wait", "refused", "cached", "duplicate"]: ...
+    @property
+    def code(self) -> ResultCode | None: ...
+    @property
+    def retry_after(self) -> float | None: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def tool(self) -> str | None: ...
+    @property
+    def guards(self) -> Guards | None: ...
+    @property
+    def token(self) -> str | None: ...
+    @property
+    def leased(self) -> bool: ...
+    @property
+    def probe(self) -> bool: ...
+    @property
+    def cache_key(self) -> str | None: ...
+    @property
+    def idempotency_key(self) -> str | None: ...
+
+@final
+class Outcome:
+    """How an admitted call ended."""
+
+    def __new__(cls, ok: bool, *, result: str | None = None, retryable_failure: bool = False) -> Outcome: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def retryable_failure(self) -> bool: ...
+
+@final
+class LocalCoordinator:
+    """Admission state kept in this process; use it through ``toolproof.admission``."""
+
+    def __new__(cls) -> LocalCoordinator: ...
+    def admit(self, requests: list[AdmissionRequest]) -> list[Decision]: ...
+    def complete(self, decisions: list[Decision], outcomes: list[Outcome]) -> None: ...
+    def renew(self, decisions: list[Decision]) -> None: ...
+    def slots_held(self, tool: str) -> int: ...

@@ -5,10 +5,33 @@ factory does). A tool that never waits, which many are, costs no task and no loo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Coroutine, Generator
 from typing import Any
 
 _STARTED = object()
+
+
+class Escaped(Exception):
+    """A ``BaseException`` a tool raised after it suspended (``KeyboardInterrupt``, ``SystemExit``
+    ...), carried as an ``Exception``: an asyncio task that ended with the bare exception would
+    re-raise it into its event loop and stop the loop. The engine unwraps it into the tool's
+    result."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _step(method: Any, *args: Any) -> Any:
+    try:
+        return method(*args)
+    except (Exception, asyncio.CancelledError, GeneratorExit):
+        raise
+    except BaseException as error:
+        raise Escaped(error) from None
 
 
 class Resumed(Coroutine[Any, Any, Any]):
@@ -29,13 +52,13 @@ class Resumed(Coroutine[Any, Any, Any]):
         if self._first is not _STARTED:
             first, self._first = self._first, _STARTED
             return first
-        return self._coroutine.send(value)
+        return _step(self._coroutine.send, value)
 
     def throw(self, error: Any, value: Any = None, traceback: Any = None) -> Any:  # type: ignore[override]
         self._first = _STARTED
         if value is None and traceback is None:
-            return self._coroutine.throw(error)
-        return self._coroutine.throw(error, value, traceback)
+            return _step(self._coroutine.throw, error)
+        return _step(self._coroutine.throw, error, value, traceback)
 
     def close(self) -> None:
         self._coroutine.close()

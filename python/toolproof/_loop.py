@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -26,3 +27,13 @@ def background_loop() -> asyncio.AbstractEventLoop:
             started.wait()
             _loop = loop
         return _loop
+
+
+def settle(future: asyncio.Future[Any], value: Any, failed: bool) -> None:
+    """Hand a result the engine computed on its own thread to a future (on the loop's thread)."""
+    if future.done():
+        return
+    if failed:
+        future.set_exception(value)
+    else:
+        future.set_result(value)

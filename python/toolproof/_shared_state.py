@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any, Literal
@@ -26,17 +27,32 @@ class SharedStateError(ToolError):
     """A call wrote to attributes of a tool instance that every call shares."""
 
 
-def _snapshot(instance: Any) -> dict[str, int]:
+Snapshot = tuple[tuple[str, ...], tuple[Any, ...]]
+
+
+def _snapshot(instance: Any) -> Snapshot:
+    """The instance's attribute names and values, held for one call: taken at C speed, since a
+    shared tool's every call takes one."""
     try:
         attributes = vars(instance)
     except TypeError:
-        return {}
-    # Identity is enough: rebinding an attribute changes it, and that is the pattern to catch.
-    return {name: id(value) for name, value in attributes.items()}
+        return (), ()
+    return tuple(attributes), tuple(attributes.values())
 
 
-def written_attributes(before: dict[str, int], after: dict[str, int]) -> list[str]:
-    return sorted(name for name, identity in after.items() if before.get(name) != identity)
+def written_attributes(before: Snapshot, instance: Any) -> list[str]:
+    """The attributes of ``instance`` rebound (or added) since ``before``. Identity is enough:
+    rebinding an attribute is the pattern to catch, and comparing identities stays in C until
+    something changed."""
+    try:
+        attributes = vars(instance)
+    except TypeError:
+        return []
+    names, values = before
+    if len(attributes) == len(names) and not any(map(operator.is_not, values, attributes.values())):
+        return []
+    earlier = {name: id(value) for name, value in zip(names, values, strict=True)}
+    return sorted(name for name, value in attributes.items() if earlier.get(name) != id(value))
 
 
 def shared_instance(func: Callable[..., Any]) -> Any | None:
@@ -51,21 +67,39 @@ def shared_instance(func: Callable[..., Any]) -> Any | None:
     return None
 
 
-def _report(tool: str, instance: Any, written: list[str], handling: SharedStateHandling) -> None:
+DEFAULT_HINT = (
+    "Keep per-call state in local variables, or build the tool with Tool.from_factory so each call gets "
+    "its own instance."
+)
+
+
+def _report(
+    tool: str, instance: Any, written: list[str], handling: SharedStateHandling, hint: str = DEFAULT_HINT
+) -> None:
     names = ", ".join(f"self.{name}" for name in written)
     message = (
         f"tool '{tool}' wrote {names} on its {type(instance).__name__} instance during a call; every call shares "
-        "that instance, so concurrent calls overwrite each other. Keep per-call state in local variables, or "
-        "build the tool with Tool.from_factory so each call gets its own instance."
+        f"that instance, so concurrent calls overwrite each other. {hint}"
     )
     if handling == "error":
         raise SharedStateError(message)
     warnings.warn(message, SharedStateWarning, stacklevel=3)
 
 
-def watch(tool: str, func: Callable[..., Any], handling: SharedStateHandling) -> Callable[..., Any]:
-    """``func``, reporting writes to its shared instance; ``func`` itself when there is nothing to watch."""
-    instance = shared_instance(func)
+def watch(
+    tool: str,
+    func: Callable[..., Any],
+    handling: SharedStateHandling,
+    *,
+    instance: Any = None,
+    hint: str = DEFAULT_HINT,
+    ignore: frozenset[str] = frozenset(),
+) -> Callable[..., Any]:
+    """``func``, reporting writes to its shared instance (``instance``, else the object ``func`` is
+    bound to) other than to ``ignore`` (a framework's own bookkeeping); ``func`` itself when there
+    is nothing to watch."""
+    if instance is None:
+        instance = shared_instance(func)
     if handling == "off" or instance is None:
         return func
     if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):  # noqa: B004
@@ -74,9 +108,11 @@ def watch(tool: str, func: Callable[..., Any], handling: SharedStateHandling) ->
         async def watched_async(*args: Any, **kwargs: Any) -> Any:
             before = _snapshot(instance)
             result = await func(*args, **kwargs)
-            written = written_attributes(before, _snapshot(instance))
+            written = written_attributes(before, instance)
+            if written and ignore:
+                written = [name for name in written if name not in ignore]
             if written:
-                _report(tool, instance, written, handling)
+                _report(tool, instance, written, handling, hint)
             return result
 
         return watched_async
@@ -85,9 +121,11 @@ def watch(tool: str, func: Callable[..., Any], handling: SharedStateHandling) ->
     def watched(*args: Any, **kwargs: Any) -> Any:
         before = _snapshot(instance)
         result = func(*args, **kwargs)
-        written = written_attributes(before, _snapshot(instance))
+        written = written_attributes(before, instance)
+        if written and ignore:
+            written = [name for name in written if name not in ignore]
         if written:
-            _report(tool, instance, written, handling)
+            _report(tool, instance, written, handling, hint)
         return result
 
     return watched

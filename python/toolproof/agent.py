@@ -153,8 +153,7 @@ def _assistant_text(text: str, provider: Provider) -> Any:
         return {"role": "assistant", "content": [{"type": "text", "text": text}]}
     if provider == "gemini":
         return {"role": "model", "parts": [{"text": text}]}
-    if provider == "openai-responses":
-        return {"role": "assistant", "content": text}
+    # OpenAI Chat and Responses alike.
     return {"role": "assistant", "content": text}
 
 

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from toolproof._core import max_tools
+from toolproof._core import __version__, max_tools
 from toolproof.testing.checks import CheckReport, audit_tool
 from toolproof.testing.targets import load_target, tools_of
 
@@ -18,6 +18,7 @@ PROVIDERS = ("openai", "anthropic", "gemini")
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="toolproof", description="Make LLM tool calling dependable.")
+    parser.add_argument("--version", action="version", version=f"toolproof {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check",

@@ -6,6 +6,9 @@ say it in a few lines a model can act on, never with a traceback.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,7 +94,12 @@ class ToolDefinitionError(ToolproofError, ValueError):
 
 
 class ToolError(ToolproofError):
-    """Raised by a tool to report a failure to the model: the message is what the model reads."""
+    """Raised by a tool to report a failure to the model: the message is what the model reads.
+
+    ``code`` is the result's error code; a subclass may name its own kind of failure.
+    """
+
+    code: str = "tool_error"
 
 
 class RetryableError(ToolError):
@@ -101,6 +109,8 @@ class RetryableError(ToolError):
     minimum delay before the next attempt.
     """
 
+    code: str = "retryable_error"
+
     def __init__(self, message: str = "temporarily unavailable", *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -108,3 +118,55 @@ class RetryableError(ToolError):
 
 class PermanentError(ToolError):
     """A failure that retrying will not fix (not found, forbidden, invalid request)."""
+
+
+FRAMEWORK_TOOL_ERRORS: tuple[type[Exception], ...] = ()
+"""Frameworks' own exceptions for a tool to report a failure to the model (LangChain's
+``ToolException``): like a ``ToolError``, their message is what the model reads."""
+
+
+def raise_as_well(framework_error: type[Exception]) -> None:
+    """Make every ``ToolError`` (and subclass) an instance of ``framework_error`` too, and read
+    ``framework_error``'s message as written for the model, as a ``ToolError``'s is.
+
+    A framework's own handling of tool failures then applies to toolproof's: with LangChain loaded,
+    a ``ToolError`` is a ``ToolException``, so ``handle_tool_errors=ToolException`` or a handler
+    typed for it catches a ``PermanentError`` as it catches LangChain's own. Done when the
+    framework is imported, so ``import toolproof`` never imports it.
+    """
+    global FRAMEWORK_TOOL_ERRORS
+    if not issubclass(ToolError, framework_error):
+        ToolError.__bases__ = (*ToolError.__bases__, framework_error)
+    if framework_error not in FRAMEWORK_TOOL_ERRORS:
+        FRAMEWORK_TOOL_ERRORS = (*FRAMEWORK_TOOL_ERRORS, framework_error)
+
+
+_LANGCHAIN_TOOLS = "langchain_core.tools.base"
+
+
+class _WhenLangChainLoads(importlib.abc.MetaPathFinder):
+    """Applies LangChain's ``ToolException`` the moment LangChain defines it, whoever imports it
+    and whenever, so ``import toolproof`` costs no LangChain import."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != _LANGCHAIN_TOOLS:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec is not None else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        load = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            load(module)
+            raise_as_well(module.ToolException)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+if _LANGCHAIN_TOOLS in sys.modules:
+    raise_as_well(sys.modules[_LANGCHAIN_TOOLS].ToolException)
+else:
+    sys.meta_path.insert(0, _WhenLangChainLoads())

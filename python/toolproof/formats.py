@@ -98,6 +98,10 @@ def _read_shape(obj: Any, found: list[_Call | ToolCall]) -> bool:
     elif kind in (None, "function") and (function := _field(obj, "function")) is not None:
         # OpenAI Chat Completions tool call
         found.append(_call(_field(obj, "id"), _field(function, "name"), _field(function, "arguments"), obj))
+    elif kind == "function" or (kind is None and isinstance(obj, Mapping) and "function" in obj):
+        # An OpenAI tool call without its function (missing, or None): still a call, answered
+        # with an error result like any call naming no tool.
+        found.append(_call(_field(obj, "id"), None, None, obj))
     elif (choices := _field(obj, "choices")) is not None:  # ChatCompletion: the first choice answers
         if choices:
             _read_choice(choices[0], found)
@@ -208,8 +212,10 @@ def _field(obj: Any, *names: str) -> Any:
 
 
 def _call(call_id: Any, name: Any, arguments: Any, source: Any) -> _Call:
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"to_tool_calls() found a tool call without a name: {_describe(source)}")
+    # A call without a name is kept, named "": dispatch answers it with an error result, so every
+    # call the model made gets one.
+    if not isinstance(name, str):
+        name = ""
     # Gemini sends an empty id when it has none; an empty id cannot be matched to a result.
     return _Call(str(call_id) if call_id not in (None, "") else None, name, arguments)
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from toolproof import _core
 from toolproof._loop import background_loop
+from toolproof._observe import BatchObserver
 from toolproof.errors import ToolDefinitionError
 from toolproof.formats import to_tool_calls
 from toolproof.metrics import MetricsReport, new_metrics
 from toolproof.tools import Provider, Tool
 
-__all__ = ["Registry"]
+if TYPE_CHECKING:
+    from toolproof._observe import CallWatcher
+    from toolproof.otel import Telemetry
 
-logger = logging.getLogger("toolproof")
+__all__ = ["Registry"]
 
 Mode = Literal["lenient", "strict"]
 
@@ -42,6 +45,11 @@ class Registry:
     Registry-wide settings (``max_concurrency``, ``timeout``, ``retry``, ``authorize``,
     ``max_result_bytes``) apply to every tool that does not set its own; ``dispatch`` options apply
     to one batch and win over both.
+
+    Each call is logged on the ``toolproof`` logger when it is settled: failures at WARNING, bugs in
+    a tool's own code at ERROR with the traceback, successes at ``success_log_level``, retries at
+    INFO, arguments at DEBUG through ``redact``. ``telemetry`` (``toolproof.otel.Telemetry``)
+    adds OpenTelemetry spans and metrics.
     """
 
     def __init__(
@@ -55,6 +63,8 @@ class Registry:
         authorize: Callable[[Any, Any], Any] | None = None,
         max_result_bytes: int | None = 100_000,
         redact: Callable[[Any], Any] | None = None,
+        success_log_level: int = logging.INFO,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self._settings = {
@@ -65,6 +75,8 @@ class Registry:
             "max_result_bytes": max_result_bytes,
         }
         self._redact = redact
+        self._success_log_level = success_log_level
+        self._telemetry = telemetry
         self._metrics = new_metrics()
         self._engine: _core.Engine | None = None
         for item in tools:
@@ -172,16 +184,30 @@ class Registry:
         tool_calls = to_tool_calls(calls)
         engine = self._engine_for_dispatch()
         has_async = any(tool.is_async for tool in self._tools.values())
-        results = engine.dispatch(
-            tool_calls,
-            event_loop=background_loop() if has_async else None,
-            max_concurrency=max_concurrency,
-            timeout=timeout,
-            retry=retry,
-            context=context,
-            mode=mode,
-        )
-        self._log(tool_calls, results)
+        if self._telemetry is None:
+            return engine.dispatch(
+                tool_calls,
+                event_loop=background_loop() if has_async else None,
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                retry=retry,
+                context=context,
+                mode=mode,
+                observer=self._observer(tool_calls, None),
+            )
+        with self._telemetry.batch("dispatch", tool_calls, self._tools, self._redact) as watcher:
+            results = engine.dispatch(
+                tool_calls,
+                event_loop=background_loop() if has_async else None,
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                retry=retry,
+                context=context,
+                mode=mode,
+                observer=self._observer(tool_calls, watcher),
+            )
+            if watcher is not None:
+                watcher.results(results)
         return results
 
     async def adispatch(
@@ -200,16 +226,35 @@ class Registry:
         never leaves the loop's thread. Cancelling the awaiting task cancels the calls still
         running."""
         tool_calls = to_tool_calls(calls)
-        results = await self._engine_for_dispatch().adispatch(
-            tool_calls,
-            max_concurrency=max_concurrency,
-            timeout=timeout,
-            retry=retry,
-            context=context,
-            mode=mode,
-        )
-        self._log(tool_calls, results)
+        engine = self._engine_for_dispatch()
+        if self._telemetry is None:
+            return await engine.adispatch(
+                tool_calls,
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                retry=retry,
+                context=context,
+                mode=mode,
+                observer=self._observer(tool_calls, None),
+            )
+        with self._telemetry.batch("adispatch", tool_calls, self._tools, self._redact) as watcher:
+            results = await engine.adispatch(
+                tool_calls,
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                retry=retry,
+                context=context,
+                mode=mode,
+                observer=self._observer(tool_calls, watcher),
+            )
+            if watcher is not None:
+                watcher.results(results)
         return results
+
+    def _observer(self, calls: Sequence[_core.ToolCall], watcher: CallWatcher | None) -> BatchObserver:
+        return BatchObserver(
+            calls, success_level=self._success_log_level, redact=self._redact, watcher=watcher
+        )
 
     # -- seeing it ----------------------------------------------------------------------------
 
@@ -220,40 +265,6 @@ class Registry:
 
     def reset_metrics(self) -> None:
         self._metrics.reset()
-
-    def _log(self, calls: Sequence[_core.ToolCall], results: Sequence[_core.ToolResult]) -> None:
-        if not logger.isEnabledFor(logging.INFO) and not any(
-            r.error and r.error["code"] == "unexpected_error" for r in results
-        ):
-            return
-        debug = logger.isEnabledFor(logging.DEBUG)
-        for call, result in zip(calls, results, strict=True):
-            if result.error and result.error["code"] == "unexpected_error":
-                logger.error(
-                    "tool %s (call %s) failed unexpectedly",
-                    result.name,
-                    result.call_id,
-                    exc_info=result.exception,
-                )
-            outcome = "ok" if result.ok else result.error["code"] if result.error else "failed"
-            logger.info(
-                "tool %s call %s: %s in %.1f ms (attempts %d, repairs %d)",
-                result.name,
-                result.call_id,
-                outcome,
-                result.elapsed * 1000,
-                result.attempts,
-                len(result.repairs),
-                extra={
-                    "tool": result.name,
-                    "call_id": result.call_id,
-                    "outcome": outcome,
-                    "latency": result.elapsed,
-                },
-            )
-            if debug:
-                arguments = call.arguments if self._redact is None else self._redact(call.arguments)
-                logger.debug("tool %s call %s arguments: %r", result.name, result.call_id, arguments)
 
     def __repr__(self) -> str:
         return f"Registry({self.names!r})"

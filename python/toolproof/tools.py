@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import difflib
 import functools
 import inspect
+import logging
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -29,6 +31,7 @@ from toolproof._checks import (
 )
 from toolproof._hydrate import CallPlan, pydantic_errors
 from toolproof._methods import method_call
+from toolproof._observe import BatchObserver
 from toolproof._shared_state import SharedStateHandling, watch
 from toolproof._signature import (
     Signature,
@@ -78,7 +81,9 @@ class ToolOptions(TypedDict, total=False):
     max_concurrency: int | None
     """How many calls of this tool may run at once, across every dispatch of a registry."""
     authorize: Callable[[Any, Any], Any] | None
-    """``authorize(call, context)``: truthy allows; falsy or ``PermissionError`` denies."""
+    """``authorize(call, context)``, plain or ``async def``: decides before the call runs, seeing
+    ``call.arguments`` as the tool will receive them. Only ``True`` allows; any other value, and
+    any exception (``PermissionError``'s message is the reason the model reads), denies."""
     max_result_bytes: int | None
     """Cap on the encoded result (valid JSON, marked as truncated); overrides the registry's."""
     shared_state: SharedStateHandling
@@ -86,6 +91,19 @@ class ToolOptions(TypedDict, total=False):
 
 
 _UNSET: Any = object()
+
+
+def _checked_options(options: Mapping[str, Any], where: str) -> ToolOptions:
+    """``options`` when every name is a tool option; a misspelt one (``timout=``) would otherwise be
+    accepted and do nothing, so it raises ``TypeError`` naming the closest valid option."""
+    unknown = [name for name in options if name not in ToolOptions.__annotations__]
+    if unknown:
+        valid = sorted(ToolOptions.__annotations__)
+        name = unknown[0]
+        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise TypeError(f"{where}() got an unexpected option '{name}'{hint} (options: {', '.join(valid)})")
+    return options  # type: ignore[return-value]
 
 
 class _ModelCallPlan:
@@ -228,6 +246,7 @@ class Tool:
         ``args_schema`` (a pydantic model or a JSON Schema) replaces the schema read from the
         signature; it must name the same parameters, or the definition is refused.
         """
+        options = _checked_options(options, "Tool.from_function")
         tool_name = check_name(name if name is not None else _callable_name(fn))
         signature = read_signature(fn, tool_name=tool_name)
         plan: CallPlan | _ModelCallPlan
@@ -263,6 +282,7 @@ class Tool:
     ) -> Tool:
         """A tool from a hand-written JSON Schema of its parameters; with ``func``, the schema must
         name the function's parameters."""
+        options = _checked_options(options, "Tool.from_schema")
         tool_name = check_name(name)
         if not isinstance(parameters, dict):
             raise ToolDefinitionError(
@@ -308,6 +328,7 @@ class Tool:
         ``func`` receives the validated model when its one parameter is annotated with it, the
         fields by name otherwise; without ``func`` the tool returns the validated model.
         """
+        options = _checked_options(options, "Tool.from_model")
         if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
             raise ToolDefinitionError(f"from_model takes a pydantic model class, not {model!r}")
         tool_name = check_name(name if name is not None else _snake_case(model.__name__))
@@ -356,6 +377,7 @@ class Tool:
         ``**kwargs``); a factory that is not a class is called once, when the tool is defined, to
         find it.
         """
+        options = _checked_options(options, "Tool.from_factory")
         sample = factory if inspect.isclass(factory) else type(factory())
         method_name = method or ("__call__" if "__call__" in vars(sample) else "run")
         unbound = getattr(sample, method_name, None)
@@ -440,12 +462,13 @@ class Tool:
         results, never exceptions. A sync tool without a timeout runs on this thread."""
         call = _core.ToolCall(call_id, self.name, arguments)
         engine = self._single_engine()
+        observer = _observer(call)
         if not self.is_async and self.timeout is None:
-            return engine.call(call, context=context, mode=mode)
+            return engine.call(call, context=context, mode=mode, observer=observer)
         from toolproof._loop import background_loop
 
         loop = background_loop() if self.is_async else None
-        return engine.dispatch([call], event_loop=loop, context=context, mode=mode)[0]
+        return engine.dispatch([call], event_loop=loop, context=context, mode=mode, observer=observer)[0]
 
     async def arun(
         self,
@@ -460,13 +483,14 @@ class Tool:
         crosses threads but the sync tool's own call; with them, the dispatch engine runs it."""
         call = _core.ToolCall(call_id, self.name, arguments)
         engine = self._single_engine()
-        if self.timeout is not None or self.retry is not None:
-            [result] = await engine.adispatch([call], context=context, mode=mode)
+        observer = _observer(call)
+        if self.timeout is not None or self.retry is not None or self.authorize is not None:
+            [result] = await engine.adispatch([call], context=context, mode=mode, observer=observer)
             return result
         if not self.is_async:
-            run_here = functools.partial(engine.call, call, context=context, mode=mode)
+            run_here = functools.partial(engine.call, call, context=context, mode=mode, observer=observer)
             return await asyncio.get_running_loop().run_in_executor(None, run_here)
-        started = engine.start(call, context=context, mode=mode)
+        started = engine.start(call, context=context, mode=mode, observer=observer)
         if isinstance(started, _core.ToolResult):
             return started
         try:
@@ -619,6 +643,13 @@ def tool(
 
     The result is still callable like the function.
     """
+    named = {"name", "description", "args_schema"}
+    _checked_options({key: value for key, value in options.items() if key not in named}, "tool")
     if fn is not None:
         return Tool.from_function(fn, **options)
     return lambda function: Tool.from_function(function, **options)
+
+
+def _observer(call: _core.ToolCall) -> BatchObserver:
+    """One call's observer: logged as ``Registry.dispatch`` logs its calls."""
+    return BatchObserver((call,), success_level=logging.INFO, redact=None, watcher=None)

@@ -106,13 +106,15 @@ def as_tool(obj: Any) -> tuple[Tool, bool]:
     inner = getattr(obj, "toolproof_tool", None)
     if isinstance(inner, Tool):
         return inner, True
-    module = type(obj).__module__.split(".", 1)[0]
-    adapter = {
+    # A user's subclass lives in the user's module: the framework is found among its bases.
+    adapters = {
         "langchain_core": "langchain",
         "langchain": "langchain",
         "crewai": "crewai",
         "autogen_core": "autogen",
-    }.get(module)
+    }
+    modules = (getattr(base, "__module__", "").split(".", 1)[0] for base in type(obj).__mro__)
+    adapter = next((adapters[module] for module in modules if module in adapters), None)
     if adapter is not None:
         # The adapter reads the framework tool into a toolproof Tool; the framework itself still
         # encodes the results of a tool that was not hardened.

@@ -16,12 +16,11 @@ turn. Every request is recorded in ``.requests``: ``{"messages", "tools"}``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from toolproof._core import ToolCall
 from toolproof._extras import require
+from toolproof.testing._script import Turn, arguments_text, calls_of
 
 require("crewai", "crewai")
 
@@ -30,30 +29,6 @@ from crewai.utilities.message_utils import message_content_text
 from pydantic import PrivateAttr
 
 __all__ = ["ScriptedCrewLLM", "crewai_llm"]
-
-Call = tuple[str, Any] | ToolCall
-Turn = str | Call | Sequence[Call]
-
-
-def _calls_of(turn: Turn, turn_index: int) -> list[ToolCall]:
-    if isinstance(turn, ToolCall):
-        return [turn]
-    if isinstance(turn, tuple) and len(turn) == 2 and isinstance(turn[0], str):
-        turn = [turn]
-    calls = []
-    for position, item in enumerate(turn):  # type: ignore[arg-type]
-        if isinstance(item, ToolCall):
-            calls.append(item)
-            continue
-        name, arguments = item
-        calls.append(ToolCall(f"call_{turn_index}_{position}", name, arguments))
-    return calls
-
-
-def _arguments_text(arguments: Any) -> str:
-    if arguments is None:
-        return "{}"
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
 class ScriptedCrewLLM(BaseLLM):
@@ -106,18 +81,18 @@ class ScriptedCrewLLM(BaseLLM):
         turn = self._turns[index]
         if isinstance(turn, str):
             return turn if self.native else f"Thought: I now know the final answer\nFinal Answer: {turn}"
-        calls = _calls_of(turn, index)
+        calls = calls_of(turn, index)
         if self.native:
             return [
                 {
                     "id": call.id,
                     "type": "function",
-                    "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
+                    "function": {"name": call.name, "arguments": arguments_text(call.arguments)},
                 }
                 for call in calls
             ]
         [call] = calls
-        return f"Thought: I should use {call.name}\nAction: {call.name}\nAction Input: {_arguments_text(call.arguments)}"
+        return f"Thought: I should use {call.name}\nAction: {call.name}\nAction Input: {arguments_text(call.arguments)}"
 
     async def acall(self, messages: Any, tools: Any = None, **options: Any) -> Any:
         return self.call(messages, tools, **options)
@@ -137,7 +112,7 @@ def crewai_llm(
     turns = list(script)
     if not native:
         for position, turn in enumerate(turns):
-            if not isinstance(turn, str) and len(_calls_of(turn, position)) != 1:
+            if not isinstance(turn, str) and len(calls_of(turn, position)) != 1:
                 raise ValueError(
                     f"turn {position + 1} makes several calls at once; ReAct text carries one call per turn"
                 )

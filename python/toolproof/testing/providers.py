@@ -16,33 +16,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from toolproof._core import ToolCall
+from toolproof.testing._script import Turn, arguments_text, calls_of
 
 __all__ = ["FakeAnthropic", "FakeOpenAI", "fake_anthropic", "fake_openai"]
-
-Call = tuple[str, Any] | ToolCall
-Turn = str | Call | Sequence[Call]
-
-
-def _calls_of(turn: Turn, turn_index: int) -> list[ToolCall]:
-    if isinstance(turn, ToolCall):
-        return [turn]
-    if isinstance(turn, tuple) and len(turn) == 2 and isinstance(turn[0], str):
-        turn = [turn]
-    calls = []
-    for position, item in enumerate(turn):  # type: ignore[arg-type]
-        if isinstance(item, ToolCall):
-            calls.append(item)
-            continue
-        name, arguments = item
-        calls.append(ToolCall(f"call_{turn_index}_{position}", name, arguments))
-    return calls
-
-
-def _arguments_text(arguments: Any) -> str:
-    if arguments is None:
-        return "{}"
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
 def _arguments_object(arguments: Any) -> Any:
@@ -95,7 +71,7 @@ class FakeOpenAI(_Script):
             message: dict[str, Any] = {"role": "assistant", "content": turn}
             finish = "stop"
         else:
-            calls = _calls_of(turn, index)
+            calls = calls_of(turn, index)
             message = {
                 "role": "assistant",
                 "content": None,
@@ -103,7 +79,7 @@ class FakeOpenAI(_Script):
                     {
                         "id": c.id,
                         "type": "function",
-                        "function": {"name": c.name, "arguments": _arguments_text(c.arguments)},
+                        "function": {"name": c.name, "arguments": arguments_text(c.arguments)},
                     }
                     for c in calls
                 ],
@@ -142,7 +118,7 @@ class FakeAnthropic(_Script):
         else:
             content = [
                 {"type": "tool_use", "id": c.id, "name": c.name, "input": _arguments_object(c.arguments)}
-                for c in _calls_of(turn, index)
+                for c in calls_of(turn, index)
             ]
             stop = "tool_use"
         response = {
