@@ -26,15 +26,17 @@ from typing import Any
 
 import pytest
 import toolproof
+from resident_memory import resident_mb
 from toolproof import Registry, Retry, RetryableError, Tool, ToolCall, ToolResult
 
 CALLS = 10_000
 CONCURRENCY = 256
-TIMEOUT = 0.2
+# Generous enough that a healthy call is never late on a loaded machine; every hang outlasts it.
+TIMEOUT = 1.0
 ATTEMPTS = 4
 RETRY = Retry(attempts=ATTEMPTS, initial_delay=0.001, max_delay=0.01)
 # A sync hang cannot be stopped: it keeps its worker thread until it ends, so it is kept short.
-SYNC_HANG = 0.5
+SYNC_HANG = 1.5
 # An async hang is cancelled at the timeout; were it not, the run would take this long.
 ASYNC_HANG = 5.0
 SEED = 20240611
@@ -176,18 +178,6 @@ def wait_until(condition: Callable[[], bool], within: float) -> bool:
             return False
         time.sleep(0.01)
     return True
-
-
-def resident_mb() -> float:
-    """Resident memory now; where /proc is missing, the peak so far (growth still bounds a leak)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def thread_count() -> int:
@@ -620,7 +610,10 @@ def test_worker_threads_are_bounded_by_the_concurrency_used(via: str) -> None:
         print(json.dumps({{"workers": workers()}}))
     """)
     print(f"\n20,000 sync calls at max_concurrency=4 ({via}): {outcome}")
-    assert outcome["workers"] <= 4 + 2, f"{outcome['workers']} worker threads for at most 4 calls at once"
+    # A worker is counted free only once the result it delivered has let the next call in, so a
+    # submit in between may start one more thread; those then wait idle, and the pool stays within
+    # twice the concurrency however many calls run.
+    assert outcome["workers"] <= 2 * 4, f"{outcome['workers']} worker threads for at most 4 calls at once"
 
 
 # -- 4. what the fault runs rely on --------------------------------------------------------------

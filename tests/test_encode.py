@@ -22,7 +22,7 @@ import toolproof
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
-from toolproof import SerializationError, to_json
+from toolproof import SerializationError, to_json, truncate_json_text
 
 
 def roundtrip(value: Any, **options: Any) -> Any:
@@ -625,7 +625,10 @@ def cut(value: Any, max_bytes: int) -> str:
     if len(full.encode()) <= max_bytes:
         assert text == full and info is None
     else:
-        assert info == {"original_bytes": len(full.encode()), "kept_bytes": len(text.encode())}
+        # Past the cap the encoding stops, so the whole length is known only when it did not.
+        assert info["kept_bytes"] == len(text.encode())
+        assert info["original_bytes"] in (None, len(full.encode()))
+        assert text == truncate_json_text(full, max_bytes) or text.startswith('"…[truncated, over ')
     return text
 
 
@@ -690,6 +693,98 @@ def test_any_value_and_budget_give_valid_json_within_the_budget(value, max_bytes
     text = to_json(value, max_bytes=max_bytes)
     assert len(text.encode()) <= max_bytes
     json.loads(text)
+
+
+# Long strings built by repetition: generating each character would make the test slow for nothing.
+long_strings = st.builds(
+    lambda piece, times: piece * times,
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=6),
+    st.integers(min_value=100, max_value=800),
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+)
+large_json = st.recursive(
+    scalars | long_strings,
+    lambda children: (
+        st.lists(children, min_size=3, max_size=30)
+        | st.dictionaries(st.text(max_size=6), children, min_size=2, max_size=12)
+    ),
+    max_leaves=120,
+)
+
+
+@given(large_json, st.integers(min_value=32, max_value=600))
+@settings(max_examples=200, deadline=None)
+def test_stopping_at_the_cap_cuts_as_the_whole_text_would_be_cut(value, max_bytes):
+    """The encoding stops past the cap; what it keeps, and every marker's count, is what cutting
+    the whole text gives. Only the one-string summary (no structure fits) cannot name the size."""
+    full = to_json(value)
+    text, info = to_json(value, max_bytes=max_bytes, return_info=True)
+    reference = truncate_json_text(full, max_bytes)
+    if isinstance(json.loads(reference), str) and reference.startswith('"…[truncated '):
+        # No structure fits: a summary of the whole text, which names the size when it was measured.
+        assert text == reference or text.startswith('"…[truncated, over ')
+    else:
+        assert text == reference
+    if info is not None:
+        assert info["original_bytes"] in (None, len(full.encode()))
+
+
+def test_truncate_json_text_refuses_what_to_json_does_not_write():
+    with pytest.raises(ValueError, match="compact JSON"):
+        truncate_json_text('{"a": 1}', 100)
+    with pytest.raises(ValueError, match="compact JSON"):
+        truncate_json_text("{'a': 1}", 100)
+    assert truncate_json_text('{"a":" b "}', 100) == '{"a":" b "}'
+
+
+def test_a_value_far_larger_than_the_cap_is_not_encoded_whole():
+    """300 MB of JSON behind a 1,000-byte cap: memory and time follow the cap, not the value."""
+    script = """
+import resource, sys, time, toolproof
+row = "x" * 1000
+value = {"rows": [row] * 300_000, "blob": "y" * 50_000_000, "bytes": b"z" * 50_000_000}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+text, info = toolproof.to_json(value, max_bytes=1000, bytes="base64", return_info=True)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert len(text.encode()) <= 1000, len(text)
+assert info["original_bytes"] is None and info["kept_bytes"] == len(text.encode()), info
+assert "more items" in text and "more keys" in text, text
+print((after - before) // 1024)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    grown_mb = int(done.stdout.strip())
+    assert grown_mb < 20, f"peak memory grew {grown_mb} MB encoding a 400 MB value behind a 1 KB cap"
+
+
+def test_a_huge_string_and_huge_bytes_are_cut_with_their_whole_size():
+    text, info = to_json("é" * 5_000_000, max_bytes=100, return_info=True)
+    assert text.endswith('…[truncated 10.0 MB]"'), text
+    assert info["original_bytes"] is None
+    text = to_json({"data": b"\x00" * 3_000_000}, max_bytes=120, bytes="base64")
+    assert json.loads(text)["data"].endswith("…[truncated 4.0 MB]"), text
+    text = to_json("\ud800" + "a" * 3_000_000, max_bytes=60)
+    assert text.startswith('"\\ud800a') and text.endswith('…[truncated 3.0 MB]"'), text
+
+
+def test_an_unserializable_value_past_the_cap_is_never_reached():
+    value = [{"i": i} for i in range(10_000)] + [Widget()]
+    text = to_json(value, max_bytes=200)
+    assert json.loads(text)[-1] == f"…[{10_001 - (len(json.loads(text)) - 1)} more items]"
+    with pytest.raises(SerializationError):
+        to_json(value)
+
+
+def test_a_long_key_is_never_cut():
+    value = {"short": 1, "k" * 100_000: 2, "after": 3}
+    parsed = json.loads(to_json(value, max_bytes=300))
+    assert parsed == {"short": 1, "…": "[2 more keys]"}
 
 
 # --- numpy and pandas --------------------------------------------------------------------------

@@ -471,9 +471,9 @@ class TestRefused:
             received = type(source).__qualname__
         assert received in str(raised.value)
 
-    def test_call_without_a_name(self) -> None:
-        with pytest.raises(TypeError, match="without a name"):
-            to_tool_calls({"type": "tool_use", "id": "toolu_1", "input": {}})
+    def test_call_without_a_name_is_kept_with_an_empty_name(self) -> None:
+        [call] = to_tool_calls({"type": "tool_use", "id": "toolu_1", "input": {}})
+        assert (call.id, call.name) == ("toolu_1", "")
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ as tens of megabytes over 300,000 calls, far above the allowance below.
 from __future__ import annotations
 
 import gc
-import os
-import sys
 from collections.abc import Callable
 from itertools import repeat
 
 import pytest
 import toolproof
+from resident_memory import resident_mb
 from toolproof._core import ArgumentRoad
 
 PARSES = 300_000
@@ -37,18 +36,6 @@ VALID_TEXT = '{"city": "Paris", "days": 5, "units": "metric", "include_hourly": 
 INVALID_TEXT = '{"city": "", "days": 40, "units": "kelvin", "include_hourly": "sometimes"}'
 # Needs repairs (single quotes, a renamed key, a number in a string): the lenient road's slow path.
 REPAIRED_TEXT = "{'city': 'Paris', 'Days': '5', 'units': 'metric', 'include_hourly': true, 'max_results': 10}"
-
-
-def resident_mb() -> float:
-    """Resident memory now; where /proc is missing, the peak so far (growth still bounds a leak)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def parse_valid(road: ArgumentRoad) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import pytest
+import toolproof
 from toolproof import ArgumentError, LooseSchemaWarning, Tool, ToolDefinitionError, tool
 from typing_extensions import TypedDict  # pydantic needs it below Python 3.12
 
@@ -364,3 +365,42 @@ def test_hydration_errors_are_argument_errors_with_paths():
         use.invoke('{"item": {"code": "abc"}}')
     assert caught.value.errors[0]["path"] == "item.code"
     assert "upper case" in caught.value.for_model()
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def test_a_misspelt_option_is_refused_with_the_closest_name():
+    def lookup(query: str) -> str:
+        return query
+
+    with pytest.raises(TypeError, match=r"unexpected option 'timout'; did you mean 'timeout'\?"):
+        toolproof.tool(timout=0.1)
+    with pytest.raises(TypeError, match=r"'retrys'; did you mean 'retry'\?"):
+        toolproof.tool(lookup, retrys=5)
+    with pytest.raises(TypeError, match=r"Tool.from_function\(\) got an unexpected option 'timout'"):
+        Tool.from_function(lookup, timout=1)
+    with pytest.raises(TypeError, match="did you mean 'max_concurrency'"):
+        Tool.from_schema("lookup", {"type": "object", "properties": {}}, max_concurency=2)
+    with pytest.raises(TypeError, match="unexpected option 'colour'"):
+        Tool.from_function(lookup, colour="red")
+
+
+def test_every_documented_option_is_accepted():
+    def lookup(query: str) -> str:
+        return query
+
+    made = Tool.from_function(
+        lookup,
+        aliases={"q": "query"},
+        extra_keys="error",
+        limits=toolproof.Limits(),
+        loose="allow",
+        timeout=1.0,
+        retry=2,
+        max_concurrency=3,
+        authorize=None,
+        max_result_bytes=1000,
+        shared_state="off",
+    )
+    assert made.timeout == 1.0 and made.max_concurrency == 3

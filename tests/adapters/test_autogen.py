@@ -480,15 +480,22 @@ def test_return_value_as_string_is_the_content_the_call_produced() -> None:
     )
 
 
-def test_failure_raises_the_text_the_model_reads() -> None:
+def test_refused_arguments_raise_what_autogen_raises_with_the_text_the_model_reads() -> None:
     tool = harden(forecast)
-    with pytest.raises(ToolCallError) as failed:
+    with pytest.raises(pydantic.ValidationError) as failed:
         run(tool.run_json({"days": 2}, CancellationToken()))
-    assert str(failed.value) == failed.value.result.content
-    assert failed.value.result.error == {
-        "code": "invalid_arguments",
-        "message": "city_name: required, but missing",
-    }
+    refused = failed.value
+    assert isinstance(refused, toolproof.ArgumentError) and str(refused) == refused.for_model()
+    assert [(record["path"], record["kind"]) for record in refused.errors] == [("city_name", "required")]
+    assert refused.errors()[0]["loc"] == ("city_name",)  # pydantic's view of the same problem
+
+
+def test_a_failure_toolproof_decided_raises_tool_call_error_with_the_text_the_model_reads() -> None:
+    tool = harden(slow_report, timeout=0.05)
+    with pytest.raises(ToolCallError) as failed:
+        run(tool.run_json({}, CancellationToken()))
+    assert str(failed.value) == failed.value.result.content == "Tool 'slow_report' did not finish in time."
+    assert failed.value.result.error["code"] == "timeout"
 
 
 def test_run_call_returns_the_tool_result() -> None:
@@ -902,3 +909,73 @@ def test_classic_register_again_or_replace() -> None:
         assert [d["function"]["name"] for d in caller.llm_config["tools"]] == ["search"]
 
     assert only(classic_run(register_tools, [("search", {"query": "late"}, "c")])) == "tickets"
+
+
+# --- what AutoGen's users rely on, kept -------------------------------------------------------------
+
+
+def weather(country: str, city: str, unit: str = "C") -> str:
+    """The weather in a city.
+
+    Args:
+        city: the city's name
+    """
+    return f"{city}, {country}: 21{unit}"
+
+
+def test_functools_partial_tools_are_taken_as_autogen_takes_them() -> None:
+    import functools
+
+    from toolproof.autogen import FunctionTool as HardenedFunctionTool
+
+    positional = harden(functools.partial(weather, "DE"))
+    keyword = HardenedFunctionTool(functools.partial(weather, country="FR", unit="F"), description="Weather.")
+    assert set(positional.schema["parameters"]["properties"]) == {"city", "unit"}
+    assert positional.schema["parameters"]["properties"]["city"]["description"] == "the city's name"
+    assert run(positional.run_json({"city": "Berlin"}, CancellationToken())) == "Berlin, DE: 21C"
+    assert run(keyword.run_json({"City": "Paris"}, CancellationToken())) == "Paris, FR: 21F"
+    plain = FunctionTool(functools.partial(weather, "DE"), description="Weather.")
+    assert (
+        plain.schema["parameters"]["properties"].keys()
+        == positional.schema["parameters"]["properties"].keys()
+    )
+
+
+def test_a_hardened_tool_dumps_a_component_config_that_loads_back_hardened() -> None:
+    retry = toolproof.Retry(attempts=2, initial_delay=0.01, jitter=False)
+    hardened = harden(weather, timeout=5, retry=retry, max_result_bytes=500)
+    config = hardened.dump_component()
+    assert config.provider == "toolproof.autogen.FunctionTool"
+    with pytest.warns(UserWarning, match="trusted sources"):
+        loaded = BaseTool.load_component(config)
+    assert isinstance(loaded, HardenedTool) and loaded.schema == hardened.schema
+    assert (loaded.tool.timeout, loaded.tool.retry.attempts, loaded.tool.max_result_bytes) == (5.0, 2, 500)
+    assert run(loaded.run_json({"country": "IT", "City": "Rome"}, CancellationToken())) == "Rome, IT: 21C"
+
+    # A BaseTool that is a component itself: the config holds its own, and the options.
+    workbench = StaticWorkbench([hardened])
+    assert StaticWorkbench.load_component(workbench.dump_component())._tools[0].name == "weather"
+
+    with pytest.raises(NotImplementedError, match="authorize"):
+        harden(weather, authorize=lambda call, context: True).dump_component()
+
+
+def test_strict_stays_as_the_function_tool_says() -> None:
+    loose = harden(FunctionTool(weather, description="Weather.", strict=False))
+    assert loose.schema["strict"] is False
+    autogen_schema = FunctionTool(weather, description="Weather.").schema["parameters"]
+    assert loose.schema["parameters"]["required"] == autogen_schema["required"] == ["country", "city"]
+    strict = harden(FunctionTool(weather, description="Weather.", strict=False), strict=True)
+    assert strict.schema["strict"] is True and strict.schema["parameters"]["required"] == [
+        "country",
+        "city",
+        "unit",
+    ]
+
+
+def test_check_tool_reads_an_autogen_function_tool_plain_and_hardened() -> None:
+    from toolproof.testing import check_tool
+
+    for tool in (FunctionTool(weather, description="Weather."), harden(weather)):
+        report = check_tool(tool)
+        assert report.tool == "weather" and report, report.problems

@@ -112,10 +112,14 @@ def test_a_hardened_tool_is_a_crewai_base_tool_with_the_tools_own_schema() -> No
     hardened = harden(lookup_user)
     assert isinstance(hardened, BaseTool) and isinstance(hardened, HardenedTool)
     assert hardened.name == "lookup_user" and hardened.description.startswith("Look up a user by id.")
+    # CrewAI's own schema of the tool, with the descriptions its docstring gives.
     schema = hardened.args_schema.model_json_schema()
-    assert schema["properties"]["user_id"] == {"type": "integer", "description": "The user's numeric id."}
-    assert schema["required"] == ["user_id", "limit"]  # strict form: optional parameters are nullable
-    assert schema["properties"]["limit"]["type"] == ["integer", "null"]
+    assert schema["properties"]["user_id"] == {
+        "title": "User Id",
+        "type": "integer",
+        "description": "The user's numeric id.",
+    }
+    assert schema["required"] == ["user_id"] and schema["properties"]["limit"]["default"] == 10
     assert '"user_id"' in hardened.formatted_description
     assert hardened.toolproof_tool.name == "lookup_user"
 
@@ -126,9 +130,10 @@ def test_direct_runs_take_keywords_a_raw_text_or_positional_values() -> None:
     assert hardened.run('{"userId": "7", "limit": 2}') == "user 7 (limit 2)"
     assert hardened.run(7, 2) == "user 7 (limit 2)"
     assert hardened.run(**{RAW_ARGUMENTS: "{'user_id': 7,}"}) == "user 7 (limit 10)"
-    refused = hardened.run(user_id="seven")
-    assert isinstance(refused, ToolFailure) and refused.reason is ToolFailureReason.INVALID_INPUT
-    assert "user_id" in refused.message and "integer" in refused.message
+    # Refused as CrewAI refuses arguments its schema does not accept, with the road's text.
+    with pytest.raises(ValueError, match="arguments validation failed") as refused:
+        hardened.run(user_id="seven")
+    assert 'user_id: expected integer, got string "seven"' in str(refused.value)
 
 
 # --- camelCase keys and numbers as strings -------------------------------------------------------
@@ -262,7 +267,7 @@ class Opaque:
 
 
 @tool("opaque")
-def opaque(key: str) -> object:
+def opaque(key: str) -> dict:
     """Returns something that is not data."""
     return {"key": key, "handle": Opaque()}
 
@@ -294,11 +299,9 @@ def test_an_object_that_is_not_data_is_named_instead_of_sent_as_a_memory_address
     [plain] = observations(llm, native=native)
     assert "object at 0x" in plain
 
-    output, llm = kickoff([harden(opaque)], script, native=native)
+    _, llm = kickoff([harden(opaque)], script, native=native)
     [hardened] = observations(llm, native=native)
     assert "Opaque" in hardened and 'result["handle"]' in hardened and "0x" not in hardened
-    [failure] = output.tool_failures
-    assert failure.failure.details["toolproof_code"] == "unserializable_result"
 
 
 @tool("export_rows")
@@ -327,9 +330,12 @@ def test_an_oversized_result_is_cut_to_valid_json(native: bool) -> None:
 
 
 def test_results_are_capped_at_100_000_bytes_unless_told_otherwise() -> None:
-    content = harden(export_rows).run(table="t")
+    # CrewAI gets the rows themselves; the model reads them as JSON, cut to the cap.
+    capped = harden(export_rows)
+    content = capped.format_output_for_agent(capped.run(table="t"))
     assert 90_000 < len(content.encode()) <= 100_000
-    assert len(harden(export_rows, max_result_bytes=None).run(table="t")) > 1_000_000
+    uncapped = harden(export_rows, max_result_bytes=None)
+    assert len(uncapped.format_output_for_agent(uncapped.run(table="t"))) > 1_000_000
 
 
 # --- duplicate tool names ------------------------------------------------------------------------
@@ -386,7 +392,13 @@ def test_state_kept_on_self_is_overwritten_by_a_parallel_call_unless_hardened() 
     first, second = observations(llm, native=True)
     assert first == second  # one call got the other's result
 
-    hardened = harden(LastQueryTool(rendezvous=threading.Barrier(2)))
+    # As CrewAI does, a hardened instance runs every call itself, and says what a call left on it ...
+    shared = harden(LastQueryTool(rendezvous=threading.Barrier(1)))
+    with pytest.warns(toolproof.SharedStateWarning, match=r"self\.last_query.*fresh_instance=True"):
+        shared.run(query="alpha")
+
+    # ... and one option gives each call an instance of its own.
+    hardened = harden(LastQueryTool(rendezvous=threading.Barrier(2)), fresh_instance=True)
     _, llm = kickoff([hardened], script, native=True)
     assert observations(llm, native=True) == ["result for alpha", "result for beta"]
 
@@ -409,7 +421,7 @@ class SessionTool(BaseTool):
 @MODES
 def test_each_call_gets_a_fresh_instance_built_with_the_fields_the_tool_was_given(native: bool) -> None:
     seen: list[tuple[str, int]] = []
-    hardened = harden(SessionTool(base_url="https://api.test", seen=seen))
+    hardened = harden(SessionTool(base_url="https://api.test", seen=seen), fresh_instance=True)
     script = [("fetch", {"path": "a"}), ("fetch", {"path": "b"}), "done"]
     _, llm = kickoff([hardened], script, native=native)
     assert observations(llm, native=native) == ["https://api.test/a", "https://api.test/b"]
@@ -417,9 +429,9 @@ def test_each_call_gets_a_fresh_instance_built_with_the_fields_the_tool_was_give
     assert len({session for _, session in seen}) == 2  # a session of its own per call
 
 
-def test_fresh_instance_false_runs_every_call_on_the_instance_given() -> None:
+def test_an_instance_runs_every_call_itself_by_default() -> None:
     seen: list[tuple[str, int]] = []
-    hardened = harden(SessionTool(seen=seen), fresh_instance=False)
+    hardened = harden(SessionTool(seen=seen))
     hardened.run(path="a")
     hardened.run(path="b")
     assert len({session for _, session in seen}) == 1
@@ -488,10 +500,12 @@ def test_a_permanent_failure_is_not_retried() -> None:
     _, llm = kickoff([quote], script, native=False, plain=True)
     assert len(attempts) > 2  # CrewAI's text path runs the same bad call again, and again
 
+    # toolproof's retries leave a permanent failure alone: one run per call CrewAI makes.
     attempts.clear()
     hardened = harden(quote, retry=Retry(attempts=3, initial_delay=0.001, jitter=False))
-    _, llm = kickoff([hardened], script, native=False)
-    assert observations(llm, native=False) == ["unknown symbol 'ACMEE'"] and len(attempts) == 1
+    output, llm = kickoff([hardened], script, native=True)
+    assert observations(llm, native=True) == ["Error executing tool: unknown symbol 'ACMEE'"]
+    assert len(attempts) == 1 and len(output.tool_failures) == 1
 
 
 def test_a_failed_call_is_not_cached_so_the_models_retry_reaches_the_tool() -> None:
@@ -499,10 +513,10 @@ def test_a_failed_call_is_not_cached_so_the_models_retry_reaches_the_tool() -> N
     script = [("quote", {"symbol": "ACME"}), ("quote", {"symbol": "ACME"}), "done"]
     output, llm = kickoff([harden(quote)], script, native=True, cache=True)
     failed, succeeded = observations(llm, native=True)
-    assert "could not be reached" in failed and succeeded == "ACME: 101.5"
+    assert failed == "Error executing tool: connection reset by peer" and succeeded == "ACME: 101.5"
     assert len(attempts) == 2
     [record] = output.tool_failures
-    assert record.failure.retryable and record.failure.details["toolproof_code"] == "upstream_unavailable"
+    assert record.failure.reason is ToolFailureReason.EXCEPTION and record.failure.code == "ConnectionError"
 
 
 @pytest.fixture
@@ -524,17 +538,18 @@ def test_a_hanging_tool_is_stopped_by_its_timeout(native: bool, hanging_tool: An
     slow_report, release = hanging_tool
     script = [("slow_report", {"name": "q3"}), "done"]
 
-    threading.Timer(0.4, release.set).start()
+    threading.Timer(2.0, release.set).start()
     started = time.perf_counter()
     _, llm = kickoff([slow_report], script, native=native, plain=True)
-    assert time.perf_counter() - started >= 0.35  # the crew waited as long as the tool hung
+    assert time.perf_counter() - started >= 1.9  # the crew waited as long as the tool hung
     release.clear()
 
+    # (In text mode CrewAI itself runs a call that raised again, a few times.)
     started = time.perf_counter()
     _, llm = kickoff([harden(slow_report, timeout=0.05)], script, native=native)
-    assert time.perf_counter() - started < 0.35
+    assert time.perf_counter() - started < 1.5
     [timed_out] = observations(llm, native=native)
-    assert timed_out == "Tool 'slow_report' did not finish in time."
+    assert "Tool 'slow_report' did not finish in time." in timed_out
 
 
 @tool("divide")
@@ -564,7 +579,7 @@ def test_one_failing_call_among_several_keeps_its_siblings() -> None:
     assert "user_id: expected integer, got an array" in refused
 
 
-def test_one_raising_call_among_parallel_ones_is_reported_without_internals() -> None:
+def test_one_raising_call_among_parallel_ones_is_reported_as_crewai_reports_it() -> None:
     script = [
         [("divide", {"a": 1, "b": 4}), ("divide", {"a": 1, "b": 0}), ("divide", {"a": 9, "b": "3"})],
         "done",
@@ -576,7 +591,7 @@ def test_one_raising_call_among_parallel_ones_is_reported_without_internals() ->
     output, llm = kickoff([harden(divide)], script, native=True)
     quarter, failed, three = observations(llm, native=True)
     assert (quarter, three) == ("0.25", "3.0")
-    assert "ZeroDivisionError" in failed and "not caused by your arguments" in failed
+    assert failed == "Error executing tool: float division by zero"
     assert [record.failure.reason for record in output.tool_failures] == [ToolFailureReason.EXCEPTION]
 
 
@@ -589,7 +604,7 @@ def test_one_failing_call_among_several_in_text_mode() -> None:
     ]
     _, llm = kickoff([harden(divide)], script, native=False)
     quarter, failed, three = observations(llm, native=False)
-    assert (quarter, three) == ("0.25", "3.0") and "ZeroDivisionError" in failed
+    assert (quarter, three) == ("0.25", "3.0") and "float division by zero" in failed
 
 
 # --- CrewAI's own settings keep working ---------------------------------------------------------
@@ -648,7 +663,7 @@ def test_results_are_cached_as_crewai_caches_them(native: bool) -> None:
     assert calls == ["Oslo", "Rome"]
 
 
-def test_a_custom_cache_function_still_decides_for_successes() -> None:
+def test_a_custom_cache_function_is_the_tools_own() -> None:
     def only_long_answers(arguments: Any, result: Any) -> bool:
         return len(str(result)) > 10
 
@@ -659,9 +674,11 @@ def test_a_custom_cache_function_still_decides_for_successes() -> None:
 
     echo.cache_function = only_long_answers
     hardened = harden(echo)
-    assert hardened.cache_function({"text": "a"}, "short") is False
-    assert hardened.cache_function({"text": "a"}, "long enough answer") is True
-    assert hardened.cache_function({"text": "a"}, ToolFailure(message="no")) is False
+    assert hardened.cache_function is only_long_answers
+    assert hardened.to_structured_tool().cache_function is only_long_answers
+    # A helper for tools that should never cache a failure they report.
+    assert toolproof.crewai.cache_successes_only({"text": "a"}, ToolFailure(message="no")) is False
+    assert toolproof.crewai.cache_successes_only({"text": "a"}, "ok") is True
 
 
 # --- args_schema against _run --------------------------------------------------------------------
@@ -731,14 +748,15 @@ def test_an_async_run_and_a_plain_function_and_a_toolproof_tool_can_be_hardened(
         async def _run(self, n: int) -> int:
             return n * 2
 
-    assert harden(AsyncTool).run(n="21") == "42"
+    # The tool's value itself, as CrewAI's own run() gives it.
+    assert harden(AsyncTool).run(n="21") == 42
 
     def triple(n: int) -> int:
         """Triple a number."""
         return n * 3
 
-    assert harden(triple).run(n=2) == "6"
-    assert harden(toolproof.Tool.from_function(triple, name="triple_it")).run(n=3) == "9"
+    assert harden(triple).run(n=2) == 6
+    assert harden(toolproof.Tool.from_function(triple, name="triple_it")).run(n=3) == 9
 
 
 def test_hardening_a_hardened_tool_again_changes_nothing_and_options_are_refused() -> None:
@@ -860,3 +878,92 @@ def test_import_toolproof_does_not_import_crewai() -> None:
         """
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+# --- what CrewAI's users rely on, kept -------------------------------------------------------------
+
+
+class SlackPost(BaseTool):
+    name: str = "post"
+    description: str = "Post a message to a channel."
+
+    def _run(self, channel: str, text: str) -> Any:
+        if channel != "#general":
+            return ToolFailure(message="Slack rejected the message", code="channel_not_found")
+        return f"posted to {channel}"
+
+
+class Answer(BaseModel):
+    query: str
+    score: float
+
+
+class Search(BaseTool):
+    name: str = "search"
+    description: str = "Search."
+    result_schema: type[BaseModel] | None = Answer
+
+    def _run(self, query: str) -> Answer:
+        return Answer(query=query, score=0.5)
+
+    async def _arun(self, query: str) -> Answer:
+        return Answer(query=query, score=0.9)
+
+
+def test_a_hardened_tool_is_an_instance_of_the_tools_own_class() -> None:
+    hardened = harden(SlackPost())
+    assert type(hardened).__name__ == "SlackPost" and isinstance(hardened, SlackPost)
+    assert isinstance(hardened, HardenedTool) and hardened.tool_type.endswith("SlackPost")
+
+
+def test_a_tool_failure_stays_a_failure_for_crewais_policy() -> None:
+    from crewai.tools.tool_failure import ToolExecutionFailedError
+
+    hardened = harden(SlackPost(tool_failure_policy="raise"))
+    failure = hardened.run(channel="#random", text="hi")
+    assert isinstance(failure, ToolFailure) and failure.code == "channel_not_found"
+    script = [("post", {"channel": "#random", "text": "hi"}), "done"]
+    with pytest.raises(ToolExecutionFailedError):
+        kickoff([hardened], script, native=True)
+    output, _ = kickoff([harden(SlackPost())], script, native=True)
+    assert [record.failure.code for record in output.tool_failures] == ["channel_not_found"]
+
+
+def test_runs_take_what_crewais_runs_take() -> None:
+    search = harden(Search())
+    assert search.run("crew") == Answer(query="crew", score=0.5)  # one positional value
+    assert asyncio.run(search.arun(query="crew")) == Answer(query="crew", score=0.9)  # _arun
+    assert search.format_output_for_agent(search.run(query="crew")) == '{"query":"crew","score":0.5}'
+
+
+def test_a_refused_call_counts_no_use() -> None:
+    limited = harden(Search(max_usage_count=1))
+    with pytest.raises(ValueError, match="arguments validation failed"):
+        limited.run(question="crew")
+    assert limited.current_usage_count == 0
+    assert limited.run(query="crew") == Answer(query="crew", score=0.5)
+    spent = limited.run(query="crew")
+    assert isinstance(spent, ToolFailure) and spent.reason is ToolFailureReason.USAGE_LIMIT
+
+
+def test_tool_usage_events_name_the_tools_class_and_errors_emit_their_event() -> None:
+    from crewai.events import crewai_event_bus
+    from crewai.events.types.tool_usage_events import ToolUsageErrorEvent, ToolUsageFinishedEvent
+
+    seen: list[Any] = []
+
+    @tool("divide")
+    def strict_divide(a: float, b: float) -> float:
+        """Divide a by b."""
+        return a / b
+
+    with crewai_event_bus.scoped_handlers():
+        crewai_event_bus.on(ToolUsageFinishedEvent)(lambda source, event: seen.append(event))
+        crewai_event_bus.on(ToolUsageErrorEvent)(lambda source, event: seen.append(event))
+        script = [("divide", {"a": 1, "b": 2}), ("divide", {"a": 1, "b": 0}), "done"]
+        kickoff([harden(strict_divide)], script, native=False)
+        crewai_event_bus.flush() if hasattr(crewai_event_bus, "flush") else None
+    kinds = {type(event).__name__ for event in seen}
+    assert {"ToolUsageFinishedEvent", "ToolUsageErrorEvent"} <= kinds
+    finished = next(event for event in seen if isinstance(event, ToolUsageFinishedEvent))
+    assert finished.tool_class != "HardenedTool"

@@ -159,9 +159,15 @@ def test_harden_keeps_the_tool_and_carries_the_strict_schema() -> None:
         "Search the catalogue.",
         True,
     )
-    assert hardened.args_schema == hardened.toolproof_tool.schema
-    # What bind_tools(strict=True) sends is toolproof's strict export, untouched by LangChain's own pass.
+    # Code reading the tool's arguments sees the original's own description of them ...
+    assert hardened.args_schema is search.args_schema and hardened.args == search.args
+    # ... and what bind_tools(strict=True) sends is toolproof's strict export, untouched by LangChain's
+    # own pass.
     strict = hardened.toolproof_tool.to_provider("openai", strict=True)["function"]
+    assert hardened.tool_call_schema.model_json_schema() == {
+        **strict["parameters"],
+        "description": "Search the catalogue.",
+    }
     assert convert_to_openai_tool(hardened, strict=True)["function"] == strict
     model = langchain_chat_model(["done"])
     model.bind_tools([hardened], strict=True)
@@ -205,7 +211,8 @@ def test_harden_reads_every_kind_of_langchain_tool() -> None:
     hardened = harden([add, structured, Multiply])
     assert [tool.name for tool in hardened] == ["add", "subtract", "multiply"]
     assert harden(Multiply()).invoke({"a": 2, "b": 2}) == 4
-    assert hardened[0].args_schema["properties"]["a"]["description"] == "the first"
+    assert hardened[0].args["a"]["description"] == "the first"
+    assert hardened[0].tool_call_schema.model_json_schema()["properties"]["a"]["description"] == "the first"
     arguments = {"a": "7", "b": 3}
     assert [tool.invoke(arguments) for tool in hardened] == [10, 4, 21]
     assert hardened[1].invoke({"a": 12}) == 2  # the args_schema's own default
@@ -274,7 +281,7 @@ def test_injected_state_call_id_and_runtime_reach_the_function() -> None:
         return f"{note}|{len(state['messages'])}|{call_id}|{runtime.tool_call_id}"
 
     hardened = harden(remember)
-    assert set(hardened.tool_call_schema["properties"]) == {"note"}
+    assert set(hardened.tool_call_schema.model_json_schema()["properties"]) == {"note"}
     message = calls(("remember", {"note": "n"}, "c1"), ("remember", "{'note': 'm'", "c2"))
     expected = ["n|1|c1|c1", "m|1|c2|c2"]
     # Our ToolNode (one batch), and LangGraph's own ToolNode running the hardened tool.
@@ -526,8 +533,13 @@ def test_one_failing_call_among_several_keeps_its_siblings() -> None:
     )
     with pytest.raises(ZeroDivisionError):
         tools_graph(LangGraphToolNode([divide])).invoke({"messages": [message]})
+    # By default the node raises what LangGraph's raises (a RetryPolicy on it sees the error) ...
+    with pytest.raises(ZeroDivisionError):
+        tools_graph(ToolNode([divide])).invoke({"messages": [message]})
 
-    hardened = tool_messages(tools_graph(ToolNode([divide])).invoke({"messages": [message]}))
+    # ... and one option answers it instead, every sibling's result kept.
+    node = ToolNode([divide], handle_tool_errors=True)
+    hardened = tool_messages(tools_graph(node).invoke({"messages": [message]}))
     assert [(m.tool_call_id, m.status) for m in hardened] == [
         ("d1", "success"),
         ("d2", "error"),
@@ -599,18 +611,27 @@ def test_unknown_tools_wrappers_and_error_policies() -> None:
         seen.append(request.tool_call["id"])
         return execute(request)
 
-    for node in (ToolNode([get_weather, fail]), ToolNode([get_weather, fail], wrap_tool_call=wrapper)):
+    answering = {"handle_tool_errors": True}
+    for node in (
+        ToolNode([get_weather, fail], **answering),
+        ToolNode([get_weather, fail], wrap_tool_call=wrapper, **answering),
+    ):
         output = tool_messages(tools_graph(node).invoke({"messages": [message]}))
         assert [m.status for m in output] == ["success", "error", "error"]
         assert "get_weather" in output[1].content
     assert sorted(seen) == ["1", "2", "3"]
+    # LangGraph's default: the unknown tool answered, the tool's exception raised.
+    with pytest.raises(RuntimeError, match="r"):
+        tools_graph(ToolNode([get_weather, fail])).invoke({"messages": [message]})
 
     replaced = tool_messages(
         tools_graph(ToolNode([get_weather, fail], handle_tool_errors="Try later.")).invoke(
             {"messages": [message]}
         )
     )
-    assert [m.content for m in replaced[1:]] == ["Try later.", "Try later."]
+    # As in LangGraph, the string replaces the text of a tool's failure; an unknown tool is answered
+    # with the tools there are.
+    assert "not a valid tool" in replaced[1].content and replaced[2].content == "Try later."
     with pytest.raises(RuntimeError, match="r"):
         tools_graph(ToolNode([get_weather, fail], handle_tool_errors=False)).invoke({"messages": [message]})
 
@@ -707,3 +728,180 @@ def test_the_scripted_model_calls_tools_also_when_streamed() -> None:
     with pytest.raises(ScriptExhaustedError):
         model.invoke("again?")
     assert len(model.requests) == 2
+
+
+# === what LangGraph's users rely on, kept ========================================================
+
+
+@langchain_tool
+def refuse(reason: str) -> str:
+    """Refuses with toolproof's PermanentError."""
+    raise toolproof.PermanentError(f"cannot: {reason}")
+
+
+def test_a_toolproof_error_is_a_tool_exception_for_langgraphs_handlers() -> None:
+    from langchain_core.tools import ToolException
+
+    assert issubclass(toolproof.ToolError, ToolException) and issubclass(
+        toolproof.RetryableError, ToolException
+    )
+    message = calls(("refuse", {"reason": "closed"}, "r1"), ("get_weather", {"city": "Oslo"}, "w1"))
+
+    def typed_handler(error: ToolException) -> str:
+        return f"handled: {error}"
+
+    for node_class in (LangGraphToolNode, ToolNode):
+        for policy, expected in ((ToolException, None), (typed_handler, "handled: cannot: closed")):
+            node = node_class([refuse, get_weather], handle_tool_errors=policy)
+            refused, weather = tool_messages(tools_graph(node).invoke({"messages": [message]}))
+            assert (refused.status, weather.content) == ("error", "sunny in Oslo")
+            if expected is not None:
+                assert refused.content == expected
+        # A handler typed for another exception lets it through, as LangGraph does.
+        with pytest.raises(toolproof.PermanentError):
+
+            def other(error: KeyError) -> str:
+                return "no"
+
+            tools_graph(node_class([refuse], handle_tool_errors=other)).invoke({"messages": [message]})
+
+
+def test_the_error_type_holds_in_a_fresh_interpreter_whichever_is_imported_first() -> None:
+    for order in ("import langchain_core.tools, toolproof", "import toolproof, toolproof.langchain"):
+        code = (
+            f"{order}\n"
+            "from langchain_core.tools import ToolException\n"
+            "print(isinstance(toolproof.PermanentError('x'), ToolException))\n"
+        )
+        completed = run_python(code)
+        assert completed.returncode == 0 and completed.stdout.strip() == "True", completed.stderr
+
+
+def test_a_tools_own_handle_tool_error_answers_before_the_node_decides() -> None:
+    @langchain_tool
+    def closed(day: str) -> str:
+        """Opening hours."""
+        raise ToolException(f"closed on {day}")
+
+    closed.handle_tool_error = lambda error: f"The shop says: {error}"
+    message = calls(("closed", {"day": "Sunday"}, "c1"))
+    for node_class in (LangGraphToolNode, ToolNode):
+        # Even a node that raises every error gets the tool's own answer.
+        node = node_class([closed], handle_tool_errors=False)
+        [answer] = tool_messages(tools_graph(node).invoke({"messages": [message]}))
+        assert (answer.status, answer.content) == ("error", "The shop says: closed on Sunday")
+    assert harden(closed).invoke({"day": "Monday"}) == "The shop says: closed on Monday"
+
+
+def test_a_list_of_commands_that_fails_validation_is_handled_as_langgraph_handles_it() -> None:
+    @langchain_tool
+    def hand_over(to: str, call_id: Annotated[str, InjectedToolCallId]) -> list[Command]:
+        """Hand over, forgetting the ToolMessage LangGraph needs."""
+        return [Command(update={"messages": []})]
+
+    message = calls(("hand_over", {"to": "bob"}, "h1"), ("get_weather", {"city": "Oslo"}, "w1"))
+    for node_class in (LangGraphToolNode, ToolNode):
+        with pytest.raises(ValueError, match="expected exactly one terminating ToolMessage"):
+            tools_graph(node_class([hand_over, get_weather])).invoke({"messages": [message]})
+        node = node_class([hand_over, get_weather], handle_tool_errors=True)
+        invalid, weather = tool_messages(tools_graph(node).invoke({"messages": [message]}))
+        assert invalid.status == "error" and "terminating ToolMessage" in invalid.content
+        assert weather.content == "sunny in Oslo"
+
+
+class _ToolEvents(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def on_tool_end(self, output: Any, **kwargs: Any) -> None:
+        self.events.append("end")
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
+        self.events.append(f"error:{type(error).__name__}")
+
+
+def test_a_failure_is_reported_to_callbacks_and_event_streams_as_an_error() -> None:
+    message = calls(("refuse", {"reason": "closed"}, "r1"), ("get_weather", {"city": "Oslo"}, "w1"))
+    seen: dict[str, list[str]] = {}
+    for node_class in (LangGraphToolNode, ToolNode):
+        recorder = _ToolEvents()
+        node = node_class([refuse, get_weather], handle_tool_errors=True)
+        tools_graph(node).invoke({"messages": [message]}, {"callbacks": [recorder]})
+        seen[node_class.__module__] = sorted(recorder.events)
+    assert set(map(tuple, seen.values())) == {("end", "error:PermanentError")}
+
+    async def streamed() -> list[str]:
+        node = ToolNode([refuse, get_weather], handle_tool_errors=True)
+        return [
+            event["event"]
+            async for event in tools_graph(node).astream_events({"messages": [message]}, version="v2")
+            if event["event"] in ("on_tool_end", "on_tool_error")
+        ]
+
+    assert sorted(asyncio.run(streamed())) == ["on_tool_end", "on_tool_error"]
+
+    # LangGraph's own tool stream says the same as for its ToolNode.
+    for node_class in (LangGraphToolNode, ToolNode):
+        node = node_class([refuse, get_weather], handle_tool_errors=True)
+        stream = tools_graph(node).stream({"messages": [message]}, stream_mode="tools")
+        assert sorted((event["tool_call_id"], event["event"]) for event in stream) == [
+            ("r1", "tool-error"),
+            ("r1", "tool-started"),
+            ("w1", "tool-finished"),
+            ("w1", "tool-started"),
+        ]
+
+    # A hardened tool used on its own reports the same.
+    recorder = _ToolEvents()
+    with pytest.raises(toolproof.PermanentError):
+        harden(refuse).invoke({"reason": "x"}, {"callbacks": [recorder]})
+    with pytest.raises(toolproof.ArgumentError):
+        harden(get_weather).invoke({"town": 1}, {"callbacks": [recorder]})
+    assert recorder.events == ["error:PermanentError", "error:ArgumentValidationError"]
+
+
+def test_a_retry_policy_on_the_tools_node_sees_the_failure() -> None:
+    from langgraph.types import RetryPolicy
+
+    attempts: list[int] = []
+
+    @langchain_tool
+    def quote(symbol: str) -> str:
+        """A price, from an upstream that drops the first connection."""
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("connection reset by peer")
+        return f"{symbol}: 101.5"
+
+    message = calls(("quote", {"symbol": "ACME"}, "q1"))
+    for node_class in (LangGraphToolNode, ToolNode):
+        attempts.clear()
+        graph = StateGraph(MessagesState)
+        graph.add_node("tools", node_class([quote]), retry_policy=RetryPolicy(initial_interval=0.001))
+        graph.add_edge(START, "tools")
+        graph.add_edge("tools", END)
+        [answer] = tool_messages(graph.compile().invoke({"messages": [message]}))
+        assert answer.content == "ACME: 101.5" and len(attempts) == 2
+
+
+def test_a_tool_error_handler_that_raises_fails_the_call_as_in_langchain() -> None:
+    """A tool's own ``handle_tool_error`` that raises (langchain-mcp-adapters' re-raises what it
+    does not own) fails that call with what it raised; the node's handle_tool_errors decides."""
+
+    def reraise(error: ToolException) -> str:
+        raise error
+
+    def fetch(key: str) -> str:
+        """Fetch a key."""
+        raise ToolException(f"no such key {key}")
+
+    message = calls(("fetch", {"key": "k"}, "1"), ("fetch", {"key": "j"}, "2"))
+    for make in (LangGraphToolNode, ToolNode):
+        source = StructuredTool.from_function(fetch, handle_tool_error=reraise)
+        tool = source if make is LangGraphToolNode else harden(source)
+        answered = tool_messages(
+            tools_graph(make([tool], handle_tool_errors=True)).invoke({"messages": [message]})
+        )
+        assert [(m.status, "no such key" in m.content) for m in answered] == [("error", True)] * 2, make
+        with pytest.raises(ToolException, match="no such key"):
+            tools_graph(make([tool], handle_tool_errors=False)).invoke({"messages": [message]})

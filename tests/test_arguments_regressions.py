@@ -1,0 +1,243 @@
+"""Failures once found in the argument road: numbers changed by repair, Python literals split into
+keys, keys sent twice taken silently, quadratic time on undeclared keys, inputs without a limit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import toolproof
+from toolproof import ArgumentError, Schema, Tool, repair_json
+
+PAY = {
+    "type": "object",
+    "properties": {"amount": {"type": "number"}, "to": {"type": "string"}},
+    "required": ["amount", "to"],
+}
+SEARCH = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
+CLOSED = {**SEARCH, "additionalProperties": False}
+
+
+def kinds(error: ArgumentError) -> list[str]:
+    return [e["kind"] for e in error.errors]
+
+
+# ----- numbers ---------------------------------------------------------------------------------
+
+
+def test_an_exponent_with_a_plus_sign_survives_repair() -> None:
+    assert repair_json('{"x": 1e+5,}') == {"x": 100000.0}
+    assert repair_json("{'x': 2.5E+3}") == {"x": 2500.0}
+    parsed = Tool.from_schema("pay", PAY).parse_args('{"amount": 2.5e+3, "to": "bob",}')
+    assert parsed.arguments == {"amount": 2500.0, "to": "bob"}
+
+
+def test_a_backslash_before_a_unicode_escape_survives_repair() -> None:
+    text = r'{"path": "C:\\Users\\\u00e9lise",}'
+    assert repair_json(text) == json.loads(text.replace(",}", "}"))
+    assert repair_json(text)["path"] == "C:\\Users\\\u00e9lise"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"n": 123456789012345678901234567890}',
+        '{"n": -123456789012345678901234567890, "m": [18446744073709551616]}',
+        "123456789012345678901234567890",
+    ],
+)
+def test_integers_beyond_64_bits_read_as_json_loads_reads_them(text: str) -> None:
+    assert repair_json(text) == json.loads(text)
+    damaged = text[:-1] + ",}" if text.endswith("}") else text
+    assert repair_json(damaged) == json.loads(text)
+
+
+def test_integers_beyond_64_bits_are_refused_as_tool_arguments() -> None:
+    tool = Tool.from_schema("count", {"type": "object", "properties": {"n": {"type": "integer"}}})
+    for text in ['{"n": 123456789012345678901234567890}', '{"n": 123456789012345678901234567890,}']:
+        with pytest.raises(ArgumentError):
+            tool.parse_args(text)
+
+
+# ----- Python literals -------------------------------------------------------------------------
+
+
+def test_a_single_quoted_string_holding_json_is_one_string() -> None:
+    text = """{"arguments": {"chart": '{"nm": "BarChart", "mn": "chartModule"}'}}"""
+    assert repair_json(text) == {"arguments": {"chart": '{"nm": "BarChart", "mn": "chartModule"}'}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": 'she said "hi", then left', "n": 1},
+        {"q": "a, b, c", "list": ["x, y", 'say "z"'], "flag": True, "none": None},
+        {"nested": {"s": "{'inner': 1}", "t": (1, 2)}},
+        ['"', "'", "\\", "a'b\"c"],
+    ],
+)
+def test_a_python_literal_reads_as_python_reads_it(value: object) -> None:
+    import ast
+
+    text = repr(value)
+    assert repair_json(text) == ast.literal_eval(text) or repair_json(text) == json.loads(
+        json.dumps(ast.literal_eval(text))
+    )
+
+
+def test_python_literal_arguments_reach_the_tool_unsplit() -> None:
+    tool = Tool.from_schema("chart", {"type": "object", "properties": {"chart": {"type": "string"}}})
+    parsed = tool.parse_args("""{'chart': '{"nm": "BarChart", "mn": "chartModule"}'}""")
+    assert parsed.arguments == {"chart": '{"nm": "BarChart", "mn": "chartModule"}'}
+
+
+# ----- keys sent twice -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["strict", "lenient"])
+def test_a_key_sent_twice_with_different_values_is_refused(mode: str) -> None:
+    tool = Tool.from_schema("search", SEARCH)
+    with pytest.raises(ArgumentError) as raised:
+        tool.parse_args('{"query": "a", "query": "b"}', mode=mode)
+    assert kinds(raised.value) == ["duplicate_key"]
+    assert raised.value.errors[0]["path"] == "query"
+
+
+def test_a_key_sent_twice_with_one_value_is_refused_in_strict_mode_and_recorded_in_lenient() -> None:
+    tool = Tool.from_schema("search", SEARCH)
+    with pytest.raises(ArgumentError):
+        tool.parse_args('{"query": "a", "query": "a"}', mode="strict")
+    parsed = tool.parse_args('{"query": "a", "query": "a"}')
+    assert parsed.arguments == {"query": "a"}
+    assert [r.kind for r in parsed.repairs] == ["duplicate_key"]
+
+
+def test_a_key_sent_twice_in_damaged_text_is_refused() -> None:
+    tool = Tool.from_schema("search", SEARCH)
+    with pytest.raises(ArgumentError):
+        tool.parse_args('{"query": "a", "query": "b",}')
+    with pytest.raises(ValueError):
+        repair_json('{"query": "a", "query": "b",}')
+    assert repair_json('{"query": "a", "query": "a",}') == {"query": "a"}
+
+
+def test_nested_keys_sent_twice_name_their_path() -> None:
+    tool = Tool.from_schema("t", {"type": "object", "properties": {"f": {"type": "object"}}})
+    with pytest.raises(ArgumentError) as raised:
+        tool.parse_args('{"f": {"k": 1, "k": 2}}')
+    assert raised.value.errors[0]["path"] == "f.k"
+
+
+@pytest.mark.parametrize("raw", [{"query": "a", "Query": "b"}, '{"query": "a", "Query": "b"}'])
+def test_two_spellings_of_one_parameter_are_ambiguous(raw: object) -> None:
+    tool = Tool.from_schema("search", CLOSED)
+    with pytest.raises(ArgumentError) as raised:
+        tool.parse_args(raw)
+    error = raised.value.errors[0]
+    assert error["kind"] == "ambiguous_key" and error["path"] == "query"
+    assert "'query'" in error["message"] and "'Query'" in error["message"]
+
+
+def test_schema_validate_json_refuses_a_key_sent_twice() -> None:
+    schema = Schema({"type": "object"})
+    with pytest.raises(ArgumentError) as raised:
+        schema.validate_json('{"a": 1, "a": 2}')
+    assert kinds(raised.value) == ["duplicate_key"]
+    assert schema.validate_json('{"a": 1}') == {"a": 1}
+
+
+def test_dispatch_refuses_a_key_sent_twice() -> None:
+    seen: list[str] = []
+
+    @toolproof.tool
+    def search(query: str) -> str:
+        seen.append(query)
+        return query
+
+    registry = toolproof.Registry([search])
+    calls = [
+        toolproof.ToolCall("1", "search", '{"query": "a", "query": "b"}'),
+        toolproof.ToolCall("2", "search", {"query": "a", "Query": "b"}),
+        toolproof.ToolCall("3", "search", '{"query": "a"}'),
+    ]
+    results = registry.dispatch(calls)
+    assert [r.ok for r in results] == [False, False, True]
+    assert seen == ["a"]
+
+
+# ----- size and time ---------------------------------------------------------------------------
+
+
+def undeclared(count: int) -> dict[str, object]:
+    return {"query": "x", **{f"k{i}": i for i in range(count)}}
+
+
+@pytest.mark.parametrize("mode", ["strict", "lenient"])
+def test_100000_undeclared_keys_are_refused_quickly(mode: str) -> None:
+    tool = Tool.from_schema("search", CLOSED)
+    text = json.dumps(undeclared(100_000))
+    assert len(text) < 4 * 1024 * 1024
+    started = time.perf_counter()
+    try:
+        tool.parse_args(text, mode=mode)
+    except ArgumentError:
+        pass
+    assert time.perf_counter() - started < 1.0
+
+
+def test_dict_input_has_the_size_limit_of_text() -> None:
+    tool = Tool.from_schema("search", SEARCH)
+    big = {"query": "x" * 100, "extra": ["y" * 1000] * 5000}
+    with pytest.raises(ArgumentError) as raised:
+        tool.parse_args(big)
+    assert kinds(raised.value) == ["too_large"]
+    with pytest.raises(ArgumentError):
+        Schema({"type": "object"}).validate(big)
+
+
+def test_schema_validate_json_has_the_size_limit() -> None:
+    text = json.dumps({"a": "x" * (5 * 1024 * 1024)})
+    with pytest.raises(ArgumentError) as raised:
+        Schema({"type": "object"}).validate_json(text)
+    assert kinds(raised.value) == ["too_large"]
+
+
+def test_long_parses_let_other_threads_run() -> None:
+    tool = Tool.from_schema("search", {"type": "object"})
+    text = json.dumps({f"k{i}": "v" * 20 for i in range(60_000)})[:-1] + ",}"
+    ticks = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        started = time.perf_counter()
+        for _ in range(3):
+            tool.parse_args(text)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        counter.join()
+    # Either the parse is quick (under ~1 ms per 100 KB) or the other thread ran meanwhile.
+    assert elapsed < 3 * len(text) / 100_000 * 0.001 * 5 or ticks > 10
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"0:\\"": [","], "": null', {'0:"': [","], "": None}),
+        ('{"0:\\"": [","], "": 15', {'0:"': [","], "": 15}),
+    ],
+)
+def test_a_missing_final_brace_after_a_literal_or_number_keeps_every_string(
+    text: str, expected: object
+) -> None:
+    assert repair_json(text) == expected
