@@ -3,10 +3,19 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Two stages: the package alone (enough for the demo), then every framework and test tool on top.
+CORE_STAMP := $(VENV)/.toolproof-core
 DEPS_STAMP := $(VENV)/.toolproof-deps
 # `make build BUILD_PROFILE=fastbuild` for quick rebuilds while developing; tests, the demo and
 # benchmarks use the release build by default.
 BUILD_PROFILE ?= release
+# The extension and `cargo test` build the crate with different features; each keeps its own target
+# folder so neither invalidates the other, and a second `make test` with nothing changed builds nothing.
+EXTENSION_TARGET := target/extension
+MATURIN_DEVELOP := $(VENV)/bin/maturin develop --profile $(BUILD_PROFILE) --target-dir $(EXTENSION_TARGET) --quiet
+# Build and install output goes to a log, shown only when something fails.
+BUILD_LOG := $(VENV)/build.log
+QUIETLY = > $(BUILD_LOG) 2>&1 || { cat $(BUILD_LOG); exit 1; }
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 # CrewAI phones home and writes under HOME unless told not to; every target runs offline-clean.
@@ -14,32 +23,49 @@ export CREWAI_DISABLE_TELEMETRY := true
 export OTEL_SDK_DISABLED := true
 export CREWAI_TRACING_ENABLED := false
 
-.PHONY: venv build demo test test-rust test-python bench lint clean
+.PHONY: venv build build-core demo test test-rust test-python bench lint clean redis-server
 
 venv: $(DEPS_STAMP)
 
-$(DEPS_STAMP): pyproject.toml
+$(CORE_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "maturin>=1.9,<2"
-	$(VENV)/bin/maturin develop --profile $(BUILD_PROFILE) --quiet --extras all,dev
+	@echo "installing toolproof and building its Rust core into $(VENV) (a minute or two the first time)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" $(QUIETLY)
+	@$(MATURIN_DEVELOP) $(QUIETLY)
 	@touch $@
 
-build: $(DEPS_STAMP)
-	$(VENV)/bin/maturin develop --profile $(BUILD_PROFILE) --quiet --skip-install
+$(DEPS_STAMP): $(CORE_STAMP)
+	@echo "installing the frameworks and test tools into $(VENV) (several minutes the first time)"
+	@$(MATURIN_DEVELOP) --extras all,dev $(QUIETLY)
+	@touch $@
 
-demo: build
-	$(PY) examples/demo.py
+build-core: $(CORE_STAMP)
+	@$(MATURIN_DEVELOP) --skip-install $(QUIETLY)
+
+build: $(DEPS_STAMP)
+	@$(MATURIN_DEVELOP) --skip-install $(QUIETLY)
+
+demo: build-core
+	@$(PY) examples/demo.py
 
 test: test-rust test-python
 
-test-rust:
-	cargo test --release --quiet
+# The coordinator's tests and benchmark start a real Redis (Debian's redis-server) on a free port.
+# Without root or apt-get it says so and goes on: those tests then skip, or fail under CI=true.
+redis-server:
+	@command -v redis-server > /dev/null || { \
+		echo "installing redis-server with apt-get"; \
+		apt-get install -y -q redis-server > /dev/null 2>&1 || \
+		{ apt-get update -q > /dev/null 2>&1 && apt-get install -y -q redis-server > /dev/null 2>&1; } || \
+		echo "could not install redis-server: the tests that need Redis will not run"; }
 
-test-python: build
+test-rust:
+	cargo test --profile fastbuild --quiet
+
+test-python: build redis-server
 	$(PY) -m pytest -q
 
-bench: build
+bench: build redis-server
 	$(PY) tests/benchmarks/run.py $(BENCH_ARGS)
 
 lint: build

@@ -1,10 +1,10 @@
 """CrewAI before and after toolproof: the same crew, the same scripted model, run twice.
 
 The model asks for four order lookups at once, the way models do: one with camelCase keys and the id
-as a string, one with its JSON cut off, two correct. The tool keeps the order id on ``self`` and
+as a string, one written as a Python dict, two correct. The tool keeps the order id on ``self`` and
 returns a datetime and a Decimal. Plain CrewAI refuses the first two calls, and runs the other two
-in its thread pool on one shared instance; the hardened tool repairs both calls, runs each on its own
-instance, and sends JSON.
+in its thread pool on one shared instance; the hardened tool (hardened from its class, so every call
+gets an instance of its own) repairs both calls and sends JSON.
 
 Runs offline: ``python examples/crewai_crew.py``.
 """
@@ -54,7 +54,7 @@ class OrderLookup(BaseTool):
 SCRIPT = [
     [
         ("lookup_order", {"orderId": "1042"}),
-        ("lookup_order", '{"order_id": 1043'),
+        ("lookup_order", "{'order_id': 1043}"),
         ("lookup_order", {"order_id": 1044}),
         ("lookup_order", {"order_id": 1045}),
     ],
@@ -80,7 +80,8 @@ def show(title: str, results: list[str]) -> None:
 def main() -> None:
     show("Plain CrewAI tool:", run_crew(OrderLookup(), crewai_llm(SCRIPT)))
 
-    hardened = harden(OrderLookup())
+    # The class, not an instance: each call runs on a fresh OrderLookup.
+    hardened = harden(OrderLookup)
     show("Hardened (toolproof.crewai.harden):", run_crew(hardened, harden_llm(crewai_llm(SCRIPT))))
 
     repairs = hardened.metrics().total["repairs"]
