@@ -179,12 +179,13 @@ def test_100000_undeclared_keys_are_refused_quickly(mode: str) -> None:
     tool = Tool.from_schema("search", CLOSED)
     text = json.dumps(undeclared(100_000))
     assert len(text) < 4 * 1024 * 1024
-    started = time.perf_counter()
+    # CPU time of this thread: other processes on a loaded machine do not count.
+    started = time.thread_time()
     try:
         tool.parse_args(text, mode=mode)
     except ArgumentError:
         pass
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_dict_input_has_the_size_limit_of_text() -> None:
