@@ -11,6 +11,7 @@ from toolproof import _core
 from toolproof._loop import background_loop
 from toolproof._observe import BatchObserver
 from toolproof.errors import ToolDefinitionError
+from toolproof.executors import RemoteExecutor, as_remote, explain_abandoned
 from toolproof.formats import to_tool_calls
 from toolproof.metrics import MetricsReport, new_metrics
 from toolproof.tools import Provider, Tool
@@ -50,6 +51,10 @@ class Registry:
     a tool's own code at ERROR with the traceback, successes at ``success_log_level``, retries at
     INFO, arguments at DEBUG through ``redact``. ``telemetry`` (``toolproof.otel.Telemetry``)
     adds OpenTelemetry spans and metrics.
+
+    ``executor`` (a ``concurrent.futures.Executor``, ``toolproof.ray.RayExecutor`` or
+    ``toolproof.dask.DaskExecutor``) runs the calls of every tool that does not set its own (see
+    ``toolproof.executors``); a tool whose function cannot be sent there is refused when added.
     """
 
     def __init__(
@@ -65,8 +70,11 @@ class Registry:
         redact: Callable[[Any], Any] | None = None,
         success_log_level: int = logging.INFO,
         telemetry: Telemetry | None = None,
+        executor: Any = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
+        self._executor = as_remote(executor, "Registry")
+        self._unstoppable: dict[str, RemoteExecutor] = {}
         self._settings = {
             "max_concurrency": max_concurrency,
             "timeout": timeout,
@@ -88,6 +96,9 @@ class Registry:
         """Add a tool (a plain function is made into one); a name already taken is refused unless
         ``replace=True``."""
         tool = item if isinstance(item, Tool) else Tool.from_function(item)
+        remote = tool.runs_on(self._executor)
+        if remote is not None and remote is self._executor and tool.func is not None:
+            remote.check_sendable(tool.name, tool.func)
         existing = self._tools.get(tool.name)
         if existing is not None and existing is not tool and not replace:
             raise ToolDefinitionError(
@@ -156,8 +167,13 @@ class Registry:
 
     def _engine_for_dispatch(self) -> _core.Engine:
         if self._engine is None:
+            self._unstoppable = {}
+            for tool in self._tools.values():
+                remote = tool.runs_on(self._executor)
+                if remote is not None and not remote.can_stop_running:
+                    self._unstoppable[tool.name] = remote
             self._engine = _core.Engine(
-                [tool.engine_spec() for tool in self._tools.values()],
+                [tool.engine_spec(self._executor) for tool in self._tools.values()],
                 metrics=self._metrics,
                 authorize=self._settings["authorize"],
                 max_concurrency=self._settings["max_concurrency"],
@@ -183,9 +199,9 @@ class Registry:
         order, whatever happened to each."""
         tool_calls = to_tool_calls(calls)
         engine = self._engine_for_dispatch()
-        has_async = any(tool.is_async for tool in self._tools.values())
+        has_async = any(tool.is_async or tool.runs_on(self._executor) for tool in self._tools.values())
         if self._telemetry is None:
-            return engine.dispatch(
+            results = engine.dispatch(
                 tool_calls,
                 event_loop=background_loop() if has_async else None,
                 max_concurrency=max_concurrency,
@@ -195,6 +211,7 @@ class Registry:
                 mode=mode,
                 observer=self._observer(tool_calls, None),
             )
+            return explain_abandoned(results, self._unstoppable)
         with self._telemetry.batch("dispatch", tool_calls, self._tools, self._redact) as watcher:
             results = engine.dispatch(
                 tool_calls,
@@ -208,7 +225,7 @@ class Registry:
             )
             if watcher is not None:
                 watcher.results(results)
-        return results
+        return explain_abandoned(results, self._unstoppable)
 
     async def adispatch(
         self,
@@ -228,7 +245,7 @@ class Registry:
         tool_calls = to_tool_calls(calls)
         engine = self._engine_for_dispatch()
         if self._telemetry is None:
-            return await engine.adispatch(
+            results = await engine.adispatch(
                 tool_calls,
                 max_concurrency=max_concurrency,
                 timeout=timeout,
@@ -237,6 +254,7 @@ class Registry:
                 mode=mode,
                 observer=self._observer(tool_calls, None),
             )
+            return explain_abandoned(results, self._unstoppable)
         with self._telemetry.batch("adispatch", tool_calls, self._tools, self._redact) as watcher:
             results = await engine.adispatch(
                 tool_calls,
@@ -249,7 +267,7 @@ class Registry:
             )
             if watcher is not None:
                 watcher.results(results)
-        return results
+        return explain_abandoned(results, self._unstoppable)
 
     def _observer(self, calls: Sequence[_core.ToolCall], watcher: CallWatcher | None) -> BatchObserver:
         return BatchObserver(

@@ -41,6 +41,7 @@ from toolproof._signature import (
     strip_annotated,
 )
 from toolproof.errors import ArgumentError, SchemaError, ToolDefinitionError
+from toolproof.executors import RemoteExecutor, as_remote, explain_abandoned, remote_callable
 from toolproof.metrics import MetricsReport, new_metrics
 
 __all__ = ["Limits", "LooseSchemaWarning", "Tool", "ToolOptions", "tool"]
@@ -88,6 +89,11 @@ class ToolOptions(TypedDict, total=False):
     """Cap on the encoded result (valid JSON, marked as truncated); overrides the registry's."""
     shared_state: SharedStateHandling
     """Report calls that write attributes of a shared tool instance: "off", "warn" or "error"."""
+    executor: Any
+    """Where calls run when dispatched: a ``concurrent.futures.Executor``,
+    ``toolproof.ray.RayExecutor`` or ``toolproof.dask.DaskExecutor``; ``None`` keeps them in this
+    process whatever the registry's executor (see ``toolproof.executors``). A function that
+    cannot be pickled for the executor is refused here, naming what in it cannot be sent."""
 
 
 _UNSET: Any = object()
@@ -156,7 +162,9 @@ class Tool:
         "_road",
         "_schema",
         "authorize",
+        "_remote",
         "description",
+        "executor",
         "func",
         "injected",
         "is_async",
@@ -180,6 +188,7 @@ class Tool:
     max_concurrency: int | None
     authorize: Callable[[Any, Any], Any] | None
     max_result_bytes: Any
+    executor: Any
 
     def __init__(
         self,
@@ -206,6 +215,14 @@ class Tool:
         self.max_concurrency = options.get("max_concurrency")
         self.authorize = options.get("authorize")
         self.max_result_bytes = options.get("max_result_bytes", _UNSET)
+        self.executor = options.get("executor", _UNSET)
+        self._remote: RemoteExecutor | None = None
+        if self.executor is not _UNSET:
+            self._remote = as_remote(self.executor, f"tool '{name}'")
+            if self._remote is not None:
+                if func is None:
+                    raise ToolDefinitionError(f"tool '{name}' has no function to run on an executor")
+                self._remote.check_sendable(name, self.func)  # type: ignore[arg-type]
         self._schema = schema
         self._plan = plan
         self._exports: dict[tuple[str, bool], dict[str, Any]] = {}
@@ -463,12 +480,14 @@ class Tool:
         call = _core.ToolCall(call_id, self.name, arguments)
         engine = self._single_engine()
         observer = _observer(call)
-        if not self.is_async and self.timeout is None:
+        remote = self.runs_on()
+        if not self.is_async and remote is None and self.timeout is None:
             return engine.call(call, context=context, mode=mode, observer=observer)
         from toolproof._loop import background_loop
 
-        loop = background_loop() if self.is_async else None
-        return engine.dispatch([call], event_loop=loop, context=context, mode=mode, observer=observer)[0]
+        loop = background_loop() if self.is_async or remote is not None else None
+        results = engine.dispatch([call], event_loop=loop, context=context, mode=mode, observer=observer)
+        return self._explained(results)[0]
 
     async def arun(
         self,
@@ -484,9 +503,10 @@ class Tool:
         call = _core.ToolCall(call_id, self.name, arguments)
         engine = self._single_engine()
         observer = _observer(call)
-        if self.timeout is not None or self.retry is not None or self.authorize is not None:
-            [result] = await engine.adispatch([call], context=context, mode=mode, observer=observer)
-            return result
+        remote = self.runs_on()
+        if self.timeout is not None or self.retry is not None or self.authorize is not None or remote is not None:
+            results = await engine.adispatch([call], context=context, mode=mode, observer=observer)
+            return self._explained(results)[0]
         if not self.is_async:
             run_here = functools.partial(engine.call, call, context=context, mode=mode, observer=observer)
             return await asyncio.get_running_loop().run_in_executor(None, run_here)
@@ -501,6 +521,12 @@ class Tool:
             return started.fail(error)
         return started.finish(returned)
 
+    def _explained(self, results: list[_core.ToolResult]) -> list[_core.ToolResult]:
+        remote = self.runs_on()
+        if remote is None or remote.can_stop_running:
+            return results
+        return explain_abandoned(results, {self.name: remote})
+
     def metrics(self) -> MetricsReport:
         """What ``run`` and ``arun`` counted for this tool (a ``MetricsReport``)."""
         self._single_engine()
@@ -513,16 +539,29 @@ class Tool:
             self._engine = _core.Engine([self.engine_spec()], metrics=self._metrics, max_result_bytes=None)
         return self._engine
 
-    def engine_spec(self) -> dict[str, Any]:
-        """What the dispatch engine needs to run this tool."""
+    def runs_on(self, default: RemoteExecutor | None = None) -> RemoteExecutor | None:
+        """The executor this tool's calls run on, given its registry's ``default``; None for
+        this process."""
+        remote = default if self.executor is _UNSET else self._remote
+        return remote if self.func is not None else None
+
+    def engine_spec(self, default_executor: RemoteExecutor | None = None) -> dict[str, Any]:
+        """What the dispatch engine needs to run this tool; a tool running on an executor is an
+        async callable that sends each call there and awaits it."""
         plan = self._plan
         if isinstance(plan, CallPlan) and plan.is_trivial:
             plan = None
+        func = self._require_func()
+        is_async = self.is_async
+        remote = self.runs_on(default_executor)
+        if remote is not None:
+            func = remote_callable(self.name, func, is_async, remote)
+            is_async = True
         spec: dict[str, Any] = {
             "name": self.name,
             "road": self._road,
-            "func": self._require_func(),
-            "is_async": self.is_async,
+            "func": func,
+            "is_async": is_async,
             "plan": plan,
             "injected": list(self.injected),
             "authorize": self.authorize,

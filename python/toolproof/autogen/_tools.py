@@ -107,6 +107,11 @@ def _options_config(strict: bool | None, mode: Mode, options: Mapping[str, Any])
             "a hardened tool with authorize= cannot be written to a component config: the hook is code; "
             "harden the loaded tool with it again"
         )
+    if options.get("executor") is not None:
+        raise NotImplementedError(
+            "a hardened tool with executor= cannot be written to a component config: the executor is a live "
+            "object; harden the loaded tool with it again"
+        )
     retry = options.get("retry")
     if retry is not None and not isinstance(retry, int):
         retry = {
