@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from redis_server import RedisServer
@@ -17,6 +19,14 @@ os.environ.setdefault("OTEL_SDK_DISABLED", "true")
 os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
 os.environ.setdefault("CREWAI_STORAGE_DIR", os.path.join(_session_home, "crewai"))
 os.environ["HOME"] = _session_home
+# Ray stays local and quiet: no usage report leaves the machine.
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# Worker processes (process pools, Ray, Dask) import the tests' tool modules by name, as a
+# deployment's workers import its tools.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_TESTS_DIR, *(part for part in os.environ.get("PYTHONPATH", "").split(os.pathsep) if part)]
+)
 
 
 @pytest.fixture
@@ -28,3 +38,45 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """A local Ray cluster for the session: two CPUs, a small object store, no dashboard, bound to
+    the loopback address."""
+    ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=96 * 1024 * 1024,
+        _node_ip_address="127.0.0.1",
+        log_to_driver=False,
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A Dask LocalCluster of two single-threaded worker processes for the session, on the
+    loopback address. A task whose worker dies is not rerun by Dask (allowed-failures 0):
+    toolproof's retry policy decides, as it does for the other executors."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+            host="127.0.0.1",
+        )
+        client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
