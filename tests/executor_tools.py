@@ -25,7 +25,12 @@ def greet(name: str) -> str:
 
 def describe(count: int, when: datetime.date) -> dict[str, Any]:
     """A nested result with values JSON has no type for."""
-    return {"count": count, "when": when, "items": [{"n": n, "half": n / 2} for n in range(count)], "none": None}
+    return {
+        "count": count,
+        "when": when,
+        "items": [{"n": n, "half": n / 2} for n in range(count)],
+        "none": None,
+    }
 
 
 async def add_later(a: int, b: int) -> int:

@@ -24,7 +24,6 @@ from typing import Any
 
 import executor_tools
 import pytest
-
 from toolproof import Registry, ResultCode, Retry, Tool, ToolCall, ToolDefinitionError, tool
 from toolproof.executors import as_remote
 
@@ -176,7 +175,9 @@ def test_a_timeout_stops_the_remote_call_or_says_it_could_not(executor: Any, tmp
     registry = Registry(TOOLS, executor=executor, timeout=1.0)
     calls = [
         ToolCall("sync", "sleep_then_mark", {"folder": str(tmp_path), "name": "sync", "seconds": 1.6}),
-        ToolCall("async", "sleep_then_mark_async", {"folder": str(tmp_path), "name": "async", "seconds": 1.6}),
+        ToolCall(
+            "async", "sleep_then_mark_async", {"folder": str(tmp_path), "name": "async", "seconds": 1.6}
+        ),
     ]
     started = time.monotonic()
     results = registry.dispatch(calls)
@@ -241,7 +242,7 @@ def test_exactly_one_result_when_a_worker_is_killed(remote_executor: Any, tmp_pa
     lost = ResultCode.WORKER_LOST
     assert results[0].error is not None and results[0].error["code"] == lost, summary(results)
     assert lost.retryable
-    for result, call in zip(results[1:], others):
+    for result, call in zip(results[1:], others, strict=True):
         # A process pool breaks for good when a worker dies: its other calls are lost too.
         assert result.ok or result.error["code"] == lost, summary(results)
         if result.ok:
@@ -300,7 +301,7 @@ def test_a_closure_over_a_lock_is_refused_naming_the_variable(remote_executor: A
 
 
 def test_an_executor_of_another_kind_is_refused() -> None:
-    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
         Registry(TOOLS, executor="ray")
 
 
@@ -327,3 +328,38 @@ def test_spans_the_tool_opens_remotely_join_the_callers_trace(
     assert seen["pid"] != os.getpid()
     assert seen["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert seen["parent_span_id"] == format(span.get_span_context().span_id, "016x")
+
+
+# -- the adapters ----------------------------------------------------------------------------------
+
+
+# The adapters wrap a tool's function, so it no longer pickles by its import path: cloudpickle only.
+@pytest.fixture(params=["dask", "ray"])
+def adapter_executor(request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from make_executor(request.param, request)
+
+
+def test_a_hardened_langchain_tool_runs_on_the_executor(adapter_executor: Any) -> None:
+    from langchain_core.messages import ToolMessage
+    from toolproof.langchain import harden
+
+    hardened = harden(executor_tools.process_id, executor=adapter_executor)
+    message = hardened.invoke({"type": "tool_call", "id": "c1", "name": "process_id", "args": {}})
+    assert isinstance(message, ToolMessage) and message.status == "success", message
+    assert int(message.content) != os.getpid()
+
+
+def test_a_hardened_autogen_tool_runs_on_the_executor(adapter_executor: Any) -> None:
+    from autogen_core import CancellationToken
+    from toolproof.autogen import harden
+
+    hardened = harden(executor_tools.process_id, executor=adapter_executor)
+    returned = asyncio.run(hardened.run_json({}, CancellationToken(), call_id="c1"))
+    assert int(hardened.return_value_as_string(returned)) != os.getpid()
+
+
+def test_a_hardened_crewai_tool_runs_on_the_executor(adapter_executor: Any) -> None:
+    from toolproof.crewai import harden
+
+    hardened = harden(executor_tools.process_id, executor=adapter_executor)
+    assert int(hardened.run()) != os.getpid()

@@ -34,6 +34,7 @@ import importlib
 import inspect
 import pickle
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
 from concurrent.futures import ProcessPoolExecutor as _ProcessPoolExecutor
@@ -41,7 +42,13 @@ from typing import Any, ClassVar
 
 from toolproof._core import ToolCall, ToolResult, to_json
 from toolproof.codes import ResultCode
-from toolproof.errors import RetryableError, SerializationError, ToolDefinitionError, ToolError, ToolproofError
+from toolproof.errors import (
+    RetryableError,
+    SerializationError,
+    ToolDefinitionError,
+    ToolError,
+    ToolproofError,
+)
 
 __all__ = [
     "CallNotSent",
@@ -109,7 +116,7 @@ class RemoteTask:
                 # How Ray stops a running task: it must end the task, not become its result.
                 raise
             except BaseException as error:
-                return (_RAISED, _sendable_exception(error, self.pickler))
+                return (_RAISED, *_sendable_exception(error, self.pickler))
         finally:
             if token is not None:
                 _detach_trace(token)
@@ -121,16 +128,23 @@ class RemoteTask:
             return (_NOT_JSON, failure.type_name, failure.path)
 
 
-def _sendable_exception(error: BaseException, pickler: str | None) -> BaseException:
-    error.__traceback__ = None
+def _sendable_exception(error: BaseException, pickler: str | None) -> tuple[BaseException, str | None]:
+    """The exception to send back and its traceback as text (tracebacks do not pickle)."""
     if pickler is None:
-        return error
+        return error, None
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     try:
         _dumps(pickler)(error)
     except Exception:
-        stand_in = UnpicklableToolException(f"{type(error).__module__}.{type(error).__qualname__}: {error}")
-        return stand_in
-    return error
+        return UnpicklableToolException(f"{type(error).__module__}.{type(error).__qualname__}: {error}"), text
+    return error, text
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception a tool raised on a worker, as its ``__cause__`` here."""
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.args[0]}"""'
 
 
 def _unpack(tool: str, outcome: Any) -> Any:
@@ -144,7 +158,11 @@ def _unpack(tool: str, outcome: Any) -> Any:
         return json.loads(outcome[1])
     if tag == _NOT_JSON:
         raise ResultNotSent(f"The tool's result could not be sent: {outcome[1]} at {outcome[2]} is not JSON.")
-    raise outcome[1]
+    error, remote_traceback = outcome[1], outcome[2]
+    if remote_traceback is not None:
+        # As concurrent.futures' process pools do: the log shows where the tool failed.
+        error.__cause__ = RemoteTraceback(remote_traceback)
+    raise error
 
 
 # -- trace context -------------------------------------------------------------------------------
@@ -344,7 +362,9 @@ def abandoned_note(executor: RemoteExecutor) -> str:
     )
 
 
-def explain_abandoned(results: Sequence[ToolResult], unstoppable: dict[str, RemoteExecutor]) -> list[ToolResult]:
+def explain_abandoned(
+    results: Sequence[ToolResult], unstoppable: dict[str, RemoteExecutor]
+) -> list[ToolResult]:
     """``results``, where a timeout left a call running on an executor that cannot stop it,
     saying so in the text the model reads."""
     explained = list(results)
@@ -430,7 +450,7 @@ def _function_parts(func: Any) -> Iterable[tuple[str, Any]]:
     code = getattr(func, "__code__", None)
     if code is None:
         return
-    for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+    for name, cell in zip(code.co_freevars, func.__closure__ or (), strict=False):
         try:
             yield f"the variable '{name}' it closes over", cell.cell_contents
         except ValueError:  # an empty cell

@@ -159,10 +159,10 @@ class Tool:
         "_exports",
         "_metrics",
         "_plan",
+        "_remote",
         "_road",
         "_schema",
         "authorize",
-        "_remote",
         "description",
         "executor",
         "func",
@@ -504,7 +504,12 @@ class Tool:
         engine = self._single_engine()
         observer = _observer(call)
         remote = self.runs_on()
-        if self.timeout is not None or self.retry is not None or self.authorize is not None or remote is not None:
+        if (
+            self.timeout is not None
+            or self.retry is not None
+            or self.authorize is not None
+            or remote is not None
+        ):
             results = await engine.adispatch([call], context=context, mode=mode, observer=observer)
             return self._explained(results)[0]
         if not self.is_async:

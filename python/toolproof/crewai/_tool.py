@@ -26,6 +26,7 @@ from toolproof._adapt.text import result_text
 from toolproof.context import CallContext
 from toolproof.crewai._arguments import RoadArguments, road_arguments
 from toolproof.errors import ArgumentError, SerializationError, ToolDefinitionError
+from toolproof.executors import RemoteExecutor, as_remote, remote_callable
 from toolproof.tools import Tool
 
 Mode = Literal["lenient", "strict"]
@@ -178,6 +179,8 @@ class HardenedTool(CrewAIBaseTool):
             raise TypeError(f"unknown toolproof options: {', '.join(sorted(unknown))}")
         options.setdefault("max_result_bytes", DEFAULT_MAX_RESULT_BYTES)
         shared_state = options.pop("shared_state", None)
+        # The tool's own code runs on the executor; counting its uses stays here (see _run_function).
+        executor = as_remote(options.pop("executor", None), f"tool '{self.name}'")
         original = (
             self.args_schema.original if issubclass(self.args_schema, RoadArguments) else self.args_schema
         )
@@ -198,11 +201,11 @@ class HardenedTool(CrewAIBaseTool):
         )
         if prebuilt is not None:
             self._hardening = Hardening(
-                prebuilt, None, per_call, mode, {**options, "mode": mode}, prebuilt=True
+                prebuilt, None, per_call, mode, {**options, "mode": mode, "executor": executor}, prebuilt=True
             )
             object.__setattr__(self, "args_schema", road_arguments(prebuilt, None, mode))
             return
-        function = _run_function(self, user_class, per_call, "_run")
+        function = _run_function(self, user_class, per_call, "_run", executor)
         name = sanitize_tool_name(self.name)
         try:
             tool = Tool.from_function(
@@ -220,7 +223,7 @@ class HardenedTool(CrewAIBaseTool):
                 f"{user_class.__name__}._run({parameters}): {error}",
                 error.problems,
             ) from None
-        hardening = Hardening(tool, original, per_call, mode, {**options, "mode": mode})
+        hardening = Hardening(tool, original, per_call, mode, {**options, "mode": mode, "executor": executor})
         self._hardening = hardening
         # Assigned, not validated: the road model stands in for the tool's own args_schema.
         object.__setattr__(self, "args_schema", road_arguments(tool, original, mode))
@@ -230,8 +233,16 @@ class HardenedTool(CrewAIBaseTool):
         if hardening._async_tool is None:
             with hardening._lock:
                 if hardening._async_tool is None:
-                    options = {k: v for k, v in hardening.options.items() if k in TOOL_OPTIONS}
-                    function = _run_function(self, _user_class(type(self)), hardening.instances, "_arun")
+                    options = {
+                        k: v for k, v in hardening.options.items() if k in TOOL_OPTIONS and k != "executor"
+                    }
+                    function = _run_function(
+                        self,
+                        _user_class(type(self)),
+                        hardening.instances,
+                        "_arun",
+                        hardening.options.get("executor"),
+                    )
                     hardening._async_tool = Tool.from_schema(
                         hardening.tool.name,
                         hardening.tool.schema,
@@ -440,10 +451,15 @@ def _derived_from(func: Callable[..., Any], args_schema: type[pydantic.BaseModel
         return False
 
 
-def _run_function(tool: CrewAIBaseTool, cls: type, per_call: Instances, method: str) -> Callable[..., Any]:
+def _run_function(
+    tool: CrewAIBaseTool, cls: type, per_call: Instances, method: str, executor: RemoteExecutor | None = None
+) -> Callable[..., Any]:
     """``cls.<method>`` (``_run`` or ``_arun``) as the function a toolproof Tool calls: on each
     call's object, after claiming a use of ``tool`` once per call (the road has accepted the
-    arguments by then), its value kept beside the result for CrewAI to receive as it is."""
+    arguments by then), its value kept beside the result for CrewAI to receive as it is.
+
+    With an ``executor``, the method alone runs there (its value comes back as decoded JSON); the
+    claim and the value's hand-over stay in this process, where CrewAI counts and reads them."""
     if isinstance(tool, CrewAIFunctionTool):
         function = as_function(tool.func)
         signature = inspect.signature(function)
@@ -477,6 +493,10 @@ def _run_function(tool: CrewAIBaseTool, cls: type, per_call: Instances, method: 
     insert_at = next((i for i, p in enumerate(parameters) if p.kind is p.VAR_KEYWORD), len(parameters))
     parameters.insert(insert_at, call_parameter)
     is_async = method == "_arun"
+    if executor is not None:
+        executor.check_sendable(tool.name, target)
+        target = remote_callable(tool.name, target, is_async, executor)
+        is_async = True
 
     def claim(call: _Call) -> Any:
         if call.claim and not call.claimed:
