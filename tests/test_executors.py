@@ -154,8 +154,9 @@ def test_calls_run_in_the_executors_processes(remote_executor: Any) -> None:
 def test_a_tool_option_overrides_the_registrys_executor(remote_executor: Any) -> None:
     here = Tool.from_function(executor_tools.process_id, name="here", executor=None)
     there = Tool.from_function(executor_tools.process_id, name="there", executor=remote_executor)
-    registry = Registry([here, there], executor=ThreadPoolExecutor(1))
-    results = registry.dispatch([ToolCall("1", "here", {}), ToolCall("2", "there", {})])
+    with ThreadPoolExecutor(1) as threads:
+        registry = Registry([here, there], executor=threads)
+        results = registry.dispatch([ToolCall("1", "here", {}), ToolCall("2", "there", {})])
     assert int(results[0].content) == os.getpid()
     assert int(results[1].content) != os.getpid()
     assert int(there.run({}).content) != os.getpid()

@@ -32,6 +32,7 @@ import copyreg
 import functools
 import importlib
 import inspect
+import json
 import pickle
 import sys
 import traceback
@@ -147,14 +148,12 @@ class RemoteTraceback(Exception):
         return f'\n"""\n{self.args[0]}"""'
 
 
-def _unpack(tool: str, outcome: Any) -> Any:
+def _unpack(outcome: Any) -> Any:
     """The value a remote call returned on the caller, or its exception raised here."""
     tag = outcome[0]
     if tag == _TEXT:
         return outcome[1]
     if tag == _JSON:
-        import json
-
         return json.loads(outcome[1])
     if tag == _NOT_JSON:
         raise ResultNotSent(f"The tool's result could not be sent: {outcome[1]} at {outcome[2]} is not JSON.")
@@ -345,7 +344,7 @@ def remote_callable(
                     f"The worker running tool '{tool}' on {executor.label} was lost ({type(error).__name__})."
                 ) from error
             raise
-        return _unpack(tool, outcome)
+        return _unpack(outcome)
 
     # The engine reads the tool's own signature through __wrapped__; this one is a coroutine.
     run_remotely.__toolproof_remote__ = executor  # type: ignore[attr-defined]
