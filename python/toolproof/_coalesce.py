@@ -45,13 +45,13 @@ class Gathering(Generic[Item, Answer]):
         self._queue: list[_Waiting[Item]] = []
 
     def ask(self, item: Item) -> Answer:
+        waiting: _Waiting[Item] | None = None
         with self._lock:
             if self._busy:
-                waiting: _Waiting[Item] | None = _Waiting(item)
+                waiting = _Waiting(item)
                 self._queue.append(waiting)
             else:
                 self._busy = True
-                waiting = None
         if waiting is None:
             # Nothing out: ask at once.
             return self._round_trip_alone(item)
