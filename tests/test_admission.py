@@ -541,7 +541,7 @@ def test_a_timed_out_async_call_counts_for_the_breaker_and_releases_its_slot() -
     coordinator = LocalCoordinator()
 
     @toolproof.tool(
-        timeout=0.05, max_concurrency=1, circuit_breaker=CircuitBreaker(failures=2, window=10, cooldown=5)
+        timeout=0.3, max_concurrency=1, circuit_breaker=CircuitBreaker(failures=2, window=10, cooldown=5)
     )
     async def slow(x: int) -> int:
         """Slow."""

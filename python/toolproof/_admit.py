@@ -461,18 +461,19 @@ class AdmittedCoroutineFunction:
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         admission = self._admission
+        started = time.monotonic()
         decision = await self._admit(admission.request(kwargs))
         if decision.kind != "admitted":
             assert decision.result is not None
             return json.loads(decision.result)
         renewal = self._renew_while_running(decision) if _holds(decision) else None
-        started = time.monotonic()
         try:
             returned = await admission.func(*args, **kwargs)
         except asyncio.CancelledError:
             # Cancelled by the attempt's timeout (a failure the breaker counts) or by the caller.
+            # The engine's clock started a moment before this attempt did.
             timed_out = (
-                admission.timeout is not None and time.monotonic() - started >= admission.timeout * 0.99
+                admission.timeout is not None and time.monotonic() - started >= admission.timeout * 0.9
             )
             admission.complete_soon(decision, _FAILED_RETRYABLE if timed_out else _FAILED)
             raise
