@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import toolproof
 from redis_server import RedisServer
-from toolproof import ResultCode
+from toolproof import ResultCode, ToolCall
 from toolproof.admission import AdmissionRequest, CircuitBreaker, Guards, Outcome
 from toolproof.redis import RedisCoordinator
 
@@ -197,3 +198,183 @@ def test_redis_killed_mid_batch_gives_every_call_a_decision_then_work_resumes(
     assert all(d.kind == "admitted" for d in seen[-1][1]), "admissions resumed after the restart"
     assert len(seen) > during, "batches went on after the restart"
     assert coordinator.counters()["unavailable"] > 0
+
+
+# -- the same, through Registry.dispatch in every process ---------------------------------------------
+
+DISPATCHER = str(Path(__file__).with_name("dispatch_worker.py"))
+
+
+def dispatching(scenario: str, **args: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, DISPATCHER, scenario, json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_four_dispatching_processes_share_one_rate_limit(redis_server: RedisServer) -> None:
+    processes = [
+        dispatching(
+            "rate",
+            url=redis_server.url,
+            prefix="drate",
+            rate="50/second",
+            attempts=RATE_ATTEMPTS,
+            interval=0.006,
+            start=time.time() + 1.5,
+        )
+        for _ in range(4)
+    ]
+    reports = [report(process) for process in processes]
+    ran = sorted(t for seen in reports for t in seen["ran"])
+    assert {code for seen in reports for code in seen["refused"]} == {"rate_limited"}
+    steady = ran[50:]
+    achieved = (len(steady) - 1) / (steady[-1] - steady[0])
+    assert 45 <= achieved <= 55, f"{achieved:.1f}/s over {len(steady)} calls"
+    assert len(ran) <= 50 + 50 * (ran[-1] - ran[0]) + 2
+
+
+def test_slots_held_by_a_killed_dispatcher_free_within_the_lease(redis_server: RedisServer) -> None:
+    lease = 1.0
+    holder = dispatching("hold_slots", url=redis_server.url, prefix="dslots", cap=3, slots=3, lease=lease)
+    assert holder.stdout is not None
+    assert json.loads(holder.stdout.readline()) == {"running": 3}
+    coordinator = RedisCoordinator(redis_server.url, prefix="dslots")
+
+    @toolproof.tool(max_concurrency=3, lease=lease)
+    def upload(n: int) -> int:
+        """Upload."""
+        return n
+
+    # Renewed while the calls run: still held well past one lease.
+    time.sleep(2 * lease)
+    (decision,) = coordinator.admit([AdmissionRequest(Guards("upload", max_concurrency=3, lease=lease))])
+    assert decision.kind == "wait", "the running calls' slots are renewed"
+    holder.kill()
+    holder.wait()
+    killed_at = time.monotonic()
+    (result,) = toolproof.Registry([upload], coordinator=coordinator).dispatch(
+        [ToolCall("u", "upload", {"n": 1})]
+    )
+    assert result.ok
+    assert time.monotonic() - killed_at <= lease + 0.2, "the dead holder's slots came back with their lease"
+
+
+def test_failures_dispatched_in_one_process_open_the_breaker_in_another(redis_server: RedisServer) -> None:
+    cooldown = 2.0
+    args = {"url": redis_server.url, "prefix": "dbreaker", "failures": 5, "cooldown": cooldown}
+    assert report(dispatching("breaker", fail=True, calls=5, **args))["codes"] == ["upstream_unavailable"] * 5
+    opened_before = time.monotonic()
+
+    @toolproof.tool(circuit_breaker=CircuitBreaker(failures=5, window=30.0, cooldown=cooldown))
+    def payments(amount: int) -> str:
+        """Pay."""
+        return f"paid {amount}"
+
+    here = toolproof.Registry([payments], coordinator=RedisCoordinator(redis_server.url, prefix="dbreaker"))
+    (refused,) = here.dispatch([ToolCall("here-1", "payments", {"amount": 1})])
+    assert refused.error["code"] == ResultCode.CIRCUIT_OPEN and "Try again in" in refused.content
+    time.sleep(max(cooldown - (time.monotonic() - opened_before), 0.0) + 0.05)
+    # One probe, slow, in another process; every other call is refused until it ends.
+    probe = dispatching("breaker", fail=False, calls=1, seconds=1.5, **args)
+    assert probe.stdout is not None and probe.stdout.readline().strip() == "probing"
+    (during,) = here.dispatch([ToolCall("here-2", "payments", {"amount": 1})])
+    assert during.error["code"] == ResultCode.CIRCUIT_OPEN
+    assert report(probe)["codes"] == [None]
+    closed = here.dispatch([ToolCall(f"here-{i}", "payments", {"amount": 1}) for i in range(3, 6)])
+    assert [result.ok for result in closed] == [True] * 3
+
+
+def test_an_idempotent_tool_dispatched_from_several_processes_runs_once_per_key(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    keys = [f"order-{i}" for i in range(25)]
+    ledger = tmp_path / "ledger"
+    processes = []
+    for seed in range(4):
+        mine = keys * 2
+        random.Random(seed).shuffle(mine)
+        processes.append(
+            dispatching(
+                "side_effects",
+                url=redis_server.url,
+                prefix="didem",
+                keys=mine,
+                ledger=str(ledger),
+                start=time.time() + 1.5,
+            )
+        )
+    results = [report(process)["results"] for process in processes]
+    runs = [line.split()[0] for line in ledger.read_text().splitlines()]
+    assert sorted(runs) == sorted(keys), "each key's side effect happened exactly once"
+    for seen in results:
+        assert seen == {key: [[True, f"sent {key}"]] * 2 for key in keys}
+
+
+def test_a_cached_tool_dispatched_by_eight_processes_at_once_runs_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger"
+    begin = time.time() + 1.5
+    processes = [
+        dispatching("cached", url=redis_server.url, prefix="dcache", ledger=str(ledger), start=begin)
+        for _ in range(8)
+    ]
+    answers = [report(process) for process in processes]
+    assert len(ledger.read_text().splitlines()) == 1
+    assert all(answer["ok"] for answer in answers)
+    assert len({answer["content"] for answer in answers}) == 1
+
+
+def test_redis_killed_mid_dispatch_gives_every_call_one_result_then_work_resumes(
+    redis_server: RedisServer,
+) -> None:
+    coordinator = RedisCoordinator(redis_server.url, prefix="doutage", timeout=0.3, recheck=0.2)
+
+    @toolproof.tool(rate_limit="100000/second", max_concurrency=1000)
+    def search(q: str) -> str:
+        """Search."""
+        return q
+
+    registry = toolproof.Registry([search], coordinator=coordinator)
+    seen: list[tuple[float, list[str], list[Any]]] = []
+    stop = threading.Event()
+
+    def batches() -> None:
+        n = 0
+        while not stop.is_set():
+            ids = [f"b{n}-{i}" for i in range(100)]
+            n += 1
+            began = time.monotonic()
+            results = registry.dispatch([ToolCall(i, "search", {"q": i}) for i in ids])
+            seen.append((time.monotonic() - began, ids, results))
+            time.sleep(0.02)
+
+    worker = threading.Thread(target=batches)
+    worker.start()
+    try:
+        time.sleep(0.3)
+        redis_server.kill()
+        time.sleep(0.6)
+        during = len(seen)
+        redis_server.start()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    outcomes = set()
+    for elapsed, ids, results in seen:
+        assert [result.call_id for result in results] == ids, "every call id has one result"
+        assert elapsed < 2.0, f"a batch took {elapsed:.2f} s"
+        for result in results:
+            code = None if result.ok else result.error["code"]
+            outcomes.add(code)
+            assert result.ok or (
+                code == ResultCode.COORDINATOR_UNAVAILABLE and "Try again in" in result.content
+            )
+    assert ResultCode.COORDINATOR_UNAVAILABLE in outcomes
+    assert all(result.ok for result in seen[-1][2]), "work resumed after the restart"
+    assert len(seen) > during

@@ -97,6 +97,11 @@ def _binding_problem(
     """Why the arguments cannot be bound to the tool's parameters, when that is what the
     ``TypeError`` says; ``None`` when it was raised inside the tool. Only a failed call pays for
     this."""
+    from toolproof._admit import AdmittedCoroutineFunction, AdmittedFunction
+
+    if isinstance(func, (AdmittedFunction, AdmittedCoroutineFunction)):
+        # A tool behind admission: its own function and arguments.
+        func, args, kwargs = func.unwrap_call(args, kwargs)
     if func is not None:
         try:
             signature = inspect.signature(func)

@@ -10,9 +10,13 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolproof.codes import ResultCode
 
 __all__ = [
+    "AdmissionRefused",
     "ArgumentError",
     "JSONRepairError",
     "PermanentError",
@@ -118,6 +122,17 @@ class RetryableError(ToolError):
 
 class PermanentError(ToolError):
     """A failure that retrying will not fix (not found, forbidden, invalid request)."""
+
+
+class AdmissionRefused(RetryableError):
+    """A call its tool's guards did not let run: ``code`` is the ``ResultCode`` its result carries
+    (``rate_limited``, ``circuit_open``, ``in_progress``, ``coordinator_unavailable``), and
+    ``retry_after`` the seconds after which trying again may succeed. Raised where a tool would
+    have run, so the engine reports it as it reports the tool's own failures."""
+
+    def __init__(self, message: str, *, code: ResultCode, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.code = code.value
 
 
 FRAMEWORK_TOOL_ERRORS: tuple[type[Exception], ...] = ()

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from toolproof import _core
+from toolproof._admit import AdmissionOptions, IdempotencyKey
+from toolproof._core import CircuitBreaker
 from toolproof._loop import background_loop
 from toolproof._observe import BatchObserver
 from toolproof.errors import ToolDefinitionError
@@ -18,6 +20,7 @@ from toolproof.tools import Provider, Tool
 
 if TYPE_CHECKING:
     from toolproof._observe import CallWatcher
+    from toolproof.admission import Coordinator
     from toolproof.otel import Telemetry
 
 __all__ = ["Registry"]
@@ -55,6 +58,12 @@ class Registry:
     ``executor`` (a ``concurrent.futures.Executor``, ``toolproof.ray.RayExecutor`` or
     ``toolproof.dask.DaskExecutor``) runs the calls of every tool that does not set its own (see
     ``toolproof.executors``); a tool whose function cannot be sent there is refused when added.
+
+    Admission: ``rate_limit``, ``max_wait``, ``circuit_breaker``, ``cache_ttl``, ``cache_key``,
+    ``idempotency_key`` and ``lease`` are defaults for the tools that do not set their own (each
+    tool is held to its own limit); see ``toolproof.ToolOptions``. ``coordinator``
+    (``toolproof.redis.RedisCoordinator``) decides them across every process sharing it, and
+    shares each tool's ``max_concurrency`` too; without one they hold in this process.
     """
 
     def __init__(
@@ -71,6 +80,14 @@ class Registry:
         success_log_level: int = logging.INFO,
         telemetry: Telemetry | None = None,
         executor: Any = None,
+        rate_limit: str | Sequence[str] | None = None,
+        max_wait: float | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        cache_ttl: float | None = None,
+        cache_key: Callable[[Any], Any] | None = None,
+        idempotency_key: IdempotencyKey | None = None,
+        lease: float | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self._executor = as_remote(executor, "Registry")
@@ -82,6 +99,20 @@ class Registry:
             "authorize": authorize,
             "max_result_bytes": max_result_bytes,
         }
+        self._admission_defaults = AdmissionOptions.read(
+            {
+                "rate_limit": rate_limit,
+                "max_wait": max_wait,
+                "circuit_breaker": circuit_breaker,
+                "cache_ttl": cache_ttl,
+                "cache_key": cache_key,
+                "idempotency_key": idempotency_key,
+                "lease": lease,
+                "coordinator": coordinator,
+            },
+            "Registry",
+        )
+        self._coordinator = coordinator
         self._redact = redact
         self._success_log_level = success_log_level
         self._telemetry = telemetry
@@ -173,7 +204,15 @@ class Registry:
                 if remote is not None and not remote.can_stop_running:
                     self._unstoppable[tool.name] = remote
             self._engine = _core.Engine(
-                [tool.engine_spec(self._executor) for tool in self._tools.values()],
+                [
+                    tool.engine_spec(
+                        self._executor,
+                        admission_defaults=self._admission_defaults,
+                        coordinator=self._coordinator,
+                        timeout=self._settings["timeout"],
+                    )
+                    for tool in self._tools.values()
+                ],
                 metrics=self._metrics,
                 authorize=self._settings["authorize"],
                 max_concurrency=self._settings["max_concurrency"],

@@ -14,7 +14,7 @@ import inspect
 import logging
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
 
@@ -22,6 +22,7 @@ import pydantic
 from typing_extensions import Unpack
 
 from toolproof import _core
+from toolproof._admit import AdmissionOptions, admitted_spec
 from toolproof._checks import (
     check_name,
     loose_problems,
@@ -29,6 +30,7 @@ from toolproof._checks import (
     schema_loose_problems,
     schema_signature_problems,
 )
+from toolproof._core import CircuitBreaker
 from toolproof._hydrate import CallPlan, pydantic_errors
 from toolproof._methods import method_call
 from toolproof._observe import BatchObserver
@@ -94,6 +96,33 @@ class ToolOptions(TypedDict, total=False):
     ``toolproof.ray.RayExecutor`` or ``toolproof.dask.DaskExecutor``; ``None`` keeps them in this
     process whatever the registry's executor (see ``toolproof.executors``). A function that
     cannot be pickled for the executor is refused here, naming what in it cannot be sent."""
+    rate_limit: str | Sequence[str] | None
+    """``"50/second"`` (also ``minute``, ``hour``), or several that must all have room:
+    ``["10/second", "1000/hour"]``. A call waits up to ``max_wait`` seconds for room, or fails
+    with ``rate_limited`` and a hint of when to try again."""
+    max_wait: float | None
+    """Seconds a call may wait for its rate limit (0 unless given)."""
+    circuit_breaker: CircuitBreaker | None
+    """``toolproof.CircuitBreaker(failures, window, cooldown)``: after that many retryable
+    failures within the window, calls fail fast with ``circuit_open`` until one probe call
+    succeeds after the cooldown."""
+    cache_ttl: float | None
+    """Seconds a successful result is reused for a call with the same arguments (their canonical
+    JSON, or ``cache_key(call)``); while one call computes it, the others wait for it."""
+    cache_key: Callable[[Any], Any] | None
+    """``cache_key(call) -> str``: the cache key of a call (``call.arguments`` as the tool
+    receives them), for finer control than its canonical arguments."""
+    idempotency_key: Literal["call_id", "arguments"] | Callable[[Any], Any] | None
+    """A call with the same key runs at most once: ``"call_id"``, ``"arguments"`` (their
+    canonical JSON) or ``key(call) -> str``. A repeat gets the stored result, or ``in_progress``
+    while the first runs; a failed call gives its key back."""
+    lease: float | None
+    """Seconds a concurrency slot, a probe or a key claim is held without renewal (30); renewed
+    every third of it while the call runs, so only a dead process's claims run out."""
+    coordinator: Any
+    """Where the admission options are decided: a ``toolproof.redis.RedisCoordinator`` shares
+    them (and ``max_concurrency``) across processes. Without one (here or on the ``Registry``),
+    they hold in this process: every registry and ``Tool.run`` using this tool."""
 
 
 _UNSET: Any = object()
@@ -155,9 +184,11 @@ class Tool:
     """
 
     __slots__ = (
+        "_admission",
         "_engine",
         "_exports",
         "_metrics",
+        "_own_coordinator",
         "_plan",
         "_remote",
         "_road",
@@ -223,6 +254,8 @@ class Tool:
                 if func is None:
                     raise ToolDefinitionError(f"tool '{name}' has no function to run on an executor")
                 self._remote.check_sendable(name, self.func)  # type: ignore[arg-type]
+        self._admission = AdmissionOptions.read(options, f"tool '{name}'", name)
+        self._own_coordinator: Any = None
         self._schema = schema
         self._plan = plan
         self._exports: dict[tuple[str, bool], dict[str, Any]] = {}
@@ -550,9 +583,18 @@ class Tool:
         remote = default if self.executor is _UNSET else self._remote
         return remote if self.func is not None else None
 
-    def engine_spec(self, default_executor: RemoteExecutor | None = None) -> dict[str, Any]:
-        """What the dispatch engine needs to run this tool; a tool running on an executor is an
-        async callable that sends each call there and awaits it."""
+    def engine_spec(
+        self,
+        default_executor: RemoteExecutor | None = None,
+        *,
+        admission_defaults: AdmissionOptions | None = None,
+        coordinator: Any = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """What the dispatch engine needs to run this tool. A tool running on an executor is an
+        async callable that sends each call there and awaits it. With admission options (its own
+        or a registry's ``admission_defaults``), each attempt first asks ``coordinator`` (or the
+        tool's own) in this process. ``timeout`` is the registry's, for a tool without its own."""
         plan = self._plan
         if isinstance(plan, CallPlan) and plan.is_trivial:
             plan = None
@@ -576,7 +618,25 @@ class Tool:
         }
         if self.max_result_bytes is not _UNSET:
             spec["max_result_bytes"] = self.max_result_bytes
-        return spec
+        if self._admission is None and admission_defaults is None:
+            return spec
+        options = self._admission.over(admission_defaults) if self._admission else admission_defaults
+        own_timeout = self.timeout if self.timeout is not None else timeout
+        return admitted_spec(spec, options, coordinator, self._local_coordinator, own_timeout)
+
+    def _local_coordinator(self) -> Any:
+        """Where this tool's guards hold when no coordinator is given: in this process, shared by
+        every registry using the tool."""
+        if self._own_coordinator is None:
+            from toolproof.admission import LocalCoordinator
+
+            self._own_coordinator = LocalCoordinator()
+        return self._own_coordinator
+
+    @property
+    def admission(self) -> AdmissionOptions | None:
+        """The tool's own admission options (``rate_limit``, ``circuit_breaker`` ...), if any."""
+        return self._admission
 
     # -- providers ----------------------------------------------------------------------------
 

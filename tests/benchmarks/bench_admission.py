@@ -8,6 +8,14 @@ Sections (every Redis figure against a redis-server of this run's own on 127.0.0
               against ``limits``' moving-window ``hit`` on the same Redis (one round trip each).
               Target: toolproof at least as fast.
   per-call    the batch figures per call, and the round trips a batch takes
+  dispatch-one, dispatch-batch
+              the same through ``Registry.dispatch`` (one call, a batch of 100): a tool without
+              admission, the tool with ``rate_limit=`` decided by each coordinator, with the three
+              guards in Redis, and the tool checking ``limits``' moving window itself on the same
+              Redis. Target: ``rate_limit=`` in Redis at least as fast as ``limits``.
+  dispatch-overhead
+              what admission adds to a dispatched call (µs, median, over the tool without it), and
+              the round trips a dispatched batch takes
 
 Run it alone (``python tests/benchmarks/bench_admission.py [--quick] [--json]``) or through run.py.
 """
@@ -160,9 +168,119 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 ],
             )
         )
+        sections += dispatch_sections(quick, server.url, limiter, item)
         return sections
     finally:
         server.stop()
+
+
+PLAIN = "no admission"
+DISPATCH_LOCAL = "rate_limit=, LocalCoordinator"
+DISPATCH_REDIS = "rate_limit=, RedisCoordinator"
+DISPATCH_GUARDS = "rate, cap, breaker, RedisCoordinator"
+DISPATCH_LIMITS = "limits moving window in the tool"
+
+
+def dispatch_sections(quick: bool, url: str, limiter: Any, item: Any) -> list[dict[str, Any]]:
+    import toolproof
+    from toolproof.admission import CircuitBreaker
+    from toolproof.redis import RedisCoordinator
+
+    def search(q: str) -> str:
+        return q
+
+    def search_limited(q: str) -> str:
+        if not limiter.hit(item, "dispatch"):
+            raise toolproof.RetryableError("rate-limited")
+        return q
+
+    coordinators = {
+        DISPATCH_REDIS: RedisCoordinator(url, prefix="bench-rate"),
+        DISPATCH_GUARDS: RedisCoordinator(url, prefix="bench-guards"),
+    }
+    registries = {
+        PLAIN: toolproof.Registry([toolproof.Tool.from_function(search)]),
+        DISPATCH_LOCAL: toolproof.Registry([toolproof.Tool.from_function(search, rate_limit=RATE)]),
+        DISPATCH_REDIS: toolproof.Registry(
+            [toolproof.Tool.from_function(search, rate_limit=RATE)], coordinator=coordinators[DISPATCH_REDIS]
+        ),
+        DISPATCH_GUARDS: toolproof.Registry(
+            [
+                toolproof.Tool.from_function(
+                    search, rate_limit=RATE, max_concurrency=100_000, circuit_breaker=CircuitBreaker()
+                )
+            ],
+            coordinator=coordinators[DISPATCH_GUARDS],
+        ),
+        DISPATCH_LIMITS: toolproof.Registry([toolproof.Tool.from_function(search_limited, name="search")]),
+    }
+    one = [toolproof.ToolCall("c", "search", {"q": "x"})]
+    batch = [toolproof.ToolCall(f"c{i}", "search", {"q": "x"}) for i in range(BATCH)]
+    for registry in registries.values():
+        assert all(result.ok for result in registry.dispatch(batch)), "every candidate's calls succeed"
+
+    def candidates(calls: list[Any]) -> list[Candidate]:
+        return [
+            Candidate(name, lambda r=registry: r.dispatch(calls), "list[ToolResult]", baseline=name == PLAIN)
+            for name, registry in registries.items()
+        ]
+
+    target = [Target("rate_limit= in Redis at least as fast as limits", (DISPATCH_LIMITS,), 1.0)]
+    sections = [
+        timing_section(
+            benchmark=BENCHMARK,
+            section="dispatch-one",
+            title="Registry.dispatch of one call",
+            candidates=candidates(one),
+            reference=DISPATCH_REDIS,
+            targets=target,
+            quick=quick,
+            unit="µs/call",
+        ),
+        timing_section(
+            benchmark=BENCHMARK,
+            section="dispatch-batch",
+            title=f"Registry.dispatch of a batch of {BATCH} calls",
+            candidates=candidates(batch),
+            reference=DISPATCH_REDIS,
+            targets=target,
+            quick=quick,
+            unit=f"µs/batch of {BATCH}",
+        ),
+    ]
+    one_us = {row["name"]: row["median_us"] for row in sections[0]["candidates"]}
+    batch_us = {row["name"]: row["median_us"] / BATCH for row in sections[1]["candidates"]}
+    figures: list[dict[str, Any]] = []
+    for name in (DISPATCH_LOCAL, DISPATCH_REDIS, DISPATCH_GUARDS, DISPATCH_LIMITS):
+        figures.append(
+            {"name": f"{name}, one call", "value": one_us[name] - one_us[PLAIN], "unit": "µs/call"}
+        )
+        figures.append(
+            {
+                "name": f"{name}, batch of {BATCH}",
+                "value": batch_us[name] - batch_us[PLAIN],
+                "unit": "µs/call",
+            }
+        )
+    for name, coordinator in coordinators.items():
+        before = coordinator.counters()["round_trips"]
+        registries[name].dispatch(batch)
+        figures.append(
+            {
+                "name": f"round trips for a dispatched batch of {BATCH}: {name}",
+                "value": coordinator.counters()["round_trips"] - before,
+                "unit": "",
+            }
+        )
+    sections.append(
+        figures_section(
+            benchmark=BENCHMARK,
+            section="dispatch-overhead",
+            title="what admission adds to a dispatched call, over the tool without it",
+            figures=figures,
+        )
+    )
+    return sections
 
 
 def Outcome_ok() -> Any:

@@ -34,6 +34,28 @@ TOOL_OPTIONS: Final = frozenset(
         "max_result_bytes",
         "shared_state",
         "executor",
+        "rate_limit",
+        "max_wait",
+        "circuit_breaker",
+        "cache_ttl",
+        "cache_key",
+        "idempotency_key",
+        "lease",
+        "coordinator",
     }
 )
 """The ``toolproof.ToolOptions`` an adapter's ``harden`` passes through to the ``toolproof.Tool``."""
+
+ADMISSION_OPTIONS: Final = frozenset(
+    {
+        "rate_limit",
+        "max_wait",
+        "circuit_breaker",
+        "cache_ttl",
+        "cache_key",
+        "idempotency_key",
+        "lease",
+        "coordinator",
+    }
+)
+"""The ``TOOL_OPTIONS`` that guard a tool's calls through a coordinator (``toolproof.admission``)."""

@@ -23,7 +23,7 @@ from autogen_core.tools._function_tool import FunctionToolConfig
 from typing_extensions import Self, Unpack
 
 from toolproof import _core
-from toolproof._adapt.constants import DEFAULT_MAX_RESULT_BYTES
+from toolproof._adapt.constants import ADMISSION_OPTIONS, DEFAULT_MAX_RESULT_BYTES
 from toolproof._adapt.failures import failure_exception, is_argument_failure, tool_exception
 from toolproof._adapt.instances import instances
 from toolproof._adapt.kinds import Framework, Kind, as_function, kind_of
@@ -111,6 +111,12 @@ def _options_config(strict: bool | None, mode: Mode, options: Mapping[str, Any])
         raise NotImplementedError(
             "a hardened tool with executor= cannot be written to a component config: the executor is a live "
             "object; harden the loaded tool with it again"
+        )
+    admission = sorted(name for name in ADMISSION_OPTIONS if options.get(name) is not None)
+    if admission:
+        raise NotImplementedError(
+            f"a hardened tool with {', '.join(admission)} cannot be written to a component config: "
+            "its admission is decided by code and live connections; harden the loaded tool with it again"
         )
     retry = options.get("retry")
     if retry is not None and not isinstance(retry, int):

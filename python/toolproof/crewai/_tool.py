@@ -7,7 +7,7 @@ import contextvars
 import inspect
 import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, cast
 
 import pydantic
@@ -39,11 +39,12 @@ class _Call:
     """One call's companion: the value the tool returned (CrewAI gets it as it is, not its JSON),
     and whether it claimed a use of the tool yet (once, however many attempts)."""
 
-    __slots__ = ("claim", "claimed", "value")
+    __slots__ = ("claim", "claimed", "ran", "value")
 
     def __init__(self, claim: bool) -> None:
         self.claim = claim
         self.claimed = False
+        self.ran = False
         self.value: Any = None
 
 
@@ -205,7 +206,9 @@ class HardenedTool(CrewAIBaseTool):
             )
             object.__setattr__(self, "args_schema", road_arguments(prebuilt, None, mode))
             return
-        function = _run_function(self, user_class, per_call, "_run", executor)
+        function = _run_function(
+            self, user_class, per_call, "_run", executor, keeps_result=_keeps_results(options)
+        )
         name = sanitize_tool_name(self.name)
         try:
             tool = Tool.from_function(
@@ -242,6 +245,7 @@ class HardenedTool(CrewAIBaseTool):
                         hardening.instances,
                         "_arun",
                         hardening.options.get("executor"),
+                        keeps_result=_keeps_results(options),
                     )
                     hardening._async_tool = Tool.from_schema(
                         hardening.tool.name,
@@ -348,7 +352,8 @@ class HardenedTool(CrewAIBaseTool):
 
     def _outcome(self, result: Any, call: _Call, tool: Tool, raw: Any) -> Any:
         if result.ok:
-            return call.value
+            # Answered without running (a cached result, an idempotency key's): its stored value.
+            return call.value if call.ran else result.output
         mode = self._hardening_of().mode
         if is_argument_failure(result):
             error = failure_exception(result, lambda: tool.parse_args(raw, mode=mode))
@@ -451,15 +456,28 @@ def _derived_from(func: Callable[..., Any], args_schema: type[pydantic.BaseModel
         return False
 
 
+def _keeps_results(options: Mapping[str, Any]) -> bool:
+    """Whether calls may be answered from a kept result (a cache, an idempotency key)."""
+    return options.get("cache_ttl") is not None or options.get("idempotency_key") is not None
+
+
 def _run_function(
-    tool: CrewAIBaseTool, cls: type, per_call: Instances, method: str, executor: RemoteExecutor | None = None
+    tool: CrewAIBaseTool,
+    cls: type,
+    per_call: Instances,
+    method: str,
+    executor: RemoteExecutor | None = None,
+    *,
+    keeps_result: bool = False,
 ) -> Callable[..., Any]:
     """``cls.<method>`` (``_run`` or ``_arun``) as the function a toolproof Tool calls: on each
     call's object, after claiming a use of ``tool`` once per call (the road has accepted the
     arguments by then), its value kept beside the result for CrewAI to receive as it is.
 
     With an ``executor``, the method alone runs there (its value comes back as decoded JSON); the
-    claim and the value's hand-over stay in this process, where CrewAI counts and reads them."""
+    claim and the value's hand-over stay in this process, where CrewAI counts and reads them.
+    ``keeps_result``: the value is the result as well, for a cache or an idempotency key to keep
+    (its JSON) and give later calls that do not run."""
     if isinstance(tool, CrewAIFunctionTool):
         function = as_function(tool.func)
         signature = inspect.signature(function)
@@ -506,25 +524,29 @@ def _run_function(
 
     if is_async:
 
-        async def run_async(*args: Any, _toolproof_call: CallContext, **kwargs: Any) -> None:
+        async def run_async(*args: Any, _toolproof_call: CallContext, **kwargs: Any) -> Any:
             call = cast(_Call, _toolproof_call.context)
+            call.ran = True
             spent = claim(call)
             call.value = spent if spent is not None else await target(*args, **kwargs)
+            return call.value if keeps_result else None
 
         runner: Callable[..., Any] = run_async
     else:
 
-        def run_sync(*args: Any, _toolproof_call: CallContext, **kwargs: Any) -> None:
+        def run_sync(*args: Any, _toolproof_call: CallContext, **kwargs: Any) -> Any:
             call = cast(_Call, _toolproof_call.context)
+            call.ran = True
             spent = claim(call)
             if spent is not None:
                 call.value = spent
-                return
+                return None
             value = target(*args, **kwargs)
             if asyncio.iscoroutine(value):
                 # An async _run called synchronously, as CrewAI's own run() does it.
                 value = asyncio.run(value)
             call.value = value
+            return value if keeps_result else None
 
         runner = run_sync
     runner.__signature__ = body_signature.replace(parameters=parameters, return_annotation=None)  # type: ignore[attr-defined]
