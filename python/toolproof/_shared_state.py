@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+from itertools import compress
 import warnings
 from collections.abc import Callable
 from typing import Any, Literal
@@ -40,19 +41,26 @@ def _snapshot(instance: Any) -> Snapshot:
     return tuple(attributes), tuple(attributes.values())
 
 
-def written_attributes(before: Snapshot, instance: Any) -> list[str]:
-    """The attributes of ``instance`` rebound (or added) since ``before``. Identity is enough:
-    rebinding an attribute is the pattern to catch, and comparing identities stays in C until
-    something changed."""
+def written_attributes(before: Snapshot, instance: Any, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The attributes of ``instance`` rebound (or added) since ``before``, but for ``ignore``.
+    Identity is enough: rebinding an attribute is the pattern to catch. While the instance keeps
+    its attributes, comparing identities and naming the changed ones stays in C, so a framework
+    rebinding its own bookkeeping on every call (a usage counter) costs no Python loop."""
     try:
         attributes = vars(instance)
     except TypeError:
         return []
     names, values = before
-    if len(attributes) == len(names) and not any(map(operator.is_not, values, attributes.values())):
-        return []
+    if len(attributes) == len(names):
+        changed = list(compress(names, map(operator.is_not, values, attributes.values())))
+        if not changed:
+            return []
+        if tuple(attributes) == names:
+            return sorted(name for name in changed if name not in ignore)
     earlier = {name: id(value) for name, value in zip(names, values, strict=True)}
-    return sorted(name for name, value in attributes.items() if earlier.get(name) != id(value))
+    return sorted(
+        name for name, value in attributes.items() if earlier.get(name) != id(value) and name not in ignore
+    )
 
 
 def shared_instance(func: Callable[..., Any]) -> Any | None:
@@ -108,9 +116,7 @@ def watch(
         async def watched_async(*args: Any, **kwargs: Any) -> Any:
             before = _snapshot(instance)
             result = await func(*args, **kwargs)
-            written = written_attributes(before, instance)
-            if written and ignore:
-                written = [name for name in written if name not in ignore]
+            written = written_attributes(before, instance, ignore)
             if written:
                 _report(tool, instance, written, handling, hint)
             return result
@@ -121,9 +127,7 @@ def watch(
     def watched(*args: Any, **kwargs: Any) -> Any:
         before = _snapshot(instance)
         result = func(*args, **kwargs)
-        written = written_attributes(before, instance)
-        if written and ignore:
-            written = [name for name in written if name not in ignore]
+        written = written_attributes(before, instance, ignore)
         if written:
             _report(tool, instance, written, handling, hint)
         return result
