@@ -33,6 +33,7 @@ TOOL_OPTIONS: Final = frozenset(
         "authorize",
         "max_result_bytes",
         "shared_state",
+        "telemetry",
     }
 )
 """The ``toolproof.ToolOptions`` an adapter's ``harden`` passes through to the ``toolproof.Tool``."""
