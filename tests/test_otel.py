@@ -231,7 +231,9 @@ def test_the_time_limit_that_applied_is_on_each_span(otel: Otel) -> None:
     calls = [ToolCall("q", "quick", "{}"), ToolCall("b", "bounded", "{}")]
     registry.dispatch(calls)
     # The registry's limit for a tool without its own; the tool's own wins over it.
-    assert {s.attributes["gen_ai.tool.call.id"]: s.attributes["toolproof.timeout"] for s in otel.named_calls()} == {  # type: ignore[index]
+    assert {
+        s.attributes["gen_ai.tool.call.id"]: s.attributes["toolproof.timeout"] for s in otel.named_calls()
+    } == {  # type: ignore[index]
         "q": 7.0,
         "b": 2.0,
     }
@@ -271,7 +273,10 @@ def test_a_tool_run_alone_is_a_span_under_the_callers_with_the_tools_spans_under
     assert attributes["toolproof.result_bytes"] == len("user 7")
     assert "toolproof.timeout" not in attributes and "error.type" not in attributes
     assert [(event.name, dict(event.attributes or {})) for event in span.events] == [
-        ("toolproof.repair", {"toolproof.repair.kind": "string_to_integer", "toolproof.repair.path": "user_id"})
+        (
+            "toolproof.repair",
+            {"toolproof.repair.kind": "string_to_integer", "toolproof.repair.path": "user_id"},
+        )
     ]
     assert span.status.status_code is StatusCode.UNSET
     assert [p.count for p in otel.metric_points("gen_ai.execute_tool.duration")] == [1]
@@ -354,7 +359,10 @@ def test_a_run_records_content_only_when_asked_and_through_redact(otel: Otel) ->
     quiet_login.run({"user": "ann", "password": "hunter2"})
     [span] = otel.named("execute_tool login")
     assert span.attributes is not None
-    assert json.loads(str(span.attributes["gen_ai.tool.call.arguments"])) == {"user": "ann", "password": "***"}
+    assert json.loads(str(span.attributes["gen_ai.tool.call.arguments"])) == {
+        "user": "ann",
+        "password": "***",
+    }
     assert span.attributes["gen_ai.tool.call.result"] == "welcome A."
     [quiet] = otel.named("execute_tool quiet_login")
     assert quiet.attributes is not None

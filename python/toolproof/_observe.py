@@ -203,7 +203,17 @@ class CallObserver:
         if self._watcher is not None:
             self._watcher.finished(slot, code, message, attempts, elapsed, result_bytes, truncated, exception)
         log_finished(
-            self._call, logging.INFO, None, code, message, attempts, elapsed, result_bytes, truncated, exception, bug
+            self._call,
+            logging.INFO,
+            None,
+            code,
+            message,
+            attempts,
+            elapsed,
+            result_bytes,
+            truncated,
+            exception,
+            bug,
         )
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:

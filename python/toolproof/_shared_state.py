@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-from itertools import compress
 import warnings
 from collections.abc import Callable
+from itertools import compress
 from typing import Any, Literal
 
 from toolproof.errors import ToolError

@@ -41,6 +41,8 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
     from toolproof._core import ToolCall, ToolResult
     from toolproof.tools import Tool
 
@@ -143,7 +145,13 @@ class Telemetry:
                 yield None
                 return
             watcher = BatchTrace(
-                self, span, calls, tools, redact if redact is not None else self.redact, timeout, default_timeout
+                self,
+                span,
+                calls,
+                tools,
+                redact if redact is not None else self.redact,
+                timeout,
+                default_timeout,
             )
             try:
                 yield watcher
@@ -177,7 +185,9 @@ class Telemetry:
             self._labels[key] = labels
         return labels
 
-    def count(self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any], counts: _Counts) -> None:
+    def count(
+        self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any], counts: _Counts
+    ) -> None:
         """Add one settled call to ``counts`` (counter, attributes) → amount: a batch adds to each
         counter once per distinct set of attributes, not once per call."""
         labels = self.labels(tool, code)
@@ -227,7 +237,11 @@ def _error(result: ToolResult) -> tuple[str | None, str]:
 
 
 def _result_attributes(
-    attributes: dict[str, Any], result: ToolResult, code: str | None, repairs: Sequence[Any], result_bytes: int | None
+    attributes: dict[str, Any],
+    result: ToolResult,
+    code: str | None,
+    repairs: Sequence[Any],
+    result_bytes: int | None,
 ) -> None:
     attributes["toolproof.attempts"] = result.attempts
     attributes["toolproof.repairs"] = [repair.kind for repair in repairs]
@@ -282,7 +296,7 @@ class CallTrace:
         self._span = span
         self._tool = tool
         self._call = call
-        self._token: object | None = otel_context.attach(trace.set_span_in_context(span))
+        self._token: Token[otel_context.Context] | None = otel_context.attach(trace.set_span_in_context(span))
 
     def finished(self, *report: Any) -> None:
         """The engine's report of the settled call: the result, given to ``end``, says more."""
@@ -371,7 +385,9 @@ class BatchTrace:
         self._ended[slot] = (end - int(elapsed * 1e9), end, result_bytes)
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
-        self._retries.setdefault(slot, []).append((time.time_ns(), _retry_event(attempt, delay, code, message)))
+        self._retries.setdefault(slot, []).append(
+            (time.time_ns(), _retry_event(attempt, delay, code, message))
+        )
 
     # -- once the batch is done -------------------------------------------------------------------
 
@@ -399,7 +415,9 @@ class BatchTrace:
             tool = self._tools.get(name)
             timeout = self._timeout
             if timeout is None:
-                timeout = tool.timeout if tool is not None and tool.timeout is not None else self._default_timeout
+                timeout = (
+                    tool.timeout if tool is not None and tool.timeout is not None else self._default_timeout
+                )
             static = _tool_attributes(tool, timeout)
             static["gen_ai.tool.name"] = name
             self._static[name] = static
@@ -411,7 +429,11 @@ class BatchTrace:
         ended = self._ended.get(slot)
         if ended is None:
             now = time.time_ns()
-            started, end, result_bytes = (now - int(result.elapsed * 1e9) if result is not None else now), now, None
+            started, end, result_bytes = (
+                (now - int(result.elapsed * 1e9) if result is not None else now),
+                now,
+                None,
+            )
         else:
             started, end, result_bytes = ended
         attributes = {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}

@@ -39,7 +39,9 @@ def check_lookup_spans(otel: Otel, ok_id: str, failed_id: str) -> dict[str, Read
     assert ok.status.status_code is StatusCode.UNSET
     assert attributes(failed)["error.type"] == "invalid_arguments"
     assert failed.status.status_code is StatusCode.ERROR
-    durations = {p.attributes.get("error.type"): p.count for p in otel.metric_points("gen_ai.execute_tool.duration")}
+    durations = {
+        p.attributes.get("error.type"): p.count for p in otel.metric_points("gen_ai.execute_tool.duration")
+    }
     assert durations == {None: 1, "invalid_arguments": 1}
     return by_id
 
@@ -91,7 +93,9 @@ def test_a_langgraph_tool_node_traces_a_turn_as_one_batch(otel: Otel) -> None:
     assert statuses == {"ok": "success", "bad": "error"}
     by_id = check_lookup_spans(otel, "ok", "bad")
     [batch] = otel.named("toolproof.dispatch")
-    assert all(span.parent is not None and span.parent.span_id == batch.context.span_id for span in by_id.values())
+    assert all(
+        span.parent is not None and span.parent.span_id == batch.context.span_id for span in by_id.values()
+    )
 
 
 def test_a_hardened_tool_in_langgraphs_own_tool_node_is_traced_per_call(otel: Otel) -> None:

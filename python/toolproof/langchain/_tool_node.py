@@ -135,7 +135,9 @@ class ToolNode(LangGraphToolNode):
         # A turn is dispatched in one mode: strict only when every tool asked for it.
         strict = all(tool._hardening.mode == "strict" for tool in hardened)
         self._mode: Mode = "strict" if hardened and strict else "lenient"
-        sync_tools = [cast(Tool, tool._hardening.sync_tool or tool._hardening.async_tool) for tool in hardened]
+        sync_tools = [
+            cast(Tool, tool._hardening.sync_tool or tool._hardening.async_tool) for tool in hardened
+        ]
         telemetry = _batch_telemetry(options, sync_tools)
         self._sync_registry = Registry(sync_tools, max_result_bytes=None, telemetry=telemetry)
         self._async_registry = Registry(
