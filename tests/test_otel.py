@@ -379,3 +379,17 @@ def test_a_registry_records_with_its_own_telemetry_not_its_tools(otel: Otel) -> 
     assert otel.finished() == []
     ping.run({})
     assert len(otel.named("execute_tool ping")) == 1
+
+
+def test_without_an_sdk_a_tool_run_alone_records_nothing() -> None:
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    telemetry = Telemetry(tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider())
+
+    @tool(telemetry=telemetry)
+    def ping() -> str:
+        return "pong"
+
+    assert telemetry.call(ping, ToolCall("c1", "ping", "{}")) is None
+    assert ping.run({}).content == "pong"

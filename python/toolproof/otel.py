@@ -202,6 +202,20 @@ class Telemetry:
         for repair in repairs:
             counts[self.repairs, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
 
+    def record_call(self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any]) -> None:
+        """The measurements of one call run alone, each added as it is (no batch to gather)."""
+        labels = self.labels(tool, code)
+        self.duration.record(result.elapsed, labels)
+        self.calls.add(1, labels)
+        if code is not None:
+            self.errors.add(1, labels)
+        if result.attempts > 1:
+            self.retries.add(result.attempts - 1, {"gen_ai.tool.name": tool})
+        if code == _TIMEOUT_CODE:
+            self.timeouts.add(1, {"gen_ai.tool.name": tool})
+        for repair in repairs:
+            self.repairs.add(1, {"gen_ai.tool.name": tool, "toolproof.repair.kind": repair.kind})
+
     @staticmethod
     def add_counts(counts: _Counts) -> None:
         for (counter, labels), value in counts.items():
@@ -329,11 +343,7 @@ class CallTrace:
         if code is not None:
             span.set_status(Status(StatusCode.ERROR, message))
         span.end()
-        name = self._tool.name
-        telemetry.duration.record(result.elapsed, telemetry.labels(name, code))
-        counts: _Counts = Counter()
-        telemetry.count(name, code, result, repairs, counts)
-        telemetry.add_counts(counts)
+        telemetry.record_call(self._tool.name, code, result, repairs)
 
 
 class BatchTrace:
