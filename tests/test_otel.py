@@ -1,7 +1,7 @@
 """OpenTelemetry spans and metrics, read back with the SDK's in-memory exporter and reader.
 
-The test environment sets OTEL_SDK_DISABLED=true for the frameworks' sake; each test builds its
-own providers with it lifted, and hands them to ``Telemetry``, so nothing global is touched."""
+Each test builds its own providers (``otel_capture``) and hands them to ``Telemetry``, so nothing
+global is touched."""
 
 from __future__ import annotations
 
@@ -9,58 +9,22 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 pytest.importorskip("opentelemetry.sdk")
 
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from otel_capture import Otel, capture
 from toolproof import Registry, Retry, RetryableError, ToolCall, tool
 from toolproof.otel import SEMCONV_VERSION, Telemetry
 
 
-@dataclass
-class Otel:
-    spans: InMemorySpanExporter
-    reader: InMemoryMetricReader
-    tracer_provider: TracerProvider
-    meter_provider: MeterProvider
-
-    def telemetry(self, **options: Any) -> Telemetry:
-        return Telemetry(tracer_provider=self.tracer_provider, meter_provider=self.meter_provider, **options)
-
-    def finished(self) -> list[ReadableSpan]:
-        return list(self.spans.get_finished_spans())
-
-    def metric_points(self, name: str) -> list[Any]:
-        data = self.reader.get_metrics_data()
-        points: list[Any] = []
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == name:
-                        points.extend(metric.data.data_points)
-        return points
-
-
 @pytest.fixture
-def otel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Otel]:
-    monkeypatch.setenv("OTEL_SDK_DISABLED", "false")
-    exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    meter_provider = MeterProvider(metric_readers=[reader])
-    yield Otel(exporter, reader, tracer_provider, meter_provider)
-    tracer_provider.shutdown()
-    meter_provider.shutdown()
+def otel() -> Iterator[Otel]:
+    with capture() as otel:
+        yield otel
 
 
 def demo_registry(telemetry: Telemetry, **options: Any) -> Registry:
@@ -122,6 +86,7 @@ def check_demo_spans(otel: Otel, batch_name: str) -> None:
 
     weather = spans["execute_tool get_weather"]
     assert weather.attributes is not None
+    assert "toolproof.timeout" not in weather.attributes
     assert weather.attributes["gen_ai.tool.name"] == "get_weather"
     assert weather.attributes["gen_ai.tool.call.id"] == "c1"
     assert weather.attributes["gen_ai.tool.description"] == "Current weather for a city."
@@ -135,6 +100,7 @@ def check_demo_spans(otel: Otel, batch_name: str) -> None:
     assert slow.attributes is not None
     assert slow.attributes["error.type"] == "timeout"
     assert slow.attributes["toolproof.timed_out"] is True
+    assert slow.attributes["toolproof.timeout"] == 0.05
     assert slow.status.status_code is StatusCode.ERROR
     # "3" for an integer was coerced: a repair, as an attribute and an event.
     assert list(slow.attributes["toolproof.repairs"]) == ["string_to_integer"]  # type: ignore[arg-type]
@@ -250,3 +216,180 @@ def test_without_an_sdk_no_call_is_watched(monkeypatch: pytest.MonkeyPatch) -> N
     registry = demo_registry(telemetry)
     assert [r.ok for r in registry.dispatch(DEMO_CALLS)] == [True, False, True, False]
     assert watched == [None]
+
+
+def test_the_time_limit_that_applied_is_on_each_span(otel: Otel) -> None:
+    @tool
+    def quick() -> str:
+        return "ok"
+
+    @tool(timeout=2.0)
+    def bounded() -> str:
+        return "ok"
+
+    registry = Registry([quick, bounded], telemetry=otel.telemetry(), timeout=7.0)
+    calls = [ToolCall("q", "quick", "{}"), ToolCall("b", "bounded", "{}")]
+    registry.dispatch(calls)
+    # The registry's limit for a tool without its own; the tool's own wins over it.
+    assert {
+        s.attributes["gen_ai.tool.call.id"]: s.attributes["toolproof.timeout"] for s in otel.named_calls()
+    } == {  # type: ignore[index]
+        "q": 7.0,
+        "b": 2.0,
+    }
+    otel.spans.clear()
+    # A dispatch's own limit wins over both.
+    registry.dispatch(calls, timeout=0.5)
+    assert [s.attributes["toolproof.timeout"] for s in otel.named_calls()] == [0.5, 0.5]  # type: ignore[index]
+
+
+# -- one call run by its tool (Tool.run / arun, the path a framework's executor takes) --------------
+
+
+def test_a_tool_run_alone_is_a_span_under_the_callers_with_the_tools_spans_under_it(otel: Otel) -> None:
+    tracer = otel.tracer_provider.get_tracer("app")
+
+    @tool(telemetry=otel.telemetry())
+    def lookup(user_id: int) -> str:
+        """Look up a user."""
+        with tracer.start_as_current_span("database query"):
+            return f"user {user_id}"
+
+    with tracer.start_as_current_span("agent step") as step:
+        result = lookup.run('{"user_id": "7"}', call_id="c1")
+    assert result.ok and result.content == "user 7"
+    [span] = otel.named("execute_tool lookup")
+    [query] = otel.named("database query")
+    assert span.parent is not None and span.parent.span_id == step.get_span_context().span_id
+    assert query.parent is not None and query.parent.span_id == span.context.span_id
+    attributes = dict(span.attributes or {})
+    assert attributes["gen_ai.operation.name"] == "execute_tool"
+    assert attributes["gen_ai.tool.name"] == "lookup"
+    assert attributes["gen_ai.tool.call.id"] == "c1"
+    assert attributes["gen_ai.tool.type"] == "function"
+    assert attributes["gen_ai.tool.description"] == "Look up a user."
+    assert attributes["toolproof.attempts"] == 1
+    assert list(attributes["toolproof.repairs"]) == ["string_to_integer"]
+    assert attributes["toolproof.result_bytes"] == len("user 7")
+    assert "toolproof.timeout" not in attributes and "error.type" not in attributes
+    assert [(event.name, dict(event.attributes or {})) for event in span.events] == [
+        (
+            "toolproof.repair",
+            {"toolproof.repair.kind": "string_to_integer", "toolproof.repair.path": "user_id"},
+        )
+    ]
+    assert span.status.status_code is StatusCode.UNSET
+    assert [p.count for p in otel.metric_points("gen_ai.execute_tool.duration")] == [1]
+    assert [p.value for p in otel.metric_points("toolproof.tool.repairs")] == [1]
+
+
+def test_a_failed_run_is_an_error_span_with_its_retries_as_events(otel: Otel) -> None:
+    @tool(telemetry=otel.telemetry(), retry=Retry(attempts=2, initial_delay=0.001, jitter=False))
+    def flaky() -> str:
+        raise RetryableError("backend busy")
+
+    result = flaky.run({}, call_id="c1")
+    assert not result.ok and result.attempts == 2
+    [span] = otel.named("execute_tool flaky")
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None and span.attributes["error.type"] == "retryable_error"
+    assert span.attributes["toolproof.attempts"] == 2
+    [retry] = [event for event in span.events if event.name == "toolproof.retry"]
+    assert retry.attributes is not None and retry.attributes["toolproof.attempt"] == 1
+    assert retry.attributes["toolproof.retry.reason"] == "backend busy"
+    errors = {p.attributes["error.type"]: p.value for p in otel.metric_points("toolproof.tool.errors")}
+    assert errors == {"retryable_error": 1}
+    assert [p.value for p in otel.metric_points("toolproof.tool.retries")] == [1]
+
+
+def test_an_async_tool_run_with_arun_nests_its_own_spans_and_names_its_time_limit(otel: Otel) -> None:
+    tracer = otel.tracer_provider.get_tracer("app")
+
+    @tool(telemetry=otel.telemetry(), timeout=5)
+    async def fetch(url: str) -> str:
+        with tracer.start_as_current_span("http get"):
+            await asyncio.sleep(0)
+        return url
+
+    @tool(telemetry=otel.telemetry(), timeout=0.05)
+    async def hang() -> str:
+        await asyncio.sleep(5)
+        return "late"
+
+    @tool(telemetry=otel.telemetry())
+    def sync_work() -> str:
+        with tracer.start_as_current_span("sync inner"):
+            return threading.current_thread().name
+
+    async def main() -> None:
+        assert (await fetch.arun({"url": "u"})).ok
+        hung = await hang.arun({})
+        assert hung.error is not None and hung.error["code"] == "timeout"
+        assert (await sync_work.arun({})).ok
+
+    asyncio.run(main())
+    [fetched] = otel.named("execute_tool fetch")
+    [inner] = otel.named("http get")
+    assert inner.parent is not None and inner.parent.span_id == fetched.context.span_id
+    assert fetched.attributes is not None and fetched.attributes["toolproof.timeout"] == 5.0
+    hung = otel.named("execute_tool hang")[0]
+    assert hung.attributes is not None and hung.attributes["error.type"] == "timeout"
+    assert hung.attributes["toolproof.timed_out"] is True and hung.attributes["toolproof.timeout"] == 0.05
+    # A sync tool runs on a worker thread, in the call's context.
+    [worked] = otel.named("execute_tool sync_work")
+    [sync_inner] = otel.named("sync inner")
+    assert sync_inner.parent is not None and sync_inner.parent.span_id == worked.context.span_id
+
+
+def test_a_run_records_content_only_when_asked_and_through_redact(otel: Otel) -> None:
+    def redact(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: "***" if key == "password" else item for key, item in value.items()}
+        return value.replace("ann", "A.") if isinstance(value, str) else value
+
+    @tool(telemetry=otel.telemetry(capture_content=True, redact=redact))
+    def login(user: str, password: str) -> str:
+        return f"welcome {user}"
+
+    @tool(telemetry=otel.telemetry())
+    def quiet_login(user: str, password: str) -> str:
+        return f"welcome {user}"
+
+    login.run({"user": "ann", "password": "hunter2"})
+    quiet_login.run({"user": "ann", "password": "hunter2"})
+    [span] = otel.named("execute_tool login")
+    assert span.attributes is not None
+    assert json.loads(str(span.attributes["gen_ai.tool.call.arguments"])) == {
+        "user": "ann",
+        "password": "***",
+    }
+    assert span.attributes["gen_ai.tool.call.result"] == "welcome A."
+    [quiet] = otel.named("execute_tool quiet_login")
+    assert quiet.attributes is not None
+    assert "gen_ai.tool.call.arguments" not in quiet.attributes
+    assert "gen_ai.tool.call.result" not in quiet.attributes
+
+
+def test_a_registry_records_with_its_own_telemetry_not_its_tools(otel: Otel) -> None:
+    @tool(telemetry=otel.telemetry())
+    def ping() -> str:
+        return "pong"
+
+    Registry([ping]).dispatch([ToolCall("1", "ping", "{}")])
+    assert otel.finished() == []
+    ping.run({})
+    assert len(otel.named("execute_tool ping")) == 1
+
+
+def test_without_an_sdk_a_tool_run_alone_records_nothing() -> None:
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    telemetry = Telemetry(tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider())
+
+    @tool(telemetry=telemetry)
+    def ping() -> str:
+        return "pong"
+
+    assert telemetry.call(ping, ToolCall("c1", "ping", "{}")) is None
+    assert ping.run({}).content == "pong"

@@ -1,6 +1,6 @@
 """What a batch tells while it runs: the engine reports each call the moment its outcome is
-settled (and each retry before its wait) to one ``BatchObserver``, which logs it on the
-``toolproof`` logger and hands it to OpenTelemetry when tracing is on.
+settled (and each retry before its wait) to one observer, which logs it on the ``toolproof``
+logger and hands it to OpenTelemetry when tracing is on.
 
 Log levels: a failure at WARNING; a bug in the tool's own code (an unexpected exception, a
 ``TypeError`` raised inside it) at ERROR with its traceback; a success at the registry's
@@ -25,6 +25,9 @@ logger.addHandler(logging.NullHandler())
 class CallWatcher(Protocol):
     """What else watches a batch's calls (OpenTelemetry, see ``toolproof.otel``)."""
 
+    every_call: bool
+    """Whether it needs to hear of successes too, or of failures and retries only."""
+
     def finished(
         self,
         slot: int,
@@ -40,46 +43,31 @@ class CallWatcher(Protocol):
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None: ...
 
 
-class BatchObserver:
-    """The engine's observer for one batch (see the engine's ``observer=`` option)."""
-
-    __slots__ = ("_calls", "_debug", "_redact", "_success_level", "_watcher", "successes")
-
-    def __init__(
-        self,
-        calls: Sequence[ToolCall],
-        *,
-        success_level: int,
-        redact: Callable[[Any], Any] | None,
-        watcher: CallWatcher | None,
-    ) -> None:
-        self._calls = calls
-        self._success_level = success_level
-        self._redact = redact
-        self._watcher = watcher
-        self._debug = logger.isEnabledFor(logging.DEBUG)
-        self.successes = watcher is not None or logger.isEnabledFor(success_level)
-
-    def finished(
-        self,
-        slot: int,
-        code: str | None,
-        message: str | None,
-        attempts: int,
-        elapsed: float,
-        result_bytes: int,
-        truncated: bool,
-        exception: BaseException | None,
-        bug: bool,
-    ) -> None:
-        call = self._calls[slot]
-        if self._watcher is not None:
-            self._watcher.finished(slot, code, message, attempts, elapsed, result_bytes, truncated, exception)
-        outcome = "ok" if code is None else code
+def log_finished(
+    call: ToolCall,
+    success_level: int,
+    redact: Callable[[Any], Any] | None,
+    code: str | None,
+    message: str | None,
+    attempts: int,
+    elapsed: float,
+    result_bytes: int,
+    truncated: bool,
+    exception: BaseException | None,
+    bug: bool,
+) -> None:
+    """Log one settled call at the level its outcome calls for."""
+    if bug:
+        level = logging.ERROR
+    elif code is not None:
+        level = logging.WARNING
+    else:
+        level = success_level
+    if logger.isEnabledFor(level):
         extra = {
             "tool": call.name,
             "call_id": call.id,
-            "outcome": outcome,
+            "outcome": "ok" if code is None else code,
             "latency": elapsed,
             "attempts": attempts,
         }
@@ -105,9 +93,9 @@ class BatchObserver:
                 message,
                 extra=extra,
             )
-        elif logger.isEnabledFor(self._success_level):
+        else:
             logger.log(
-                self._success_level,
+                success_level,
                 "tool %s call %s: ok in %.1f ms (attempts %d, %d bytes%s)",
                 call.name,
                 call.id,
@@ -117,21 +105,118 @@ class BatchObserver:
                 ", truncated" if truncated else "",
                 extra=extra,
             )
-        if self._debug:
-            arguments = call.arguments if self._redact is None else self._redact(call.arguments)
-            logger.debug("tool %s call %s arguments: %r", call.name, call.id, arguments)
+    if logger.isEnabledFor(logging.DEBUG):
+        arguments = call.arguments if redact is None else redact(call.arguments)
+        logger.debug("tool %s call %s arguments: %r", call.name, call.id, arguments)
 
-    def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
-        call = self._calls[slot]
+
+def log_retrying(call: ToolCall, attempt: int, delay: float, code: str, message: str) -> None:
+    logger.info(
+        "tool %s call %s: attempt %d failed (%s: %s); retrying in %.3f s",
+        call.name,
+        call.id,
+        attempt,
+        code,
+        message,
+        delay,
+        extra={"tool": call.name, "call_id": call.id, "attempt": attempt, "delay": delay, "reason": code},
+    )
+
+
+class BatchObserver:
+    """The engine's observer for one batch (see the engine's ``observer=`` option)."""
+
+    __slots__ = ("_calls", "_redact", "_success_level", "_watcher", "successes")
+
+    def __init__(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        success_level: int,
+        redact: Callable[[Any], Any] | None,
+        watcher: CallWatcher | None,
+    ) -> None:
+        self._calls = calls
+        self._success_level = success_level
+        self._redact = redact
+        self._watcher = watcher
+        self.successes = (watcher is not None and watcher.every_call) or logger.isEnabledFor(success_level)
+
+    def finished(
+        self,
+        slot: int,
+        code: str | None,
+        message: str | None,
+        attempts: int,
+        elapsed: float,
+        result_bytes: int,
+        truncated: bool,
+        exception: BaseException | None,
+        bug: bool,
+    ) -> None:
         if self._watcher is not None:
-            self._watcher.retrying(slot, attempt, delay, code, message)
-        logger.info(
-            "tool %s call %s: attempt %d failed (%s: %s); retrying in %.3f s",
-            call.name,
-            call.id,
-            attempt,
+            self._watcher.finished(slot, code, message, attempts, elapsed, result_bytes, truncated, exception)
+        log_finished(
+            self._calls[slot],
+            self._success_level,
+            self._redact,
             code,
             message,
-            delay,
-            extra={"tool": call.name, "call_id": call.id, "attempt": attempt, "delay": delay, "reason": code},
+            attempts,
+            elapsed,
+            result_bytes,
+            truncated,
+            exception,
+            bug,
         )
+
+    def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
+        if self._watcher is not None:
+            self._watcher.retrying(slot, attempt, delay, code, message)
+        log_retrying(self._calls[slot], attempt, delay, code, message)
+
+
+class CallObserver:
+    """The engine's observer for one call a tool runs alone (``Tool.run``/``arun``): logged as
+    ``Registry.dispatch`` logs its calls, successes at INFO. Made per call, so it holds nothing
+    but the call and whether successes are reported."""
+
+    __slots__ = ("_call", "_watcher", "successes")
+
+    def __init__(self, call: ToolCall, watcher: CallWatcher | None = None) -> None:
+        self._call = call
+        self._watcher = watcher
+        self.successes = (watcher is not None and watcher.every_call) or logger.isEnabledFor(logging.INFO)
+
+    def finished(
+        self,
+        slot: int,
+        code: str | None,
+        message: str | None,
+        attempts: int,
+        elapsed: float,
+        result_bytes: int,
+        truncated: bool,
+        exception: BaseException | None,
+        bug: bool,
+    ) -> None:
+        if self._watcher is not None:
+            self._watcher.finished(slot, code, message, attempts, elapsed, result_bytes, truncated, exception)
+        log_finished(
+            self._call,
+            logging.INFO,
+            None,
+            code,
+            message,
+            attempts,
+            elapsed,
+            result_bytes,
+            truncated,
+            exception,
+            bug,
+        )
+
+    def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
+        if self._watcher is not None:
+            self._watcher.retrying(slot, attempt, delay, code, message)
+        log_retrying(self._call, attempt, delay, code, message)

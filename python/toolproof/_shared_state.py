@@ -12,6 +12,7 @@ import inspect
 import operator
 import warnings
 from collections.abc import Callable
+from itertools import compress
 from typing import Any, Literal
 
 from toolproof.errors import ToolError
@@ -27,32 +28,42 @@ class SharedStateError(ToolError):
     """A call wrote to attributes of a tool instance that every call shares."""
 
 
-Snapshot = tuple[tuple[str, ...], tuple[Any, ...]]
+Snapshot = dict[str, Any]
 
 
 def _snapshot(instance: Any) -> Snapshot:
-    """The instance's attribute names and values, held for one call: taken at C speed, since a
-    shared tool's every call takes one."""
+    """The instance's attributes, held for one call: a copy of its ``__dict__``, taken at C
+    speed, since a shared tool's every call takes one."""
     try:
-        attributes = vars(instance)
+        return vars(instance).copy()
     except TypeError:
-        return (), ()
-    return tuple(attributes), tuple(attributes.values())
+        return {}
 
 
-def written_attributes(before: Snapshot, instance: Any) -> list[str]:
-    """The attributes of ``instance`` rebound (or added) since ``before``. Identity is enough:
-    rebinding an attribute is the pattern to catch, and comparing identities stays in C until
-    something changed."""
+_MISSING = object()
+
+
+def written_attributes(before: Snapshot, instance: Any, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The attributes of ``instance`` rebound (or added) since ``before``, but for ``ignore``.
+    Identity is enough: rebinding an attribute is the pattern to catch, and comparing identities
+    in the order the attributes were set stays in C until something changed."""
     try:
         attributes = vars(instance)
     except TypeError:
         return []
-    names, values = before
-    if len(attributes) == len(names) and not any(map(operator.is_not, values, attributes.values())):
-        return []
-    earlier = {name: id(value) for name, value in zip(names, values, strict=True)}
-    return sorted(name for name, value in attributes.items() if earlier.get(name) != id(value))
+    if len(attributes) == len(before):
+        if not any(map(operator.is_not, before.values(), attributes.values())):
+            return []
+        if all(map(operator.is_, before, attributes)):
+            # The same names in the same order: what changed is named without a Python loop over
+            # every attribute, as when a framework rebinds its bookkeeping on every call.
+            changed = compress(before, map(operator.is_not, before.values(), attributes.values()))
+            return sorted(name for name in changed if name not in ignore)
+    return sorted(
+        name
+        for name, value in attributes.items()
+        if before.get(name, _MISSING) is not value and name not in ignore
+    )
 
 
 def shared_instance(func: Callable[..., Any]) -> Any | None:
@@ -108,9 +119,7 @@ def watch(
         async def watched_async(*args: Any, **kwargs: Any) -> Any:
             before = _snapshot(instance)
             result = await func(*args, **kwargs)
-            written = written_attributes(before, instance)
-            if written and ignore:
-                written = [name for name in written if name not in ignore]
+            written = written_attributes(before, instance, ignore)
             if written:
                 _report(tool, instance, written, handling, hint)
             return result
@@ -121,9 +130,7 @@ def watch(
     def watched(*args: Any, **kwargs: Any) -> Any:
         before = _snapshot(instance)
         result = func(*args, **kwargs)
-        written = written_attributes(before, instance)
-        if written and ignore:
-            written = [name for name in written if name not in ignore]
+        written = written_attributes(before, instance, ignore)
         if written:
             _report(tool, instance, written, handling, hint)
         return result

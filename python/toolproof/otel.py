@@ -1,25 +1,30 @@
-"""OpenTelemetry spans and metrics for dispatched calls (extra ``toolproof[otel]``, which needs
+"""OpenTelemetry spans and metrics for tool calls (extra ``toolproof[otel]``, which needs
 ``opentelemetry-api`` only; an SDK or a distro configured by the application decides where they
 go).
 
-``Registry(tools, telemetry=Telemetry())`` gives every ``dispatch``/``adispatch`` a span
-``toolproof.dispatch`` (or ``toolproof.adispatch``) under the caller's current span, and each call
-in it a child span ``execute_tool {tool name}``, kind INTERNAL, following the OpenTelemetry GenAI
+Two ways in. ``Registry(tools, telemetry=Telemetry())`` gives every ``dispatch``/``adispatch`` a
+span ``toolproof.dispatch`` (or ``toolproof.adispatch``) under the caller's current span, and each
+call in it a child span. A tool given ``telemetry=`` (``@tool(telemetry=...)``, or an adapter's
+``harden(..., telemetry=...)``) gives each ``Tool.run``/``arun`` (the path a framework's own
+executor takes) one span, current while the tool runs on the calling thread or task, so the
+tool's own spans nest under it.
+
+A call's span is ``execute_tool {tool name}``, kind INTERNAL, following the OpenTelemetry GenAI
 semantic conventions version ``SEMCONV_VERSION`` (status: development): ``gen_ai.operation.name``,
 ``gen_ai.tool.name``, ``gen_ai.tool.call.id``, ``gen_ai.tool.type``, ``gen_ai.tool.description``,
 and on failure ``error.type`` (toolproof's result code) with status ERROR.
 ``gen_ai.tool.call.arguments`` and ``gen_ai.tool.call.result`` are recorded only with
-``capture_content=True``, each passed through the registry's ``redact`` hook first. toolproof's
-own attributes: ``toolproof.attempts``, ``toolproof.repairs`` (the repair kinds),
-``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; retries and repairs
-are span events. A call's span starts when the call started and ends when it was settled (the
-engine reports each call as it settles), whatever thread ran it.
+``capture_content=True``, each passed through the ``redact`` hook first (the registry's, else the
+``Telemetry``'s). toolproof's own attributes: ``toolproof.attempts``, ``toolproof.repairs`` (the
+repair kinds), ``toolproof.timeout`` (the time limit that applied, in seconds; absent when none
+did), ``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; each retry is
+a ``toolproof.retry`` event and each repair a ``toolproof.repair`` event (its kind and path).
 
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
 ``toolproof.tool.errors`` (by ``error.type``), ``toolproof.tool.retries``,
 ``toolproof.tool.repairs`` (by ``toolproof.repair.kind``) and ``toolproof.tool.timeouts``.
-``Registry.metrics()`` and its Prometheus text count the same calls, as before.
+``Registry.metrics()``/``Tool.metrics()`` and the Prometheus text count the same calls, as before.
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
     from toolproof._core import ToolCall, ToolResult
     from toolproof.tools import Tool
 
@@ -51,6 +59,11 @@ _UNKNOWN_TOOL = "(unknown)"
 """The tool name metrics count a call to a tool the registry lacks under, so names a model
 makes up do not each become a series."""
 
+_TIMEOUT_CODE = "timeout"
+
+Redact = Callable[[Any], Any]
+_Counts = Counter[tuple[Any, tuple[tuple[str, Any], ...]]]
+
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -62,7 +75,11 @@ def _version() -> str:
 
 
 class Telemetry:
-    """Where a registry's spans and metrics go: the given providers, else the global ones."""
+    """Where spans and metrics go: the given providers, else the global ones.
+
+    ``capture_content=True`` records each call's arguments and result on its span, through
+    ``redact`` (a registry's own ``redact`` wins over this one).
+    """
 
     def __init__(
         self,
@@ -70,9 +87,11 @@ class Telemetry:
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
         capture_content: bool = False,
+        redact: Redact | None = None,
     ) -> None:
         version = _version()
         self.capture_content = capture_content
+        self.redact = redact
         self._meter_provider = meter_provider
         self._tracer = trace.get_tracer("toolproof", version, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter("toolproof", version, meter_provider, schema_url=_SCHEMA_URL)
@@ -97,6 +116,11 @@ class Telemetry:
         self.timeouts = meter.create_counter(
             "toolproof.tool.timeouts", unit="{call}", description="Tool calls that ran past their time limit."
         )
+        # Built once per tool (and per result code), not per call: a call's span and measurements
+        # then cost what the SDK makes them cost, and little more.
+        self._labels: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+    # -- a registry's batch -----------------------------------------------------------------------
 
     @contextmanager
     def batch(
@@ -104,10 +128,14 @@ class Telemetry:
         operation: str,
         calls: Sequence[ToolCall],
         tools: Mapping[str, Tool],
-        redact: Callable[[Any], Any] | None,
+        redact: Redact | None,
+        timeout: float | None = None,
+        default_timeout: float | None = None,
     ) -> Iterator[BatchTrace | None]:
         """The span of one batch, current while it runs; yields what records its calls, or None
-        when neither spans nor metrics go anywhere (no SDK), so the calls cost nothing more."""
+        when neither spans nor metrics go anywhere (no SDK), so the calls cost nothing more.
+        ``timeout`` is the batch's own limit (it wins over a tool's), ``default_timeout`` the
+        registry's (a tool's own wins over it)."""
         with self._tracer.start_as_current_span(
             f"toolproof.{operation}",
             kind=SpanKind.INTERNAL,
@@ -116,11 +144,82 @@ class Telemetry:
             if not span.is_recording() and not self._measuring():
                 yield None
                 return
-            watcher = BatchTrace(self, self._tracer, span, calls, tools, redact)
+            watcher = BatchTrace(
+                self,
+                span,
+                calls,
+                tools,
+                redact if redact is not None else self.redact,
+                timeout,
+                default_timeout,
+            )
             try:
                 yield watcher
             finally:
                 watcher.close()
+
+    # -- one call, run by its tool ------------------------------------------------------------------
+
+    def call(self, tool: Tool, call: ToolCall) -> CallTrace | None:
+        """Start the span of ``call`` run alone by ``tool`` (``Tool.run``/``arun``), current until
+        ``CallTrace.end``; None when neither spans nor metrics go anywhere."""
+        span = self._tracer.start_span(
+            f"execute_tool {call.name}",
+            kind=SpanKind.INTERNAL,
+            attributes={**_tool_attributes(tool, tool.timeout), "gen_ai.tool.call.id": call.id},
+        )
+        if not span.is_recording() and not self._measuring():
+            return None
+        return CallTrace(self, span, tool, call)
+
+    # -- what both record ---------------------------------------------------------------------------
+
+    def labels(self, tool: str, code: str | None) -> dict[str, Any]:
+        """The attributes of a call's measurements (the same dict for every call alike)."""
+        key = (tool, code)
+        labels = self._labels.get(key)
+        if labels is None:
+            labels = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool}
+            if code is not None:
+                labels["error.type"] = code
+            self._labels[key] = labels
+        return labels
+
+    def count(
+        self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any], counts: _Counts
+    ) -> None:
+        """Add one settled call to ``counts`` (counter, attributes) → amount: a batch adds to each
+        counter once per distinct set of attributes, not once per call."""
+        labels = self.labels(tool, code)
+        key = tuple(labels.items())
+        counts[self.calls, key] += 1
+        if code is not None:
+            counts[self.errors, key] += 1
+        if result.attempts > 1:
+            counts[self.retries, (("gen_ai.tool.name", tool),)] += result.attempts - 1
+        if code == _TIMEOUT_CODE:
+            counts[self.timeouts, (("gen_ai.tool.name", tool),)] += 1
+        for repair in repairs:
+            counts[self.repairs, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
+
+    def record_call(self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any]) -> None:
+        """The measurements of one call run alone, each added as it is (no batch to gather)."""
+        labels = self.labels(tool, code)
+        self.duration.record(result.elapsed, labels)
+        self.calls.add(1, labels)
+        if code is not None:
+            self.errors.add(1, labels)
+        if result.attempts > 1:
+            self.retries.add(result.attempts - 1, {"gen_ai.tool.name": tool})
+        if code == _TIMEOUT_CODE:
+            self.timeouts.add(1, {"gen_ai.tool.name": tool})
+        for repair in repairs:
+            self.repairs.add(1, {"gen_ai.tool.name": tool, "toolproof.repair.kind": repair.kind})
+
+    @staticmethod
+    def add_counts(counts: _Counts) -> None:
+        for (counter, labels), value in counts.items():
+            counter.add(value, dict(labels))
 
     def _measuring(self) -> bool:
         """Whether the meter provider is a real one (an SDK's), not OpenTelemetry's no-op or the
@@ -130,29 +229,152 @@ class Telemetry:
         return not type(provider).__module__.startswith("opentelemetry.metrics")
 
 
+def _tool_attributes(tool: Tool | None, timeout: float | None) -> dict[str, Any]:
+    """What every span of a tool's calls starts with."""
+    attributes: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.type": "function"}
+    if tool is not None:
+        attributes["gen_ai.tool.name"] = tool.name
+        if tool.description:
+            attributes["gen_ai.tool.description"] = tool.description
+    if timeout is not None:
+        attributes["toolproof.timeout"] = float(timeout)
+    return attributes
+
+
+def _error(result: ToolResult) -> tuple[str | None, str]:
+    """A result's code (None on success) and the message a span's status carries."""
+    if result.ok:
+        return None, ""
+    error = result.error or {}
+    code = str(error.get("code", "unspecified"))
+    return code, str(error.get("message", code))
+
+
+def _result_attributes(
+    attributes: dict[str, Any],
+    result: ToolResult,
+    code: str | None,
+    repairs: Sequence[Any],
+    result_bytes: int | None,
+) -> None:
+    attributes["toolproof.attempts"] = result.attempts
+    attributes["toolproof.repairs"] = [repair.kind for repair in repairs]
+    attributes["toolproof.timed_out"] = code == _TIMEOUT_CODE
+    if result_bytes is None:
+        result_bytes = len(result.content.encode()) if code is None else 0
+    attributes["toolproof.result_bytes"] = result_bytes
+    attributes["toolproof.truncated"] = result.truncated is not None
+    if code is not None:
+        attributes["error.type"] = code
+
+
+def _content(value: Any, redact: Redact | None) -> str:
+    if redact is not None:
+        value = redact(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _repair_events(span: trace.Span, repairs: Sequence[Any], timestamp: int | None) -> None:
+    for repair in repairs:
+        span.add_event(
+            "toolproof.repair",
+            {"toolproof.repair.kind": repair.kind, "toolproof.repair.path": repair.path},
+            timestamp=timestamp,
+        )
+
+
+def _retry_event(attempt: int, delay: float, code: str, message: str) -> dict[str, Any]:
+    return {
+        "toolproof.attempt": attempt,
+        "toolproof.retry.delay": delay,
+        "error.type": code,
+        "toolproof.retry.reason": message,
+    }
+
+
+class CallTrace:
+    """One call run alone by its tool: its span, current from ``Telemetry.call`` to ``end``, gets
+    each retry as an event while it happens, and the rest once the result is known."""
+
+    __slots__ = ("_call", "_span", "_telemetry", "_token", "_tool")
+
+    every_call = False
+
+    def __init__(self, telemetry: Telemetry, span: trace.Span, tool: Tool, call: ToolCall) -> None:
+        self._telemetry = telemetry
+        self._span = span
+        self._tool = tool
+        self._call = call
+        self._token: Token[otel_context.Context] | None = otel_context.attach(trace.set_span_in_context(span))
+
+    def finished(self, *report: Any) -> None:
+        """The engine's report of the settled call: the result, given to ``end``, says more."""
+
+    def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
+        self._span.add_event("toolproof.retry", _retry_event(attempt, delay, code, message))
+
+    def end(self, result: ToolResult | None, error: BaseException | None = None) -> None:
+        """End the span with ``result`` (None: the call raised ``error`` out of toolproof, which
+        only cancellation and interrupts do) and record its measurements."""
+        if self._token is not None:
+            otel_context.detach(self._token)
+            self._token = None
+        span, telemetry = self._span, self._telemetry
+        if result is None:
+            span.set_attribute("error.type", type(error).__name__ if error is not None else "cancelled")
+            span.set_status(Status(StatusCode.ERROR, "the call did not finish"))
+            span.end()
+            return
+        code, message = _error(result)
+        repairs = result.repairs
+        attributes: dict[str, Any] = {}
+        _result_attributes(attributes, result, code, repairs, None)
+        if telemetry.capture_content:
+            attributes["gen_ai.tool.call.arguments"] = _content(self._call.arguments, telemetry.redact)
+            if code is None:
+                attributes["gen_ai.tool.call.result"] = _content(result.content, telemetry.redact)
+        span.set_attributes(attributes)
+        _repair_events(span, repairs, None)
+        if code is not None:
+            span.set_status(Status(StatusCode.ERROR, message))
+        span.end()
+        telemetry.record_call(self._tool.name, code, result, repairs)
+
+
 class BatchTrace:
     """One batch's calls, as spans under the batch's span and as metrics. The engine reports each
     call's end (and each retry) as it happens; the spans are written once the results are known,
     with those times, since a result carries what the span needs (repairs, content)."""
 
+    every_call = True
+
     def __init__(
         self,
         telemetry: Telemetry,
-        tracer: trace.Tracer,
         span: trace.Span,
         calls: Sequence[ToolCall],
         tools: Mapping[str, Tool],
-        redact: Callable[[Any], Any] | None,
+        redact: Redact | None,
+        timeout: float | None,
+        default_timeout: float | None,
     ) -> None:
         self._telemetry = telemetry
-        self._tracer = tracer
         self._parent = trace.set_span_in_context(span)
         self._calls = calls
         self._tools = tools
         self._redact = redact
-        self._ended: dict[int, tuple[int, int, bool]] = {}
-        """Per slot: when the call started and was settled (ns since the epoch), and whether it
-        timed out."""
+        self._timeout = timeout
+        self._default_timeout = default_timeout
+        self._static: dict[str, dict[str, Any]] = {}
+        """Per tool name: what each of its calls' spans starts with."""
+        self._ended: dict[int, tuple[int, int, int]] = {}
+        """Per slot: when the call started and was settled (ns since the epoch), and its result's
+        size in bytes."""
         self._retries: dict[int, list[tuple[int, dict[str, Any]]]] = {}
         self._written = False
 
@@ -170,19 +392,11 @@ class BatchTrace:
         exception: BaseException | None,
     ) -> None:
         end = time.time_ns()
-        self._ended[slot] = (end - int(elapsed * 1e9), end, code == "timeout")
+        self._ended[slot] = (end - int(elapsed * 1e9), end, result_bytes)
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
         self._retries.setdefault(slot, []).append(
-            (
-                time.time_ns(),
-                {
-                    "toolproof.attempt": attempt,
-                    "toolproof.retry.delay": delay,
-                    "error.type": code,
-                    "toolproof.retry.reason": message,
-                },
-            )
+            (time.time_ns(), _retry_event(attempt, delay, code, message))
         )
 
     # -- once the batch is done -------------------------------------------------------------------
@@ -190,12 +404,11 @@ class BatchTrace:
     def results(self, results: Sequence[ToolResult]) -> None:
         """Write every call's span and count it."""
         self._written = True
-        counts: Counter[tuple[Any, tuple[tuple[str, Any], ...]]] = Counter()
+        counts: _Counts = Counter()
+        record = self._record
         for slot, (call, result) in enumerate(zip(self._calls, results, strict=True)):
-            self._record(slot, call, result, counts)
-        # Counters are added to once per distinct set of attributes, not once per call.
-        for (counter, labels), value in counts.items():
-            counter.add(value, dict(labels))
+            record(slot, call, result, counts)
+        self._telemetry.add_counts(counts)
 
     def close(self) -> None:
         """A batch that ended without results (interrupted): the calls that were settled still
@@ -206,86 +419,61 @@ class BatchTrace:
             if slot in self._ended:
                 self._record(slot, call, None, Counter())
 
-    def _record(
-        self,
-        slot: int,
-        call: ToolCall,
-        result: ToolResult | None,
-        counts: Counter[tuple[Any, tuple[tuple[str, Any], ...]]],
-    ) -> None:
+    def _static_attributes(self, name: str) -> dict[str, Any]:
+        static = self._static.get(name)
+        if static is None:
+            tool = self._tools.get(name)
+            timeout = self._timeout
+            if timeout is None:
+                timeout = (
+                    tool.timeout if tool is not None and tool.timeout is not None else self._default_timeout
+                )
+            static = _tool_attributes(tool, timeout)
+            static["gen_ai.tool.name"] = name
+            self._static[name] = static
+        return static
+
+    def _record(self, slot: int, call: ToolCall, result: ToolResult | None, counts: _Counts) -> None:
         telemetry = self._telemetry
-        now = time.time_ns()
-        started, ended, timed_out = self._ended.get(slot, (now, now, False))
-        if result is not None and slot not in self._ended:
-            started = now - int(result.elapsed * 1e9)
-        tool = self._tools.get(call.name)
-        code = None if result is None or result.ok else (result.error or {}).get("code", "unspecified")
-        attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": call.name,
-            "gen_ai.tool.call.id": call.id,
-            "gen_ai.tool.type": "function",
-            "toolproof.timed_out": timed_out,
-        }
-        if tool is not None and tool.description:
-            attributes["gen_ai.tool.description"] = tool.description
-        repairs = list(result.repairs) if result is not None else []
+        name = call.name
+        ended = self._ended.get(slot)
+        if ended is None:
+            now = time.time_ns()
+            started, end, result_bytes = (
+                (now - int(result.elapsed * 1e9) if result is not None else now),
+                now,
+                None,
+            )
+        else:
+            started, end, result_bytes = ended
+        attributes = {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
+        code, message = (None, "") if result is None else _error(result)
+        repairs: Sequence[Any] = ()
         if result is not None:
-            attributes["toolproof.attempts"] = result.attempts
-            attributes["toolproof.repairs"] = [repair.kind for repair in repairs]
-            attributes["toolproof.result_bytes"] = len(result.content.encode()) if result.ok else 0
-            attributes["toolproof.truncated"] = result.truncated is not None
-            if code is not None:
-                attributes["error.type"] = code
+            repairs = result.repairs
+            _result_attributes(attributes, result, code, repairs, result_bytes if code is None else 0)
         if telemetry.capture_content:
-            attributes["gen_ai.tool.call.arguments"] = self._content(call.arguments)
-            if result is not None and result.ok:
-                attributes["gen_ai.tool.call.result"] = self._content(result.content)
-        span = self._tracer.start_span(
-            f"execute_tool {call.name}",
+            attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
+            if result is not None and code is None:
+                attributes["gen_ai.tool.call.result"] = _content(result.content, self._redact)
+        span = telemetry._tracer.start_span(
+            f"execute_tool {name}",
             context=self._parent,
             kind=SpanKind.INTERNAL,
             attributes=attributes,
             start_time=started,
         )
-        for repair in repairs:
-            span.add_event(
-                "toolproof.repair",
-                {"toolproof.repair.kind": repair.kind, "toolproof.repair.path": repair.path},
-                timestamp=started,
-            )
-        for timestamp, event in self._retries.get(slot, ()):
-            span.add_event("toolproof.retry", event, timestamp=timestamp)
-        if code is not None and result is not None:
-            error = result.error or {}
-            span.set_status(Status(StatusCode.ERROR, str(error.get("message", code))))
-        span.end(end_time=ended)
+        if repairs:
+            _repair_events(span, repairs, started)
+        retries = self._retries.get(slot)
+        if retries:
+            for timestamp, event in retries:
+                span.add_event("toolproof.retry", event, timestamp=timestamp)
+        if code is not None:
+            span.set_status(Status(StatusCode.ERROR, message))
+        span.end(end_time=end)
         if result is None:
             return
-        name = call.name if tool is not None else _UNKNOWN_TOOL
-        labels: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
-        if code is not None:
-            labels["error.type"] = code
-        telemetry.duration.record(result.elapsed, labels)
-        key = tuple(labels.items())
-        counts[telemetry.calls, key] += 1
-        if code is not None:
-            counts[telemetry.errors, key] += 1
-        if result.attempts > 1:
-            counts[telemetry.retries, (("gen_ai.tool.name", name),)] += result.attempts - 1
-        if timed_out:
-            counts[telemetry.timeouts, (("gen_ai.tool.name", name),)] += 1
-        for repair in repairs:
-            counts[
-                telemetry.repairs, (("gen_ai.tool.name", name), ("toolproof.repair.kind", repair.kind))
-            ] += 1
-
-    def _content(self, value: Any) -> str:
-        if self._redact is not None:
-            value = self._redact(value)
-        if isinstance(value, str):
-            return value
-        try:
-            return json.dumps(value, default=str, ensure_ascii=False)
-        except (TypeError, ValueError):
-            return repr(value)
+        counted = name if name in self._tools else _UNKNOWN_TOOL
+        telemetry.duration.record(result.elapsed, telemetry.labels(counted, code))
+        telemetry.count(counted, code, result, repairs, counts)

@@ -251,7 +251,9 @@ class Registry:
                 observer=self._observer(tool_calls, None),
             )
             return explain_abandoned(results, self._unstoppable)
-        with self._telemetry.batch("dispatch", tool_calls, self._tools, self._redact) as watcher:
+        with self._telemetry.batch(
+            "dispatch", tool_calls, self._tools, self._redact, timeout, self._settings["timeout"]
+        ) as watcher:
             results = engine.dispatch(
                 tool_calls,
                 event_loop=background_loop() if has_async else None,
@@ -294,7 +296,9 @@ class Registry:
                 observer=self._observer(tool_calls, None),
             )
             return explain_abandoned(results, self._unstoppable)
-        with self._telemetry.batch("adispatch", tool_calls, self._tools, self._redact) as watcher:
+        with self._telemetry.batch(
+            "adispatch", tool_calls, self._tools, self._redact, timeout, self._settings["timeout"]
+        ) as watcher:
             results = await engine.adispatch(
                 tool_calls,
                 max_concurrency=max_concurrency,

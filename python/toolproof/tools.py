@@ -7,11 +7,11 @@ immutable and safe to use from many threads and tasks at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import difflib
 import functools
 import inspect
-import logging
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +33,7 @@ from toolproof._checks import (
 from toolproof._core import CircuitBreaker
 from toolproof._hydrate import CallPlan, pydantic_errors
 from toolproof._methods import method_call
-from toolproof._observe import BatchObserver
+from toolproof._observe import CallObserver
 from toolproof._shared_state import SharedStateHandling, watch
 from toolproof._signature import (
     Signature,
@@ -45,6 +45,9 @@ from toolproof._signature import (
 from toolproof.errors import ArgumentError, SchemaError, ToolDefinitionError
 from toolproof.executors import RemoteExecutor, as_remote, explain_abandoned, remote_callable
 from toolproof.metrics import MetricsReport, new_metrics
+
+if TYPE_CHECKING:
+    from toolproof.otel import Telemetry
 
 __all__ = ["Limits", "LooseSchemaWarning", "Tool", "ToolOptions", "tool"]
 
@@ -123,6 +126,9 @@ class ToolOptions(TypedDict, total=False):
     """Where the admission options are decided: a ``toolproof.redis.RedisCoordinator`` shares
     them (and ``max_concurrency``) across processes. Without one (here or on the ``Registry``),
     they hold in this process: every registry and ``Tool.run`` using this tool."""
+    telemetry: Telemetry | None
+    """Spans and metrics (a ``toolproof.otel.Telemetry``) for the calls ``run`` and ``arun`` make,
+    the path an adapter's framework takes; ``Registry.dispatch`` records with the registry's own."""
 
 
 _UNSET: Any = object()
@@ -205,6 +211,7 @@ class Tool:
         "parse_args",
         "problems",
         "retry",
+        "telemetry",
         "timeout",
     )
 
@@ -220,6 +227,7 @@ class Tool:
     authorize: Callable[[Any, Any], Any] | None
     max_result_bytes: Any
     executor: Any
+    telemetry: Telemetry | None
 
     def __init__(
         self,
@@ -245,6 +253,7 @@ class Tool:
         self.retry = options.get("retry")
         self.max_concurrency = options.get("max_concurrency")
         self.authorize = options.get("authorize")
+        self.telemetry = options.get("telemetry")
         self.max_result_bytes = options.get("max_result_bytes", _UNSET)
         self.executor = options.get("executor", _UNSET)
         self._remote: RemoteExecutor | None = None
@@ -509,10 +518,28 @@ class Tool:
     ) -> _core.ToolResult:
         """One call, exactly as ``Registry.dispatch`` runs it (the argument road, authorization,
         timeout, retries, result encoding), returning its ``ToolResult``: the tool's failures are
-        results, never exceptions. A sync tool without a timeout runs on this thread."""
+        results, never exceptions. A sync tool without a timeout runs on this thread. With the
+        ``telemetry`` option the call is a span (see ``toolproof.otel``)."""
         call = _core.ToolCall(call_id, self.name, arguments)
-        engine = self._single_engine()
-        observer = _observer(call)
+        if self.telemetry is None and not self.is_async and self.timeout is None and self._remote is None:
+            # The common case, a frame shorter: a sync call on this thread, watched for logs only.
+            engine = self._engine or self._single_engine()
+            return engine.call(call, context=context, mode=mode, observer=CallObserver(call))
+        trace = None if self.telemetry is None else self.telemetry.call(self, call)
+        if trace is None:
+            return self._run(call, mode, context, CallObserver(call))
+        try:
+            result = self._run(call, mode, context, CallObserver(call, trace))
+        except BaseException as error:
+            trace.end(None, error)
+            raise
+        trace.end(result)
+        return result
+
+    def _run(
+        self, call: _core.ToolCall, mode: Literal["lenient", "strict"], context: Any, observer: CallObserver
+    ) -> _core.ToolResult:
+        engine = self._engine or self._single_engine()
         remote = self.runs_on()
         if not self.is_async and remote is None and self.timeout is None:
             return engine.call(call, context=context, mode=mode, observer=observer)
@@ -534,19 +561,35 @@ class Tool:
         on a worker thread, so the loop is never blocked. Without a timeout or retries nothing
         crosses threads but the sync tool's own call; with them, the dispatch engine runs it."""
         call = _core.ToolCall(call_id, self.name, arguments)
-        engine = self._single_engine()
-        observer = _observer(call)
-        remote = self.runs_on()
+        trace = None if self.telemetry is None else self.telemetry.call(self, call)
+        if trace is None:
+            return await self._arun(call, mode, context, CallObserver(call))
+        try:
+            result = await self._arun(call, mode, context, CallObserver(call, trace))
+        except BaseException as error:
+            trace.end(None, error)
+            raise
+        trace.end(result)
+        return result
+
+    async def _arun(
+        self, call: _core.ToolCall, mode: Literal["lenient", "strict"], context: Any, observer: CallObserver
+    ) -> _core.ToolResult:
+        engine = self._engine or self._single_engine()
         if (
             self.timeout is not None
             or self.retry is not None
             or self.authorize is not None
-            or remote is not None
+            or self.runs_on() is not None
         ):
             results = await engine.adispatch([call], context=context, mode=mode, observer=observer)
             return self._explained(results)[0]
         if not self.is_async:
             run_here = functools.partial(engine.call, call, context=context, mode=mode, observer=observer)
+            if self.telemetry is not None:
+                # The worker thread runs in a copy of this context, so the call's span is current
+                # there and the tool's own spans nest under it.
+                run_here = functools.partial(contextvars.copy_context().run, run_here)
             return await asyncio.get_running_loop().run_in_executor(None, run_here)
         started = engine.start(call, context=context, mode=mode, observer=observer)
         if isinstance(started, _core.ToolResult):
@@ -752,8 +795,3 @@ def tool(
     if fn is not None:
         return Tool.from_function(fn, **options)
     return lambda function: Tool.from_function(function, **options)
-
-
-def _observer(call: _core.ToolCall) -> BatchObserver:
-    """One call's observer: logged as ``Registry.dispatch`` logs its calls."""
-    return BatchObserver((call,), success_level=logging.INFO, redact=None, watcher=None)

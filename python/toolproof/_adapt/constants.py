@@ -42,6 +42,7 @@ TOOL_OPTIONS: Final = frozenset(
         "idempotency_key",
         "lease",
         "coordinator",
+        "telemetry",
     }
 )
 """The ``toolproof.ToolOptions`` an adapter's ``harden`` passes through to the ``toolproof.Tool``."""

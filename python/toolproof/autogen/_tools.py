@@ -455,8 +455,9 @@ def harden(
     each on a copy) or class (a fresh instance per call), or a ``toolproof.Tool``. A function gives
     a ``toolproof.autogen.FunctionTool``. ``options`` are ``toolproof.ToolOptions`` (``timeout``,
     ``retry``, ``aliases``, ``max_concurrency``, ``authorize``, ``max_result_bytes`` (default
-    100,000), ``shared_state`` ...); ``authorize(call, context)`` receives the run's
-    ``CancellationToken`` as ``context``.
+    100,000), ``shared_state``, ``telemetry`` ...); ``authorize(call, context)`` receives the run's
+    ``CancellationToken`` as ``context``. ``telemetry`` (a ``toolproof.otel.Telemetry``) makes each
+    call a span under AutoGen's own tool span; a component config does not carry it.
 
     ``strict``: export the strict schema (True) or the plain one (False); None keeps an AutoGen
     tool's own setting and makes a function's strict when its schema allows it. ``mode="strict"``

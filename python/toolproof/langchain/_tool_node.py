@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import CallbackManager
 from langchain_core.messages import AIMessage, ToolMessage
@@ -30,6 +30,9 @@ from toolproof.langchain._harden import HARDEN_OPTIONS, harden_for_node, refuse_
 from toolproof.langchain._hardened import HardenedTool, Mode, Outcome, message_for
 from toolproof.registry import Registry
 from toolproof.tools import Tool
+
+if TYPE_CHECKING:
+    from toolproof.otel import Telemetry
 
 try:
     from langgraph.errors import is_invalid_resume
@@ -132,13 +135,15 @@ class ToolNode(LangGraphToolNode):
         # A turn is dispatched in one mode: strict only when every tool asked for it.
         strict = all(tool._hardening.mode == "strict" for tool in hardened)
         self._mode: Mode = "strict" if hardened and strict else "lenient"
-        self._sync_registry = Registry(
-            [cast(Tool, tool._hardening.sync_tool or tool._hardening.async_tool) for tool in hardened],
-            max_result_bytes=None,
-        )
+        sync_tools = [
+            cast(Tool, tool._hardening.sync_tool or tool._hardening.async_tool) for tool in hardened
+        ]
+        telemetry = _batch_telemetry(options, sync_tools)
+        self._sync_registry = Registry(sync_tools, max_result_bytes=None, telemetry=telemetry)
         self._async_registry = Registry(
             [cast(Tool, tool._hardening.async_tool or tool._hardening.sync_tool) for tool in hardened],
             max_result_bytes=None,
+            telemetry=telemetry,
         )
         self._tools_listen = any(tool.callbacks or tool.verbose for tool in hardened)
         self._needs_injection = {
@@ -390,3 +395,12 @@ class ToolNode(LangGraphToolNode):
         tool_input, run_kwargs = tool._prepare({**injected_call, "type": "tool_call"}, config, {})
         outcome = await tool._acall(tool_input, **run_kwargs)
         return self._settle(outcome, call, call["id"], input_type)
+
+
+def _batch_telemetry(options: dict[str, Any], tools: Sequence[Tool]) -> Telemetry | None:
+    """The telemetry a turn dispatched as one batch records with: the node's, else the one its
+    tools were hardened with when they agree (each call run by itself records with its tool's)."""
+    if options.get("telemetry") is not None:
+        return cast("Telemetry", options["telemetry"])
+    given = {id(tool.telemetry): tool.telemetry for tool in tools if tool.telemetry is not None}
+    return next(iter(given.values())) if len(given) == 1 else None
