@@ -125,7 +125,8 @@ def test_rate_limit_waits_within_max_wait_and_refuses_beyond(coordinator: Any) -
     assert decisions[4].retry_after == pytest.approx(0.25, abs=0.02)
     hurried = admit_one(coordinator, guards, max_wait=0.05)
     assert hurried.kind == "refused" and hurried.code == ResultCode.RATE_LIMITED
-    assert hurried.retry_after == pytest.approx(0.25, abs=0.02)
+    # The same slot, a little nearer: however long the machine took between the two asks.
+    assert hurried.retry_after is not None and 0 < hurried.retry_after <= decisions[4].retry_after
     time.sleep(hurried.retry_after)
     assert admit_one(coordinator, guards).kind == "admitted"
 
@@ -148,13 +149,14 @@ def test_concurrency_slots_are_released_per_call(coordinator: Any) -> None:
 
 
 def test_a_renewed_lease_outlives_its_term_and_an_abandoned_one_does_not(coordinator: Any) -> None:
-    guards = Guards("upload", max_concurrency=1, lease=0.3)
+    # Renewed well inside its term, so a loaded machine's late wake-ups do not let it lapse.
+    guards = Guards("upload", max_concurrency=1, lease=1.0)
     held = admit_one(coordinator, guards)
     for _ in range(3):
-        time.sleep(0.15)
+        time.sleep(0.4)
         coordinator.renew([held])
         assert admit_one(coordinator, guards).kind == "wait"
-    time.sleep(0.35)
+    time.sleep(1.1)
     assert admit_one(coordinator, guards).kind == "admitted"
 
 
@@ -171,7 +173,8 @@ def test_a_refused_call_takes_nothing(coordinator: Any) -> None:
 
 
 def test_the_breaker_opens_fails_fast_and_one_probe_closes_it(coordinator: Any) -> None:
-    guards = Guards("payments", circuit_breaker=CircuitBreaker(failures=3, window=10, cooldown=0.3))
+    # A cooldown long enough that a loaded machine does not see it pass between two lines.
+    guards = Guards("payments", circuit_breaker=CircuitBreaker(failures=3, window=10, cooldown=1.0))
     for _ in range(2):
         decision = admit_one(coordinator, guards)
         coordinator.complete([decision], [Outcome(False, retryable_failure=False)])
@@ -181,14 +184,14 @@ def test_the_breaker_opens_fails_fast_and_one_probe_closes_it(coordinator: Any) 
         coordinator.complete([decision], [Outcome(False, retryable_failure=True)])
     refused = admit_one(coordinator, guards)
     assert refused.code == ResultCode.CIRCUIT_OPEN
-    assert 0.2 < (refused.retry_after or 0) <= 0.3
-    time.sleep(0.3)
+    assert refused.retry_after is not None and 0 < refused.retry_after <= 1.0
+    time.sleep(refused.retry_after)
     probe, other = coordinator.admit([AdmissionRequest(guards)] * 2)
     assert probe.kind == "admitted" and probe.probe
     assert other.code == ResultCode.CIRCUIT_OPEN
     coordinator.complete([probe], [Outcome(False, retryable_failure=True)])
     assert admit_one(coordinator, guards).code == ResultCode.CIRCUIT_OPEN, "a failed probe reopens it"
-    time.sleep(0.3)
+    time.sleep(1.0)
     probe = admit_one(coordinator, guards)
     coordinator.complete([probe], [Outcome(True, result="1")])
     assert [d.kind for d in coordinator.admit([AdmissionRequest(guards)] * 3)] == ["admitted"] * 3
