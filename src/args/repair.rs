@@ -53,6 +53,7 @@ use self::characters::*;
 use self::comments::*;
 use self::documents::*;
 use self::lookahead::*;
+pub use self::python_text::read_calls as read_python_calls;
 use self::reader::*;
 use self::snippets::*;
 use self::string_ends::*;
@@ -201,14 +202,21 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
     }
     let read = read_leniently(text, limits, wide);
     // A Python literal means what Python reads; the lenient reader's guesses give way to it.
-    let python = python_text::read(text, limits, wide).or_else(|| {
+    // One pass over the bytes rules most texts out first, so only those that may be literals
+    // pay for the Python reading.
+    let as_python = |text: &str| {
+        python_text::could_be_literal(text)
+            .then(|| python_text::read(text, limits, wide))
+            .flatten()
+    };
+    let python = as_python(text).or_else(|| {
         // A Python literal inside a fence or prose.
         let start = text.find(['{', '['])?;
         let end = text.rfind(['}', ']'])?;
         (start > 0 || end + 1 < text.len())
             .then(|| text.get(start..=end))
             .flatten()
-            .and_then(|inner| python_text::read(inner, limits, wide))
+            .and_then(as_python)
     });
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {

@@ -207,10 +207,22 @@ impl Parser<'_> {
     /// The document starting at `index` after prose, if it is valid JSON within the limits: read
     /// as serde_json reads it, so prose can never bend a valid document.
     pub(super) fn valid_document_here(&mut self) -> Option<Value> {
-        let rest: String = self.chars[self.index..].iter().collect();
-        let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<Value>();
-        let mut value = stream.next()?.ok()?;
-        let document = &rest[..stream.byte_offset()];
+        // The text itself while it is unchanged; a copy only once it was unescaped.
+        let copied: String;
+        let rest = match (self.unchanged_text, self.ascii_text) {
+            (Some(_), Some(text)) => text.get(self.index..)?,
+            (Some(text), None) => text.get(*self.char_starts.get(self.index)?..)?,
+            _ => {
+                copied = self.chars[self.index..].iter().collect();
+                &copied
+            }
+        };
+        // Checked first without building anything: a broken document (the common case, since
+        // the text as a whole was refused) costs no values built in vain.
+        let mut check = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
+        check.next()?.ok()?;
+        let document = &rest[..check.byte_offset()];
+        let mut value = serde_json::from_str::<Value>(document).ok()?;
         if oversized_integer(document).is_some() {
             if self.wide != WideIntegers::Carry {
                 return None;
