@@ -735,7 +735,11 @@ class TestFinishReason:
         registry = Registry([Tool.from_function(total)])
 
         def response(finish_reason: str) -> dict[str, Any]:
-            call = {"id": "c1", "type": "function", "function": {"name": "total", "arguments": '{"amount": 12'}}
+            call = {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "total", "arguments": '{"amount": 12'},
+            }
             message = {"role": "assistant", "content": None, "tool_calls": [call]}
             return {"choices": [{"index": 0, "finish_reason": finish_reason, "message": message}]}
 
