@@ -59,10 +59,13 @@ fn read_valid<'py>(py: Python<'py>, text: &str, limits: &Limits) -> Option<Bound
     plan.run_value(text, limits, &mut PyBuilder::new(py, &keys))
 }
 
+/// One call written as Python: its name and its arguments as a dict.
+type PythonCall<'py> = (String, Bound<'py, PyAny>);
+
 /// Calls written as Python (`[get_weather(city="Paris", days=3)]`): `[(name, arguments), ...]`,
 /// or None when the text is not such calls. Arguments are literals, read and never evaluated.
 #[pyfunction]
-pub fn read_python_calls<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Vec<(String, Bound<'py, PyAny>)>>> {
+pub fn read_python_calls<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Vec<PythonCall<'py>>>> {
     guarded(|| {
         let Some(calls) = read_calls(text, &Limits::default()) else {
             return Ok(None);
