@@ -195,3 +195,66 @@ def test_the_road_is_shared_by_eight_threads():
         for i, parsed in enumerate(arguments):
             n = (offset + i) % len(texts)
             assert parsed == {"claim_id": f"C{n}", "amount": n}
+
+
+# --- readings of what open models write ---------------------------------------------------------
+
+
+@tool
+def get_weather(city: str, days: int = 1) -> str:
+    """Weather for a city."""
+    return city
+
+
+def test_a_call_envelope_naming_this_tool_is_unwrapped_and_recorded():
+    for text in (
+        '{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}',
+        '{"name": "get_weather", "arguments": "{\\"city\\": \\"Paris\\", \\"days\\": 3}"}',
+        '{"name": "get_weather", "parameters": {"city": "Paris", "days": 3}}',
+    ):
+        parsed = get_weather.parse_args(text)
+        assert parsed.arguments == {"city": "Paris", "days": 3}, text
+        assert kinds(parsed) == ["call_envelope"], text
+        with pytest.raises(ArgumentError):
+            get_weather.parse_args(text, mode="strict")
+
+
+def test_an_envelope_is_left_alone_when_it_could_mean_something_else():
+    with pytest.raises(ArgumentError):
+        get_weather.parse_args('{"name": "search", "arguments": {"city": "Paris"}}')
+
+    @tool
+    def run_named(name: str, arguments: dict[str, int]) -> str:
+        """A tool whose parameters are called name and arguments."""
+        return name
+
+    parsed = run_named.parse_args('{"name": "run_named", "arguments": {"a": 1}}')
+    assert parsed.arguments == {"name": "run_named", "arguments": {"a": 1}}
+    assert parsed.repairs == []
+
+
+def test_a_number_at_the_cut_is_closed_only_when_the_turn_ended_normally():
+    text = '{"city": "Paris", "days": 3'
+    for reason in ("tool_calls", "stop", "tool_use", "end_turn", "STOP"):
+        parsed = get_weather.road.parse(text, finish_reason=reason)
+        assert parsed.arguments == {"city": "Paris", "days": 3}, reason
+        assert "truncated_number" not in kinds(parsed)
+    for reason in ("length", "max_tokens", "MAX_TOKENS", None):
+        with pytest.raises(ArgumentError, match="cut off right after a number"):
+            get_weather.road.parse(text, finish_reason=reason)
+    with pytest.raises(ArgumentError):
+        get_weather.road.parse(text, mode="strict", finish_reason="stop")
+
+
+def test_duplicate_items_of_a_set_are_merged_in_lenient_mode_only():
+    @tool
+    def tag(item: str, labels: set[str]) -> list[str]:
+        """Label an item."""
+        return sorted(labels)
+
+    parsed = tag.parse_args('{"item": "a", "labels": ["red", "blue", "red"]}')
+    assert parsed.arguments == {"item": "a", "labels": ["red", "blue"]}
+    (record,) = parsed.repairs
+    assert (record.path, record.kind) == ("labels", "duplicate_items")
+    with pytest.raises(ArgumentError, match="unique"):
+        tag.parse_args('{"item": "a", "labels": ["red", "blue", "red"]}', mode="strict")

@@ -21,6 +21,7 @@ from openai.types.chat import (
 from openai.types.responses import Response, ResponseInputItemParam
 from pydantic import TypeAdapter
 from toolproof import (
+    Registry,
     Tool,
     ToolCall,
     ToolResult,
@@ -654,3 +655,96 @@ class TestResultsToMessages:
         assert all(conforms(MessageParam, message) for message in conversation)
         tool_use_ids = [block["id"] for block in conversation[1]["content"]]
         assert [block["tool_use_id"] for block in conversation[2]["content"]] == tool_use_ids
+
+
+# --------------------------------------------------------------------------------------------
+# Calls written as Python and as Llama's function tags; the turn's finish reason
+
+
+class TestPythonicCalls:
+    def test_a_list_of_calls_as_llama_and_qwen_write_them(self) -> None:
+        calls = to_tool_calls('[get_weather(city="Paris", days=3), search(query="x")]')
+        assert summary(calls) == [
+            ("call_0", "get_weather", {"city": "Paris", "days": 3}),
+            ("call_1", "search", {"query": "x"}),
+        ]
+
+    def test_after_the_python_tag_and_in_a_fence(self) -> None:
+        (call,) = to_tool_calls("<|python_tag|>get_weather(city='San Francisco', unit=None)")
+        assert (call.name, call.arguments) == ("get_weather", {"city": "San Francisco", "unit": None})
+        (call,) = to_tool_calls("Let me check.\n```python\n[lookup(ids=[1, 2], exact=True)]\n```")
+        assert (call.name, call.arguments) == ("lookup", {"ids": [1, 2], "exact": True})
+
+    def test_arguments_are_literals_and_never_evaluated(self) -> None:
+        for text in (
+            "get_weather(city=__import__('os').getcwd())",
+            "get_weather(city=city)",
+            "get_weather('Paris')",
+            "[get_weather(city='a' + 'b')]",
+        ):
+            assert to_tool_calls(text) == [], text
+
+    def test_prose_with_parentheses_is_not_a_call(self) -> None:
+        assert to_tool_calls("The forecast (from Meteo) says rain.") == []
+
+
+class TestLlamaFunctionTags:
+    def test_function_tags_keep_the_arguments_as_written(self) -> None:
+        calls = to_tool_calls(
+            '<function=get_weather>{"city": "Paris"}</function>'
+            "<function=search>{'query': 'x',}</function>"
+        )
+        assert summary(calls) == [
+            ("call_0", "get_weather", '{"city": "Paris"}'),
+            ("call_1", "search", "{'query': 'x',}"),
+        ]
+
+    def test_an_unclosed_tag_at_the_end_still_counts(self) -> None:
+        (call,) = to_tool_calls('<function=get_weather>{"city": "Oslo"}')
+        assert (call.name, call.arguments) == ("get_weather", '{"city": "Oslo"}')
+
+
+class TestFinishReason:
+    def test_read_from_each_provider_onto_the_calls(self) -> None:
+        calls = to_tool_calls(chat_completion(OPENAI_MESSAGE))
+        assert calls and all(call.finish_reason == "tool_calls" for call in calls)
+        anthropic = {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "stop_reason": "max_tokens",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}],
+        }
+        assert [call.finish_reason for call in to_tool_calls(anthropic)] == ["max_tokens"]
+        gemini = {
+            "candidates": [
+                {
+                    "finish_reason": "STOP",
+                    "content": {"parts": [{"function_call": {"name": "get_weather", "args": {}}}]},
+                }
+            ]
+        }
+        assert [call.finish_reason for call in to_tool_calls(gemini)] == ["STOP"]
+        assert to_tool_calls('<tool_call>{"name": "a", "arguments": {}}</tool_call>')[0].finish_reason is None
+
+    def test_dispatch_closes_a_number_only_when_the_model_ended_on_its_own(self) -> None:
+        def total(amount: float) -> float:
+            """Add up."""
+            return amount
+
+        registry = Registry([Tool.from_function(total)])
+
+        def response(finish_reason: str) -> dict[str, Any]:
+            call = {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "total", "arguments": '{"amount": 12'},
+            }
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
+            return {"choices": [{"index": 0, "finish_reason": finish_reason, "message": message}]}
+
+        (ended,) = registry.dispatch(response("tool_calls"))
+        assert ended.ok and ended.output == 12
+        assert "truncated_number" not in [repair.kind for repair in ended.repairs]
+        (cut,) = registry.dispatch(response("length"))
+        assert not cut.ok and cut.error is not None and "cut off right after a number" in cut.error["message"]

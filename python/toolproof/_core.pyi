@@ -57,7 +57,12 @@ class ToolCall:
     def name(self) -> str: ...
     @property
     def arguments(self) -> Any: ...
-    def __new__(cls, id: str, name: str, arguments: Any = None) -> ToolCall: ...
+    @property
+    def finish_reason(self) -> str | None:
+        """How the model's turn ended, as the provider said, or None."""
+    def __new__(
+        cls, id: str, name: str, arguments: Any = None, *, finish_reason: str | None = None
+    ) -> ToolCall: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -134,9 +139,16 @@ class ArgumentRoad:
         allow_meaning_changes: bool = False,
     ) -> ArgumentRoad: ...
     def parse(
-        self, raw: str | bytes | bytearray | dict[str, Any] | None, *, mode: _Mode = "lenient"
+        self,
+        raw: str | bytes | bytearray | dict[str, Any] | None,
+        *,
+        mode: _Mode = "lenient",
+        finish_reason: str | None = None,
     ) -> ParsedArgs:
-        """Run the road; raises ``toolproof.ArgumentError`` listing every problem."""
+        """Run the road; raises ``toolproof.ArgumentError`` listing every problem. ``finish_reason``
+        is the provider's word for how the turn ended (``"tool_calls"``, ``"end_turn"``,
+        ``"STOP"``, ``"length"`` ...): arguments that end right after a number are closed only
+        when the model ended on its own."""
     @property
     def signature(self) -> str | None: ...
     @property
@@ -384,6 +396,10 @@ class Authorizing:
 
 def read_tool_calls(items: Any) -> list[ToolCall] | None:
     """``ToolCall``s straight from lists of the common provider dicts, or None for anything else."""
+
+def read_python_calls(text: str) -> list[tuple[str, dict[str, Any]]] | None:
+    """Calls written as Python (``[get_weather(city="Paris", days=3)]``): ``(name, arguments)``
+    pairs, or None when the text is not such calls. Arguments are literals, never evaluated."""
 
 def shutdown() -> None:
     """Stop the engine's threads from touching Python, and wait (briefly) for those that still do:

@@ -2,8 +2,9 @@
 
 ``to_tool_calls`` reads the calls of one model turn from the objects the SDKs return (OpenAI Chat
 Completions and Responses, Anthropic Messages, Gemini, LangChain-style dicts) or from the text a
-model wrote (Hermes/Qwen ``<tool_call>`` tags, a JSON list of calls). SDK objects are read by
-attribute and plain dicts by key, so no SDK is imported here and each works without the others.
+model wrote (Hermes/Qwen ``<tool_call>`` tags, Llama's ``<function=name>`` tags and pythonic
+calls, a JSON list of calls). SDK objects are read by attribute and plain dicts by key, so no SDK
+is imported here and each works without the others.
 
 ``results_to_messages`` and ``assistant_message`` write the other direction: what a raw SDK needs
 in its conversation to continue after the tools ran.
@@ -30,8 +31,9 @@ _ARGUMENT_KEYS = ("arguments", "parameters", "args")
 _ACCEPTED = (
     "ToolCall objects; an OpenAI ChatCompletion, choice, message or tool call; an OpenAI Responses "
     "Response or function_call item; an Anthropic Message or tool_use block; a Gemini response, "
-    "Content or part with a functionCall; a LangChain tool call dict; text with <tool_call> tags or "
-    "a JSON list of {name, arguments}; or a list of any of these"
+    "Content or part with a functionCall; a LangChain tool call dict; text with <tool_call> or "
+    "<function=name> tags, pythonic calls ([name(key=value)]) or a JSON list of {name, arguments}; "
+    "or a list of any of these"
 )
 
 
@@ -55,6 +57,13 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
     (Gemini often, text formats always) gets ``call_{index}``, its position in this batch, or the
     first ``call_{index}_{n}`` no other call of the batch uses: the same source always gets the
     same ids. Arguments stay as the model sent them (JSON text or a dict) for the argument road.
+    Calls written as Python (``[get_weather(city="Paris", days=3)]``) have their arguments read as
+    literals, never evaluated; a call whose arguments are anything else is not read as a call.
+
+    When ``source`` is a whole response (or a choice or candidate of one), each call carries the
+    provider's word for how the turn ended as ``finish_reason`` (``"tool_calls"``, ``"end_turn"``,
+    ``"STOP"``, ``"length"`` ...): dispatch hands it to the argument road, which closes arguments
+    that end right after a number only when the model ended on its own.
 
     Raises ``TypeError`` for an object that is none of the accepted shapes, and ``ValueError`` for
     a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read.
@@ -66,7 +75,31 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
             return direct
     found: list[_Call | ToolCall] = []
     _read(source, found, text_is_calls=True)
-    return _settle_ids(found)
+    return _settle_ids(found, _finish_reason(source))
+
+
+def _finish_reason(source: Any) -> str | None:
+    """How the model's turn ended, when ``source`` is a response, choice or candidate that says:
+    OpenAI's ``finish_reason``, Anthropic's ``stop_reason``, Gemini's ``finish_reason``, the
+    Responses API's ``status`` (with the reason it is incomplete)."""
+    if isinstance(source, (str, bytes, bytearray, list, tuple)):
+        return None
+    choices = _field(source, "choices")
+    if isinstance(choices, (list, tuple)) and choices:
+        source = choices[0]
+    candidates = _field(source, "candidates")
+    if isinstance(candidates, (list, tuple)) and candidates:
+        source = candidates[0]
+    reason = _field(source, "finish_reason", "finishReason", "stop_reason")
+    if reason is None and _field(source, "type") is None and isinstance(_field(source, "output"), list):
+        reason = _field(source, "status")
+        if reason == "incomplete":
+            reason = _field(_field(source, "incomplete_details") or {}, "reason") or reason
+    if reason is not None and not isinstance(reason, str):
+        # An SDK enum (Gemini's FinishReason.STOP): its name is the provider's word.
+        value = getattr(reason, "value", None)
+        reason = value if isinstance(value, str) else getattr(reason, "name", None)
+    return reason if isinstance(reason, str) and reason else None
 
 
 def _read(obj: Any, found: list[_Call | ToolCall], *, text_is_calls: bool) -> None:
@@ -231,8 +264,9 @@ def _shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _settle_ids(found: Sequence[_Call | ToolCall]) -> list[ToolCall]:
-    """Give each call without an id ``call_{index}``, stepping aside for ids the batch already has."""
+def _settle_ids(found: Sequence[_Call | ToolCall], finish_reason: str | None = None) -> list[ToolCall]:
+    """Give each call without an id ``call_{index}``, stepping aside for ids the batch already has,
+    and each call the turn's ``finish_reason``."""
     taken = {item.id for item in found if item.id is not None}
     calls: list[ToolCall] = []
     for index, item in enumerate(found):
@@ -247,7 +281,7 @@ def _settle_ids(found: Sequence[_Call | ToolCall]) -> list[ToolCall]:
                 suffix += 1
                 call_id = f"call_{index}_{suffix}"
             taken.add(call_id)
-        calls.append(ToolCall(call_id, item.name, item.arguments))
+        calls.append(ToolCall(call_id, item.name, item.arguments, finish_reason=finish_reason))
     return calls
 
 
@@ -256,6 +290,8 @@ def _settle_ids(found: Sequence[_Call | ToolCall]) -> list[ToolCall]:
 
 # An unclosed tag still counts: generation often stops on the closing tag's token.
 _TOOL_CALL_TAG = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
+# Llama 3.x's custom tool format: `<function=get_weather>{"city": "Paris"}</function>`.
+_FUNCTION_TAG = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|(?=<function=)|\Z)", re.DOTALL)
 _FENCE = re.compile(r"```[\w+-]*[ \t]*\n?(.*?)```", re.DOTALL)
 # What Mistral and Llama 3 models write before the JSON of their calls.
 _CALL_MARKERS = ("[TOOL_CALLS]", "<|python_tag|>")
@@ -268,11 +304,29 @@ def _calls_in_text(text: str) -> list[_Call]:
     blocks = [block.strip() for block in _TOOL_CALL_TAG.findall(text)]
     if blocks:
         return [call for block in blocks if block for call in _calls_in_document(block)]
+    functions = _FUNCTION_TAG.findall(text)
+    if functions:
+        # The arguments reach the argument road as written, where any repair is made and recorded.
+        return [_call(None, name, arguments.strip() or None, text) for name, arguments in functions]
+    for candidate in _python_call_texts(text):
+        calls = _core.read_python_calls(candidate)
+        if calls is not None:
+            return [_call(None, name, arguments, candidate) for name, arguments in calls]
     for document in _json_documents(text):
         if _is_call_document(document):
             return _calls_in_document(document)
     # Prose, or JSON that is not a list of calls: the model answered without calling a tool.
     return []
+
+
+def _python_call_texts(text: str) -> list[str]:
+    """Where calls written as Python may be: after Llama's ``<|python_tag|>``, in fenced blocks,
+    or the whole text."""
+    texts = [text.split(marker, 1)[1].strip() for marker in _CALL_MARKERS if marker in text]
+    texts += [block.strip() for block in _FENCE.findall(text)]
+    texts.append(text.strip())
+    # A call starts with a name (or a list of calls with `[`); JSON and prose are left alone fast.
+    return [text for text in texts if "(" in text and (text[:1].isidentifier() or text[:1] == "[")]
 
 
 def _json_documents(text: str) -> list[str]:

@@ -3,6 +3,8 @@
 pub mod coerce;
 pub mod conform;
 pub mod duplicates;
+pub mod ending;
+pub mod envelope;
 pub mod errors;
 pub mod fast_path;
 pub mod keys;
@@ -10,4 +12,5 @@ pub mod record;
 pub mod repair;
 pub mod road;
 pub mod scanner;
+pub mod unique_items;
 pub mod wide_integer;

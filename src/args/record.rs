@@ -77,6 +77,8 @@ repair_kinds! {
     WrappedArgument => "wrapped_argument", "a value sent alone became the tool's one parameter";
     RenamedKey => "renamed_key", "a key was matched to the declared parameter of the same normalized name";
     DroppedKey => "dropped_key", "an undeclared key was dropped";
+    CallEnvelope => "call_envelope", "the arguments came inside a call envelope ({\"name\": this tool, \"arguments\": ...}) and were taken out of it";
+    DuplicateItems => "duplicate_items", "items sent twice in a set were read once";
     // Coercions: a value had the wrong type and one unambiguous conversion fixed it.
     StringToNumber => "string_to_number", "a numeric string became a number";
     StringToInteger => "string_to_integer", "an integral numeric string became an integer";

@@ -12,10 +12,13 @@ use serde_json::{Map, Value};
 
 use crate::args::conform::{Conformer, ExtraKeys, Mode};
 use crate::args::duplicates::{self, Duplicate};
+use crate::args::ending::Ending;
+use crate::args::envelope;
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
 use crate::args::record::{Repair, RepairKind};
 use crate::args::repair::repair_refused;
+use crate::args::unique_items;
 use crate::json_path::JsonPath;
 use crate::limits::{locate_number, oversized_integer, Limits};
 use crate::schema::shape::{Extra, ShapePlan, TypeSet};
@@ -42,6 +45,9 @@ pub struct RoadOptions {
     /// Accept text repairs that may not recover what the model meant (a string cut off by the
     /// end of the text, a missing value, left-out items); refused by default.
     pub allow_meaning_changes: bool,
+    /// The tool's name, so a call envelope naming it (`{"name": "<this tool>", "arguments":
+    /// {...}}`) can be told from arguments; without one no envelope is taken out.
+    pub tool_name: Option<String>,
 }
 
 impl Default for RoadOptions {
@@ -53,6 +59,7 @@ impl Default for RoadOptions {
             aliases: Vec::new(),
             compile: CompileOptions::default(),
             allow_meaning_changes: false,
+            tool_name: None,
         }
     }
 }
@@ -160,6 +167,13 @@ impl ArgumentRoad {
 
     /// Arguments sent as JSON text.
     pub fn parse_text(&self, text: &str, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        self.parse_text_ending(text, mode, Ending::Unknown)
+    }
+
+    /// Arguments sent as JSON text, in a turn that ended as `ending` says: when the model ended
+    /// on its own, a number at the very end of the text is complete, and the brackets left off
+    /// after it are closed.
+    pub fn parse_text_ending(&self, text: &str, mode: Mode, ending: Ending) -> Result<Parsed, ArgumentErrors> {
         self.options
             .limits
             .check_size(text.len())
@@ -181,7 +195,13 @@ impl ArgumentRoad {
                 format!("not valid JSON: {parse_error}"),
             ))),
             Err(_) => match repair_refused(text, &self.options.limits) {
-                Ok(repaired) => {
+                Ok(mut repaired) => {
+                    if ending == Ending::Complete {
+                        // The model ended on its own: the number was not cut.
+                        repaired
+                            .repairs
+                            .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
+                    }
                     if !self.options.allow_meaning_changes {
                         if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
                             return Err(self.fail(refused_repair(risky)));
@@ -200,12 +220,17 @@ impl ArgumentRoad {
 
     /// Arguments sent as UTF-8 bytes.
     pub fn parse_bytes(&self, bytes: &[u8], mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        self.parse_bytes_ending(bytes, mode, Ending::Unknown)
+    }
+
+    /// `parse_bytes` in a turn that ended as `ending` says (see `parse_text_ending`).
+    pub fn parse_bytes_ending(&self, bytes: &[u8], mode: Mode, ending: Ending) -> Result<Parsed, ArgumentErrors> {
         self.options
             .limits
             .check_size(bytes.len())
             .map_err(|e| self.fail(e.into()))?;
         match std::str::from_utf8(bytes) {
-            Ok(text) => self.parse_text(text, mode),
+            Ok(text) => self.parse_text_ending(text, mode, ending),
             Err(error) => Err(self.fail(ArgError::new(
                 JsonPath::root(),
                 "invalid_json",
@@ -220,6 +245,7 @@ impl ArgumentRoad {
     }
 
     fn accept(&self, value: Value, mut repairs: Vec<Repair>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+        let value = self.take_out_of_envelope(value, mode, &mut repairs);
         let facts = self
             .options
             .limits
@@ -241,7 +267,11 @@ impl ArgumentRoad {
         conformer.conform(&mut value, ShapePlan::ROOT, &mut JsonPath::root());
         repairs.append(&mut conformer.repairs);
         let mut errors = conformer.errors;
-        if !self.schema.is_valid(&value) {
+        let mut valid = self.schema.is_valid(&value);
+        if !valid && mode == Mode::Lenient && self.merge_duplicate_items(&mut value, &mut repairs) {
+            valid = self.schema.is_valid(&value);
+        }
+        if !valid {
             // One error per place: the first said about it is the one a model can act on.
             let mut known: ahash::AHashSet<JsonPath> = errors.iter().map(|error| error.path.clone()).collect();
             for error in self.schema.errors(&value) {
@@ -288,6 +318,38 @@ impl ArgumentRoad {
                 expected: self.signature.clone(),
             })
         }
+    }
+
+    /// `{"name": "<this tool>", "arguments": {...}}` sent as the arguments: the arguments inside,
+    /// in lenient mode (see `envelope`).
+    fn take_out_of_envelope(&self, value: Value, mode: Mode, repairs: &mut Vec<Repair>) -> Value {
+        let (Mode::Lenient, Root::Arguments, Some(tool_name), Value::Object(object)) =
+            (mode, self.options.root, &self.options.tool_name, &value)
+        else {
+            return value;
+        };
+        match envelope::unwrap(object, tool_name, |key| self.declares(key)) {
+            Some((arguments, record)) => {
+                repairs.push(record);
+                Value::Object(arguments)
+            }
+            None => value,
+        }
+    }
+
+    /// Arrays the schema wants unique (`set[...]` parameters) holding an item twice: each item
+    /// kept once, recorded. Whether any array changed.
+    fn merge_duplicate_items(&self, value: &mut Value, repairs: &mut Vec<Repair>) -> bool {
+        let mut merged = false;
+        for error in self.schema.errors(value) {
+            if error.kind == "uniqueItems" {
+                if let Some(record) = unique_items::merge_at(value, &error.path) {
+                    repairs.push(record);
+                    merged = true;
+                }
+            }
+        }
+        merged
     }
 
     fn declares(&self, key: &str) -> bool {

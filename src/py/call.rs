@@ -17,17 +17,22 @@ pub struct PyToolCall {
     pub name: Py<PyString>,
     #[pyo3(get)]
     pub arguments: Py<PyAny>,
+    /// How the model's turn ended, as the provider said (`"tool_calls"`, `"end_turn"`, `"STOP"`,
+    /// `"length"` ...), or None: a turn that ended on its own holds complete arguments.
+    #[pyo3(get)]
+    pub finish_reason: Option<Py<PyString>>,
 }
 
 #[pymethods]
 impl PyToolCall {
     #[new]
-    #[pyo3(signature = (id, name, arguments = None))]
+    #[pyo3(signature = (id, name, arguments = None, *, finish_reason = None))]
     fn new(
         py: Python<'_>,
         id: &Bound<'_, PyAny>,
         name: Bound<'_, PyString>,
         arguments: Option<Py<PyAny>>,
+        finish_reason: Option<Py<PyString>>,
     ) -> PyResult<Self> {
         let id = match id.cast::<PyString>() {
             Ok(text) => text.clone().unbind(),
@@ -42,6 +47,7 @@ impl PyToolCall {
             id,
             name: name.unbind(),
             arguments: arguments.unwrap_or_else(|| py.None()),
+            finish_reason,
         })
     }
 
@@ -51,8 +57,12 @@ impl PyToolCall {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let finish_reason = match &self.finish_reason {
+            Some(reason) => format!(", finish_reason={}", reason.bind(py).repr()?),
+            None => String::new(),
+        };
         Ok(format!(
-            "ToolCall(id={}, name={}, arguments={})",
+            "ToolCall(id={}, name={}, arguments={}{finish_reason})",
             self.id.bind(py).repr()?,
             self.name.bind(py).repr()?,
             self.arguments.bind(py).repr()?
@@ -350,6 +360,7 @@ fn call_from_dict(py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<Option<P
             id: id.unbind(),
             name: name.unbind(),
             arguments: arguments.map_or_else(|| py.None(), Bound::unbind),
+            finish_reason: None,
         })),
         _ => Ok(None),
     }

@@ -23,6 +23,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::args::conform::Mode;
+use crate::args::ending::Ending;
 use crate::args::record::RepairKind;
 use crate::dispatch::metrics::{CallRecord, Metrics};
 use crate::dispatch::retry::RetryPolicy;
@@ -544,7 +545,7 @@ impl PyEngine {
             let road = tool.road.get();
             let (arguments, repairs, kinds) = match road.fast(py, raw) {
                 Some(arguments) => (arguments, Vec::new(), Vec::new()),
-                None => match road.run(raw, options.mode) {
+                None => match road.run_ending(raw, options.mode, ending_of(py, fields)) {
                     Ok(parsed) => {
                         let repairs = parsed
                             .repairs
@@ -1301,4 +1302,12 @@ fn result_of(
     result.elapsed = elapsed.as_secs_f64();
     result.repairs = repairs;
     Ok(result)
+}
+
+/// How the turn a call came from ended, from the finish reason `to_tool_calls` read onto it.
+fn ending_of(py: Python<'_>, call: &PyToolCall) -> Ending {
+    call.finish_reason
+        .as_ref()
+        .and_then(|reason| reason.bind(py).to_str().ok().map(Ending::from_finish_reason))
+        .unwrap_or_default()
 }

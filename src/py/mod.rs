@@ -46,6 +46,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<admission::PyLocalCoordinator>()?;
     module.add_function(wrap_pyfunction!(admission::result_codes, module)?)?;
     module.add_function(wrap_pyfunction!(call::read_tool_calls, module)?)?;
+    module.add_function(wrap_pyfunction!(repair::read_python_calls, module)?)?;
     module.add_class::<call::PyToolResult>()?;
     module.add_class::<road::PyParsedArgs>()?;
     module.add_class::<road::PyParsedValue>()?;

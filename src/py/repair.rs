@@ -7,7 +7,7 @@ use pyo3::types::PyList;
 use serde::de::IgnoredAny;
 
 use crate::args::fast_path::FastPlan;
-use crate::args::repair::{repair_refused_with, repair_with, WideIntegers};
+use crate::args::repair::{read_python_calls as read_calls, repair_refused_with, repair_with, WideIntegers};
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
@@ -57,4 +57,23 @@ fn read_valid<'py>(py: Python<'py>, text: &str, limits: &Limits) -> Option<Bound
     let plan = ANYTHING.get_or_init(FastPlan::anything);
     let keys = KeyCache::new(py, plan);
     plan.run_value(text, limits, &mut PyBuilder::new(py, &keys))
+}
+
+/// One call written as Python: its name and its arguments as a dict.
+type PythonCall<'py> = (String, Bound<'py, PyAny>);
+
+/// Calls written as Python (`[get_weather(city="Paris", days=3)]`): `[(name, arguments), ...]`,
+/// or None when the text is not such calls. Arguments are literals, read and never evaluated.
+#[pyfunction]
+pub fn read_python_calls<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Vec<PythonCall<'py>>>> {
+    guarded(|| {
+        let Some(calls) = read_calls(text, &Limits::default()) else {
+            return Ok(None);
+        };
+        let mut read = Vec::with_capacity(calls.len());
+        for (name, arguments) in calls {
+            read.push((name, value_to_py(py, &serde_json::Value::Object(arguments))?));
+        }
+        Ok(Some(read))
+    })
 }

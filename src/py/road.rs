@@ -8,6 +8,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use serde_json::Value;
 
 use crate::args::conform::{ExtraKeys, Mode};
+use crate::args::ending::Ending;
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::record::Repair;
 use crate::args::road::{ArgumentRoad, Parsed, RoadOptions, Root};
@@ -205,13 +206,28 @@ impl PyArgumentRoad {
     pub fn run(&self, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
         run_road(&self.road, raw, mode)
     }
+
+    /// `run` for a call from a turn that ended as `ending` says.
+    pub fn run_ending(&self, raw: &Bound<'_, PyAny>, mode: Mode, ending: Ending) -> Result<Parsed, ArgumentErrors> {
+        run_road_ending(&self.road, raw, mode, ending)
+    }
 }
 
 /// Run a road on any input Python hands it: text, bytes, None, or an already parsed value.
 pub fn run_road(road: &ArgumentRoad, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
+    run_road_ending(road, raw, mode, Ending::Unknown)
+}
+
+/// `run_road` for a call from a turn that ended as `ending` says (only text can be cut short).
+pub fn run_road_ending(
+    road: &ArgumentRoad,
+    raw: &Bound<'_, PyAny>,
+    mode: Mode,
+    ending: Ending,
+) -> Result<Parsed, ArgumentErrors> {
     if let Ok(text) = raw.cast::<PyString>() {
         return match text.to_str() {
-            Ok(text) => detached_for_long(raw.py(), text.len(), || road.parse_text(text, mode)),
+            Ok(text) => detached_for_long(raw.py(), text.len(), || road.parse_text_ending(text, mode, ending)),
             Err(_) => Err(invalid_input("a string that is not valid UTF-8")),
         };
     }
@@ -220,10 +236,10 @@ pub fn run_road(road: &ArgumentRoad, raw: &Bound<'_, PyAny>, mode: Mode) -> Resu
     }
     if let Ok(bytes) = raw.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
-        return detached_for_long(raw.py(), bytes.len(), || road.parse_bytes(bytes, mode));
+        return detached_for_long(raw.py(), bytes.len(), || road.parse_bytes_ending(bytes, mode, ending));
     }
     if let Ok(bytes) = raw.cast::<PyByteArray>() {
-        return road.parse_bytes(&bytes.to_vec(), mode);
+        return road.parse_bytes_ending(&bytes.to_vec(), mode, ending);
     }
     match py_to_value_within(raw, road.options().limits.max_bytes) {
         Ok(value) => road.parse_value(value, mode),
@@ -298,6 +314,7 @@ impl PyArgumentRoad {
                     max_string_length: max_string_length.unwrap_or(defaults.max_string_length),
                 },
                 aliases: aliases.unwrap_or_default(),
+                tool_name: name.clone(),
             };
             let road = ArgumentRoad::compile(&schema, options).map_err(|e| schema_error(py, &e))?;
             let keys = road.fast_plan().map(|plan| KeyCache::new(py, plan));
@@ -309,17 +326,25 @@ impl PyArgumentRoad {
         })
     }
 
-    /// Run the road: `raw` is JSON text, bytes, a dict, or None.
-    #[pyo3(signature = (raw, *, mode = "lenient"))]
-    fn parse(&self, py: Python<'_>, raw: &Bound<'_, PyAny>, mode: &str) -> PyResult<PyParsedArgs> {
+    /// Run the road: `raw` is JSON text, bytes, a dict, or None. `finish_reason` is the
+    /// provider's word for how the turn ended (`"tool_calls"`, `"end_turn"`, `"length"` ...).
+    #[pyo3(signature = (raw, *, mode = "lenient", finish_reason = None))]
+    fn parse(
+        &self,
+        py: Python<'_>,
+        raw: &Bound<'_, PyAny>,
+        mode: &str,
+        finish_reason: Option<&str>,
+    ) -> PyResult<PyParsedArgs> {
         let mode = parse_mode(mode)?;
+        let ending = finish_reason.map_or(Ending::Unknown, Ending::from_finish_reason);
         if let Some(arguments) = self.fast(py, raw) {
             return Ok(PyParsedArgs {
                 arguments,
                 repairs: Vec::new(),
             });
         }
-        guarded(|| match self.run(raw, mode) {
+        guarded(|| match self.run_ending(raw, mode, ending) {
             Ok(parsed) => PyParsedArgs::from_parsed(py, &parsed),
             Err(errors) => Err(argument_error(py, &errors, self.name.as_deref())),
         })

@@ -29,6 +29,150 @@ pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Va
     limits.admits_at(&value, 1).then_some(value)
 }
 
+/// Whether `text` may be a Python literal at all, in one pass over its bytes that allocates
+/// nothing: false only when [`read`] would certainly give up (a name other than True, False or
+/// None, a character no literal holds, a string left open, brackets that do not pair). Most
+/// broken JSON fails here within its first `true`, `null` or unquoted word, so the lenient
+/// reader alone reads it.
+pub(super) fn could_be_literal(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut open: Vec<u8> = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match byte {
+            b' ' | b'\t' | b'\x0c' | b'\n' | b'\r' | b',' | b':' | b'+' | b'-' => index += 1,
+            b'{' | b'[' | b'(' => {
+                open.push(byte);
+                index += 1;
+            }
+            b'}' | b']' | b')' => {
+                let opener = match byte {
+                    b'}' => b'{',
+                    b']' => b'[',
+                    _ => b'(',
+                };
+                if open.pop() != Some(opener) {
+                    return false;
+                }
+                index += 1;
+            }
+            b'#' => {
+                while index < bytes.len() && bytes[index] != b'\n' && bytes[index] != b'\r' {
+                    index += 1;
+                }
+            }
+            // A line continuation.
+            b'\\' if matches!(bytes.get(index + 1), Some(b'\n' | b'\r')) => index += 2,
+            b'\'' | b'"' => match string_end(bytes, index) {
+                Some(end) => index = end,
+                None => return false,
+            },
+            b'0'..=b'9' | b'.' => index = number_end(bytes, index),
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let start = index;
+                while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_') {
+                    index += 1;
+                }
+                let word = &bytes[start..index];
+                let quote_follows = matches!(bytes.get(index), Some(b'\'' | b'"'));
+                let string_prefix = quote_follows && matches!(word, b"r" | b"R" | b"u" | b"U");
+                if !string_prefix && !matches!(word, b"True" | b"False" | b"None") {
+                    return false;
+                }
+            }
+            // Anything else (`/`, `;`, a backtick, a curly quote, any other character beyond
+            // ASCII) is in no literal outside a string.
+            _ => return false,
+        }
+    }
+    open.is_empty()
+}
+
+/// Where the string whose quote is at `start` ends (past its closing quote), read as [`read`]
+/// reads it: a backslash takes the next character with it, a line break ends a one-line string.
+/// None when the text ends first or the line breaks.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = bytes[start];
+    let triple = bytes.get(start + 1) == Some(&quote) && bytes.get(start + 2) == Some(&quote);
+    let mut index = start + if triple { 3 } else { 1 };
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' => {
+                // `\` and a line break continue the string; `\r\n` counts as one break.
+                let crlf = bytes.get(index + 1) == Some(&b'\r') && bytes.get(index + 2) == Some(&b'\n');
+                index += if crlf { 3 } else { 2 };
+            }
+            byte if byte == quote => {
+                if !triple {
+                    return Some(index + 1);
+                }
+                if bytes.get(index + 1) == Some(&quote) && bytes.get(index + 2) == Some(&quote) {
+                    return Some(index + 3);
+                }
+                index += 1;
+            }
+            b'\n' | b'\r' if !triple => return None,
+            _ => index += 1,
+        }
+    }
+    None
+}
+
+/// Where the number token at `start` ends, as [`Reader::number`] reads it.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let prefixed =
+        bytes[start] == b'0' && matches!(bytes.get(start + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'));
+    let mut index = start;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let sign_of_exponent =
+            matches!(byte, b'+' | b'-') && index > start && matches!(bytes[index - 1], b'e' | b'E') && !prefixed;
+        if !(byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || sign_of_exponent) {
+            break;
+        }
+        index += 1;
+    }
+    index
+}
+
+/// Calls written as Python, `[get_weather(city="Paris", days=3), search(query="x")]` or one call
+/// without the list: each call's name and its keyword arguments, every argument a literal read as
+/// [`read`] reads literals (never evaluated). None unless the whole text is such calls: a
+/// positional argument, a keyword given twice or anything but a literal makes it no call.
+pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String, Value>)>> {
+    let mut reader = Reader {
+        chars: text.chars().collect(),
+        index: 0,
+        depth: 0,
+        limits,
+        wide: WideIntegers::Refuse,
+    };
+    reader.skip()?;
+    let listed = reader.expect('[').is_some();
+    reader.depth += usize::from(listed);
+    let mut calls = Vec::new();
+    loop {
+        reader.skip()?;
+        if listed && reader.expect(']').is_some() {
+            break;
+        }
+        calls.push(reader.call()?);
+        reader.skip()?;
+        if !listed {
+            break;
+        }
+        if reader.expect(',').is_none() {
+            reader.skip()?;
+            reader.expect(']')?;
+            break;
+        }
+    }
+    reader.depth -= usize::from(listed);
+    reader.skip()?;
+    (reader.index == reader.chars.len() && !calls.is_empty()).then_some(calls)
+}
+
 struct Reader<'l> {
     chars: Vec<char>,
     index: usize,
@@ -189,6 +333,61 @@ impl Reader<'_> {
                 return Some((items, comma));
             }
         }
+    }
+
+    /// `name(key=literal, ...)`, the name perhaps dotted (`functions.get_weather`).
+    fn call(&mut self) -> Option<(String, Map<String, Value>)> {
+        let mut name = self.identifier()?;
+        while self.cur() == Some('.') {
+            self.index += 1;
+            name.push('.');
+            name.push_str(&self.identifier()?);
+        }
+        self.skip()?;
+        self.expect('(')?;
+        self.depth += 1;
+        let mut arguments = Map::new();
+        loop {
+            self.skip()?;
+            if self.expect(')').is_some() {
+                break;
+            }
+            let key = self.identifier()?;
+            self.skip()?;
+            self.expect('=')?;
+            self.skip()?;
+            let value = self.value()?;
+            // Python refuses a keyword given twice.
+            if arguments.insert(key, value).is_some() {
+                return None;
+            }
+            self.skip()?;
+            if self.expect(',').is_none() {
+                self.skip()?;
+                self.expect(')')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        let arguments = Value::Object(arguments);
+        if !self.limits.admits_at(&arguments, 1) {
+            return None;
+        }
+        let Value::Object(arguments) = arguments else {
+            return None;
+        };
+        Some((name, arguments))
+    }
+
+    fn identifier(&mut self) -> Option<String> {
+        let start = self.index;
+        if !self.cur().is_some_and(|c| c.is_alphabetic() || c == '_') {
+            return None;
+        }
+        while self.cur().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            self.index += 1;
+        }
+        Some(self.chars[start..self.index].iter().collect())
     }
 
     fn word(&mut self) -> Option<Value> {
@@ -544,6 +743,79 @@ mod tests {
             "'open",
             "123456789012345678901234567890",
         ] {
+            assert_eq!(python(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_calls_written_as_python() {
+        let calls = read_calls(
+            r#"[get_weather(city="Paris", days=3), search(query='x', tags=["a", "b"], exact=True)]"#,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].0, "get_weather");
+        assert_eq!(Value::Object(calls[0].1.clone()), json!({"city": "Paris", "days": 3}));
+        assert_eq!(calls[1].0, "search");
+        assert_eq!(
+            Value::Object(calls[1].1.clone()),
+            json!({"query": "x", "tags": ["a", "b"], "exact": true})
+        );
+        let one = read_calls("functions.lookup(id=-7)\n", &Limits::default()).unwrap();
+        assert_eq!(one[0].0, "functions.lookup");
+        assert_eq!(Value::Object(one[0].1.clone()), json!({"id": -7}));
+        assert_eq!(read_calls("[ping()]", &Limits::default()).unwrap()[0].1.len(), 0);
+    }
+
+    #[test]
+    fn evaluates_nothing_and_guesses_nothing() {
+        for text in [
+            r#"get_weather("Paris")"#,
+            "get_weather(city=city_name)",
+            "get_weather(city=__import__('os').system('x'))",
+            "get_weather(city='a' + 'b')",
+            "get_weather(city='a', city='b')",
+            "get_weather(city='a'",
+            "[get_weather(city='a') search(query='b')]",
+            "[]",
+            "The weather in Paris (France) is mild.",
+            r#"{"name": "get_weather"}"#,
+        ] {
+            assert!(read_calls(text, &Limits::default()).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn rules_out_only_what_the_python_reading_refuses() {
+        for text in [
+            "{'a': 1}",
+            r#"{"a": [1, 2,],}"#,
+            "(1, 'x')",
+            r"r'\d'",
+            "{'a': '''x\ny'''}",
+            "{'a': 1}  # done\n",
+            "[0x10, 1_000, 1e+3, .5, 5.]",
+            "'a\\\r\nb'",
+        ] {
+            assert!(could_be_literal(text), "{text}");
+            assert!(python(text).is_some(), "{text}");
+        }
+        for text in [
+            r#"{"a": true}"#,
+            r#"{"a": null}"#,
+            "{a: 1}",
+            r#"{"a": 1} // note"#,
+            r#"{"a": 1"#,
+            r#"{"a": 1}}"#,
+            "'open",
+            "'a\nb'",
+            "```json\n{}\n```",
+            "\u{201c}a\u{201d}",
+            "[1 / 2]",
+            "{'a': x}",
+        ] {
+            assert!(!could_be_literal(text), "{text}");
             assert_eq!(python(text), None, "{text}");
         }
     }

@@ -66,7 +66,12 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
                     None => {}
                 }
             }
-            _ => {}
+            // Number characters and the letters of true, false and null.
+            b' ' | b'\t' | b'\n' | b'\r' | b'0'..=b'9' | b'-' | b'+' | b'.' => {}
+            b'e' | b'E' | b't' | b'r' | b'u' | b'f' | b'a' | b'l' | b's' | b'n' => {}
+            // Anything else outside a string is a flaw this mend does not make: the text is
+            // the character reader's, and nothing more is read here.
+            _ => return None,
         }
         index += 1;
     }

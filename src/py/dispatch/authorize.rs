@@ -37,6 +37,7 @@ pub(super) fn call_for_hook<'py>(
             id: id.clone_ref(py),
             name: name.clone_ref(py),
             arguments: arguments.copy()?.into_any().unbind(),
+            finish_reason: None,
         },
     )
 }

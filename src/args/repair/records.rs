@@ -1,0 +1,99 @@
+//! Recording each change the reader makes, with short snippets of the text before and after.
+
+use super::*;
+
+impl Parser<'_> {
+    /// Records a change at the current path. Past the cap, a change that may alter what the
+    /// model meant still takes the last place, so the road can always see it and refuse.
+    pub(super) fn record(&mut self, kind: RepairKind, before: impl Into<String>, after: impl Into<String>) {
+        let keeps_meaning_visible = kind.may_alter_meaning() && !self.meaning_recorded;
+        if !self.has_room() && !keeps_meaning_visible {
+            return;
+        }
+        let path = JsonPath::from(self.path.clone());
+        let repair = Repair::new(path, kind, Value::String(before.into()), Value::String(after.into()));
+        if self.has_room() {
+            self.repairs.push(repair);
+        } else if let Some(last) = self.repairs.last_mut() {
+            *last = repair;
+        }
+        self.meaning_recorded |= kind.may_alter_meaning();
+    }
+
+    pub(super) fn has_room(&self) -> bool {
+        self.repairs.len() < MAX_RECORDED_REPAIRS
+    }
+
+    /// Whether a record made now may be kept, so its snippets are worth building.
+    pub(super) fn wants_snippets(&self) -> bool {
+        self.has_room() || !self.meaning_recorded
+    }
+
+    /// Drops the records made since `count`, as when a span is read again.
+    pub(super) fn forget_records_since(&mut self, count: usize) {
+        self.repairs.truncate(count);
+        self.meaning_recorded = self.repairs.iter().any(|repair| repair.kind.may_alter_meaning());
+    }
+
+    /// Records the text from `from` to `to` as dropped, unless it is only whitespace and commas.
+    pub(super) fn record_dropped(&mut self, from: usize, to: usize) {
+        if !self.has_room() || to <= from {
+            return;
+        }
+        let dropped = self.slice(from, to.min(from + SNIPPET_CHARS * 2));
+        let trimmed = dropped.trim_matches(|c: char| is_space(c) || c == ',');
+        if !trimmed.is_empty() {
+            self.record(RepairKind::DroppedText, snippet(trimmed), "");
+        }
+    }
+
+    /// Text skipped outside any document: prose, or a markdown fence.
+    pub(super) fn record_outside_text(&mut self, from: usize, to: usize) {
+        if !self.has_room() || to <= from {
+            return;
+        }
+        let text = self.slice(from, to.min(from + 4096));
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let (prose, fence, after) = match rest.find(FENCE) {
+                Some(at) => {
+                    let fence_end = at + rest[at..].len() - rest[at..].trim_start_matches('`').len();
+                    let tag_end = fence_end
+                        + rest[fence_end..]
+                            .find(|c: char| !(c.is_ascii_alphanumeric() || "_+-.".contains(c)))
+                            .unwrap_or(rest.len() - fence_end);
+                    (&rest[..at], Some(&rest[at..tag_end]), &rest[tag_end..])
+                }
+                None => (rest, None, ""),
+            };
+            let prose = prose.trim_matches(is_space);
+            if !prose.is_empty() {
+                self.record(RepairKind::SurroundingText, snippet(prose), "");
+            }
+            if let Some(fence) = fence {
+                if !self.fence_open {
+                    self.record(RepairKind::MarkdownFence, snippet(fence), "");
+                }
+                self.fence_open = !self.fence_open;
+            }
+            rest = after;
+        }
+    }
+
+    pub(super) fn insertion_snippets(&self, at: usize, inserted: &str) -> (String, String) {
+        self.edit_snippets(at, 0, inserted)
+    }
+
+    /// The text around `at`, before and after the `removed` characters there become `inserted`.
+    pub(super) fn edit_snippets(&self, at: usize, removed: usize, inserted: &str) -> (String, String) {
+        if !self.wants_snippets() {
+            return (String::new(), String::new());
+        }
+        let at = at.min(self.len());
+        let end = (at + removed).min(self.len());
+        let head = self.slice(at.saturating_sub(CONTEXT_CHARS), at);
+        let old = self.slice(at, end);
+        let tail = self.slice(end, end + CONTEXT_CHARS);
+        (format!("{head}{old}{tail}"), format!("{head}{inserted}{tail}"))
+    }
+}
