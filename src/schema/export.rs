@@ -20,6 +20,7 @@ use std::str::FromStr;
 use serde_json::{json, Map, Value};
 
 use super::names::check_tool_name;
+use super::refs::{self, percent_decode, MAX_SCHEMA_DEPTH};
 
 // ---------------------------------------------------------------------------
 // Public interface
@@ -378,9 +379,6 @@ const INEXPRESSIBLE_KEYWORDS: [&str; 12] = [
     "$recursiveRef",
 ];
 
-/// Deeper than this, a schema is refused: no real tool schema comes close, and it keeps
-/// every walk's recursion bounded.
-const MAX_SCHEMA_DEPTH: usize = 64;
 /// Deeper JSON than this is refused before anything else: even copying or dropping such a
 /// value recurses once per level, and the stack of the calling thread may be small.
 pub(crate) const MAX_JSON_NESTING: usize = 256;
@@ -705,23 +703,7 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn resolve(&self, reference: &str) -> Result<&'a Value, String> {
-        let Some(fragment) = reference.strip_prefix('#') else {
-            return Err(format!(
-                "'$ref' points outside this schema ('{reference}'); only references into the schema itself ('#/...') are supported"
-            ));
-        };
-        let fragment = percent_decode(fragment);
-        if fragment.is_empty() {
-            return Ok(self.root);
-        }
-        if !fragment.starts_with('/') {
-            return Err(format!(
-                "'$ref' names an anchor ('{reference}'); only JSON-pointer references such as '#/$defs/Name' are supported"
-            ));
-        }
-        self.root
-            .pointer(&fragment)
-            .ok_or_else(|| format!("'$ref' points to nothing: '{reference}' does not exist in this schema"))
+        refs::local_target(self.root, reference).map(|(target, _)| target)
     }
 }
 
@@ -735,31 +717,6 @@ fn definition_target(reference: &str) -> Option<(String, String)> {
     Some((container.to_string(), name.replace("~1", "/").replace("~0", "~")))
 }
 
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%' && index + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[index + 1..index + 3]).ok())
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8(decoded).unwrap_or_else(|_| text.to_string())
-}
 
 /// The parameters schema as a JSON object, or the problem with it.
 fn root_object<'v>(schema: &'v Value, report: &mut Report) -> Option<&'v Map<String, Value>> {
