@@ -65,7 +65,13 @@ const SCHEMA_KEYWORDS: &[&str] = &[
     "unevaluatedProperties",
 ];
 const SCHEMA_LIST_KEYWORDS: &[&str] = &["anyOf", "oneOf", "allOf", "prefixItems"];
-const SCHEMA_MAP_KEYWORDS: &[&str] = &["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"];
+const SCHEMA_MAP_KEYWORDS: &[&str] = &[
+    "properties",
+    "$defs",
+    "definitions",
+    "patternProperties",
+    "dependentSchemas",
+];
 
 fn suite_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("TOOLPROOF_CORPUS_DIR") {
@@ -89,22 +95,25 @@ fn is_covered(schema: &Value) -> bool {
         match keyword.as_str() {
             "$ref" => value.as_str().is_some_and(|r| r.starts_with("#/") || r == "#"),
             "$schema" => value.as_str().is_some_and(|d| d.contains("2020-12")),
-            "enum" => value.as_array().is_some_and(|values| values.iter().all(is_compared_scalar)),
+            "enum" => value
+                .as_array()
+                .is_some_and(|values| values.iter().all(is_compared_scalar)),
             "const" => is_compared_scalar(value),
             "uniqueItems" => value.is_boolean(),
             "required" => value.as_array().is_some_and(|names| {
                 let declared = map.get("properties").and_then(Value::as_object);
-                names
-                    .iter()
-                    .all(|name| name.as_str().is_some_and(|name| declared.is_some_and(|d| d.contains_key(name))))
+                names.iter().all(|name| {
+                    name.as_str()
+                        .is_some_and(|name| declared.is_some_and(|d| d.contains_key(name)))
+                })
             }),
             _ if SCHEMA_KEYWORDS.contains(&keyword.as_str()) => is_covered(value),
             _ if SCHEMA_LIST_KEYWORDS.contains(&keyword.as_str()) => {
                 value.as_array().is_some_and(|schemas| schemas.iter().all(is_covered))
             }
-            _ if SCHEMA_MAP_KEYWORDS.contains(&keyword.as_str()) => {
-                value.as_object().is_some_and(|schemas| schemas.values().all(is_covered))
-            }
+            _ if SCHEMA_MAP_KEYWORDS.contains(&keyword.as_str()) => value
+                .as_object()
+                .is_some_and(|schemas| schemas.values().all(is_covered)),
             _ => true,
         }
     })
@@ -126,9 +135,9 @@ fn left_to_the_full_road(value: &Value, unique_items: bool) -> bool {
                 || number.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
                 || number.as_f64().is_some_and(|f| f.fract() == 0.0 && number.is_f64())
         }
-        Value::Array(items) => items
-            .iter()
-            .any(|item| unique_items && (item.is_array() || item.is_object()) || left_to_the_full_road(item, unique_items)),
+        Value::Array(items) => items.iter().any(|item| {
+            unique_items && (item.is_array() || item.is_object()) || left_to_the_full_road(item, unique_items)
+        }),
         Value::Object(map) => map.values().any(|item| left_to_the_full_road(item, unique_items)),
         _ => false,
     }
@@ -245,14 +254,18 @@ fn check(plan: &FastPlan, validator: &CompiledSchema, instance: &Value, covered:
         Some(value) => {
             tally.accepted += 1;
             if !valid {
-                tally.failures.push(format!("{what}: accepted an instance the validator refuses: {text}"));
+                tally
+                    .failures
+                    .push(format!("{what}: accepted an instance the validator refuses: {text}"));
             } else if value != *instance {
                 tally.failures.push(format!("{what}: read {value} from {text}"));
             }
         }
         None => {
             if covered && valid && !left_to_the_full_road(instance, unique_items) {
-                tally.failures.push(format!("{what}: left a valid instance to the full road: {text}"));
+                tally
+                    .failures
+                    .push(format!("{what}: left a valid instance to the full road: {text}"));
             }
         }
     }
@@ -277,9 +290,13 @@ fn the_fast_path_agrees_with_the_validator_on_the_test_suite() {
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     files.extend(
-        ["optional/ecmascript-regex.json", "optional/non-bmp-regex.json", "optional/bignum.json"]
-            .iter()
-            .map(|name| dir.join(name)),
+        [
+            "optional/ecmascript-regex.json",
+            "optional/non-bmp-regex.json",
+            "optional/bignum.json",
+        ]
+        .iter()
+        .map(|name| dir.join(name)),
     );
     files.sort();
     let mut tally = Tally::default();
@@ -324,8 +341,15 @@ fn the_fast_path_agrees_with_the_validator_on_the_test_suite() {
         tally.accepted,
         tally.covered_valid
     );
-    assert!(covered_groups > 150, "too few covered groups to be a test: {covered_groups}");
-    assert!(tally.accepted > 5_000, "too few accepted instances to be a test: {}", tally.accepted);
+    assert!(
+        covered_groups > 150,
+        "too few covered groups to be a test: {covered_groups}"
+    );
+    assert!(
+        tally.accepted > 5_000,
+        "too few accepted instances to be a test: {}",
+        tally.accepted
+    );
     let mut shown: Vec<String> = Vec::new();
     for failure in &tally.failures {
         let group = failure.split(": ").next().unwrap_or("");

@@ -80,9 +80,14 @@ mod tests {
             local_target(&schema, "#/$defs/A%20B").unwrap(),
             (&json!({"type": "string"}), "#/$defs/A B".to_owned())
         );
-        assert_eq!(local_target(&schema, "#/$defs/a~1b").unwrap().0, &json!({"type": "integer"}));
+        assert_eq!(
+            local_target(&schema, "#/$defs/a~1b").unwrap().0,
+            &json!({"type": "integer"})
+        );
         assert_eq!(local_target(&schema, "#").unwrap().0, &schema);
-        assert!(local_target(&schema, "#/$defs/C").unwrap_err().contains("points to nothing"));
+        assert!(local_target(&schema, "#/$defs/C")
+            .unwrap_err()
+            .contains("points to nothing"));
         assert!(local_target(&schema, "#anchor").unwrap_err().contains("anchor"));
         assert!(local_target(&schema, "other.json#/a").unwrap_err().contains("outside"));
     }
