@@ -481,11 +481,10 @@ impl<B: Builder> Run<'_, '_, B> {
             }
             return value;
         }
-        let mut fitting = node
-            .branches
-            .iter()
-            .copied()
-            .filter(|&branch| plan.resolve(branch).is_some_and(|b| b.defer || b.types.intersects(wanted)));
+        let mut fitting = node.branches.iter().copied().filter(|&branch| {
+            plan.resolve(branch)
+                .is_some_and(|b| b.defer || b.types.intersects(wanted))
+        });
         let mut branch = fitting.next()?;
         loop {
             if let Some(value) = self.value(next, branch, depth) {
@@ -522,7 +521,11 @@ impl<B: Builder> Run<'_, '_, B> {
                     Number::Float(value) if value.abs() < EXACT_FLOAT_INTEGER as f64 => value,
                     Number::Float(_) => return None,
                 };
-                ScalarKey::Number(if value == 0.0 { 0.0f64.to_bits() } else { value.to_bits() })
+                ScalarKey::Number(if value == 0.0 {
+                    0.0f64.to_bits()
+                } else {
+                    value.to_bits()
+                })
             }
             Next::Array | Next::Object => return None,
         };
@@ -815,7 +818,13 @@ impl<'s> Compiler<'s> {
         Some(self.compile(target, pointer, depth + 1))
     }
 
-    fn compile_branches(&mut self, map: &'s Map<String, Value>, keyword: &str, pointer: &str, depth: usize) -> Option<Vec<NodeId>> {
+    fn compile_branches(
+        &mut self,
+        map: &'s Map<String, Value>,
+        keyword: &str,
+        pointer: &str,
+        depth: usize,
+    ) -> Option<Vec<NodeId>> {
         let Some(Value::Array(branches)) = map.get(keyword) else {
             return None;
         };
@@ -990,7 +999,11 @@ impl<'s> Compiler<'s> {
                     return None;
                 }
                 for (name, schema) in declared {
-                    let node = self.compile(schema, format!("{pointer}/properties/{}", refs::escape_pointer(name)), depth + 1);
+                    let node = self.compile(
+                        schema,
+                        format!("{pointer}/properties/{}", refs::escape_pointer(name)),
+                        depth + 1,
+                    );
                     index.insert(name.clone(), properties.len());
                     properties.push(Property {
                         name: name.clone(),
@@ -1233,8 +1246,9 @@ mod tests {
         assert!(FastPlan::compile(&json!({"type": "object", "not": {}}), &CompileOptions::default()).is_none());
         assert!(FastPlan::compile(&json!({"type": "string"}), &CompileOptions::default()).is_none());
         assert!(FastPlan::compile(
-            &json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}})
-        , &CompileOptions::default())
+            &json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}}),
+            &CompileOptions::default()
+        )
         .is_none());
         // Deep inside, an unsupported keyword only matters when a value reaches it.
         let schema = json!({"type": "object", "properties": {"code": {"type": "integer", "multipleOf": 2}, "n": {"type": "integer"}}});
@@ -1313,13 +1327,18 @@ mod tests {
     fn leaves_what_it_cannot_decide_to_the_full_road() {
         // Look-around is outside the regex crate: the full road's engine evaluates it.
         assert_eq!(
-            fast(&json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?!x)"}}}), r#"{"a": "y"}"#),
+            fast(
+                &json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?!x)"}}}),
+                r#"{"a": "y"}"#
+            ),
             None
         );
         // Two branches a value can pass at once: `oneOf` needs them to be apart.
-        let overlapping = json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"minimum": 2}]}}});
+        let overlapping =
+            json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"minimum": 2}]}}});
         assert_eq!(fast(&overlapping, r#"{"a": 1}"#), None);
-        let apart = json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}});
+        let apart =
+            json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}});
         assert_eq!(fast(&apart, r#"{"a": 1}"#), Some(json!({"a": 1})));
         // Formats asserted by the road's validator are the validator's to check.
         let dated = json!({"type": "object", "properties": {"d": {"type": "string", "format": "date"}}});
@@ -1328,7 +1347,9 @@ mod tests {
             ..CompileOptions::default()
         };
         let plan = FastPlan::compile(&dated, &asserting).unwrap();
-        assert!(plan.run(r#"{"d": "2025-01-01"}"#, &Limits::default(), &mut ValueBuilder).is_none());
+        assert!(plan
+            .run(r#"{"d": "2025-01-01"}"#, &Limits::default(), &mut ValueBuilder)
+            .is_none());
         assert_eq!(fast(&dated, r#"{"d": "not a date"}"#), Some(json!({"d": "not a date"})));
         // A draft the road reads the schema as, other than 2020-12.
         let draft7 = CompileOptions {
@@ -1377,9 +1398,12 @@ mod tests {
 
     #[test]
     fn respects_limits() {
-        let plan = FastPlan::compile(&json!({
-            "type": "object", "properties": {"a": {}, "abcd": {}}, "additionalProperties": false
-        }), &CompileOptions::default())
+        let plan = FastPlan::compile(
+            &json!({
+                "type": "object", "properties": {"a": {}, "abcd": {}}, "additionalProperties": false
+            }),
+            &CompileOptions::default(),
+        )
         .unwrap();
         let tight = Limits {
             max_bytes: 1000,
