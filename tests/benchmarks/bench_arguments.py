@@ -317,7 +317,9 @@ ORDER_VALID_TEXT = (
 ORDER_VALID_ARGUMENTS = json.loads(ORDER_VALID_TEXT)
 # Five problems no coercion can mend: the pattern, the maximum, an object for an optional string,
 # a required list left out, and a word for a number.
-ORDER_INVALID_TEXT = '{"order_id": "ORD-12", "max_results": 500, "category": {"name": "books"}, "amount": "ten"}'
+ORDER_INVALID_TEXT = (
+    '{"order_id": "ORD-12", "max_results": 500, "category": {"name": "books"}, "amount": "ten"}'
+)
 
 
 def order_rs_valid() -> object:
@@ -338,7 +340,9 @@ def order_valid_section(quick: bool) -> dict[str, Any]:
     a_dict = "dict"
     candidates = [
         Candidate(
-            TOOLPROOF, lambda: ORDER_ROAD.parse(ORDER_VALID_TEXT).arguments, "dict (lenient mode, the default)"
+            TOOLPROOF,
+            lambda: ORDER_ROAD.parse(ORDER_VALID_TEXT).arguments,
+            "dict (lenient mode, the default)",
         ),
         Candidate(
             "toolproof ArgumentRoad.parse strict",
@@ -419,10 +423,14 @@ def order_invalid_section(quick: bool) -> dict[str, Any]:
         reference=TOOLPROOF,
         targets=[
             Target(
-                "toolproof no slower than pydantic model_validate_json", against=(PYDANTIC_MODEL,), at_least=1.0
+                "toolproof no slower than pydantic model_validate_json",
+                against=(PYDANTIC_MODEL,),
+                at_least=1.0,
             )
         ],
-        notes=["jsonschema_rs reports an error per failed anyOf branch, so its count differs; shown for context"],
+        notes=[
+            "jsonschema_rs reports an error per failed anyOf branch, so its count differs; shown for context"
+        ],
         quick=quick,
     )
 
@@ -522,7 +530,9 @@ def bfcl_sections(quick: bool) -> list[dict[str, Any]]:
                         at_least=2.0,
                     ),
                     Target(
-                        "toolproof within 1.5x of orjson.loads alone", against=(ORJSON_ALONE,), at_least=1 / 1.5
+                        "toolproof within 1.5x of orjson.loads alone",
+                        against=(ORJSON_ALONE,),
+                        at_least=1 / 1.5,
                     ),
                 ],
                 notes=[
