@@ -99,10 +99,11 @@ struct Allowed {
 impl Allowed {
     /// No value is in both.
     fn is_apart_from(&self, other: &Allowed) -> bool {
-        !(self.null && other.null)
-            && !self.strings.iter().any(|s| other.strings.contains(s))
-            && !self.integers.iter().any(|i| other.integers.contains(i))
-            && !self.booleans.iter().any(|b| other.booleans.contains(b))
+        let shared = (self.null && other.null)
+            || self.strings.iter().any(|s| other.strings.contains(s))
+            || self.integers.iter().any(|i| other.integers.contains(i))
+            || self.booleans.iter().any(|b| other.booleans.contains(b));
+        !shared
     }
 }
 
@@ -157,12 +158,12 @@ struct ArrayRule {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Branches {
     /// `anyOf`: the first branch that accepts the value decides.
-    AnyOf,
+    Any,
     /// `oneOf` whose branches no value can satisfy two of (checked when the plan is compiled), so
     /// the first branch that accepts decides as for `anyOf`.
-    OneOf,
+    One,
     /// `allOf`, and a `$ref` with sibling keywords: every part must accept the value.
-    AllOf,
+    All,
 }
 
 #[derive(Clone, Debug)]
@@ -202,7 +203,7 @@ impl Node {
             array: None,
             unique: false,
             branches: Vec::new(),
-            combine: Branches::AnyOf,
+            combine: Branches::Any,
             alias: None,
         }
     }
@@ -471,7 +472,7 @@ impl<B: Builder> Run<'_, '_, B> {
         };
         let plan = self.plan;
         let start = self.scanner.position();
-        if node.combine == Branches::AllOf {
+        if node.combine == Branches::All {
             let mut value = None;
             for (position, &part) in node.branches.iter().enumerate() {
                 if position > 0 {
@@ -750,7 +751,7 @@ impl<'s> Compiler<'s> {
     fn check_one_of_branches(&mut self) {
         for id in 0..self.nodes.len() {
             let node = &self.nodes[id];
-            if node.combine != Branches::OneOf || node.branches.is_empty() {
+            if node.combine != Branches::One || node.branches.is_empty() {
                 continue;
             }
             let branches = &node.branches;
@@ -873,7 +874,7 @@ impl<'s> Compiler<'s> {
         if map.contains_key("allOf") {
             parts.extend(self.compile_branches(map, "allOf", pointer, depth)?);
         }
-        for (keyword, combine) in [("anyOf", Branches::AnyOf), ("oneOf", Branches::OneOf)] {
+        for (keyword, combine) in [("anyOf", Branches::Any), ("oneOf", Branches::One)] {
             if map.contains_key(keyword) {
                 let branches = self.compile_branches(map, keyword, pointer, depth)?;
                 parts.push(self.part(Node {
@@ -898,7 +899,7 @@ impl<'s> Compiler<'s> {
         }
         Some(Node {
             branches: parts,
-            combine: Branches::AllOf,
+            combine: Branches::All,
             ..Node::anything()
         })
     }
