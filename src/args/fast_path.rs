@@ -6,15 +6,24 @@
 //! (an unsupported keyword, a float where an integer is wanted, a limit reached, a parse error, an
 //! invalid value) makes it give up, and the full road (serde_json, the jsonschema crate, repair and
 //! coercion) decides. Giving up costs only the time spent so far.
+//!
+//! Where a value must be read under several subschemas (`allOf`, a `$ref` with siblings, the
+//! branches of `anyOf`/`oneOf` that its JSON type leaves open), the text of that value is read once
+//! per subschema. The re-reads share one budget proportional to the text, so the whole run stays
+//! linear in the length of the text whatever the nesting.
 
 use std::collections::HashMap;
 
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
+use jsonschema::Draft;
+use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::args::scanner::{Next, Number, Scanner};
 use crate::limits::Limits;
+use crate::schema::refs::{self, MAX_SCHEMA_DEPTH};
 use crate::schema::shape::TypeSet;
+use crate::schema::validator::CompileOptions;
 
 /// Builds the result while the text is read; the road's Python layer builds Python objects, the
 /// tests build `serde_json::Value`s. `None` from any method abandons the fast path.
@@ -87,6 +96,17 @@ struct Allowed {
     null: bool,
 }
 
+impl Allowed {
+    /// No value is in both.
+    fn is_apart_from(&self, other: &Allowed) -> bool {
+        let shared = (self.null && other.null)
+            || self.strings.iter().any(|s| other.strings.contains(s))
+            || self.integers.iter().any(|i| other.integers.contains(i))
+            || self.booleans.iter().any(|b| other.booleans.contains(b));
+        !shared
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Additional {
     Forbidden,
@@ -126,9 +146,24 @@ impl ObjectRule {
 
 #[derive(Clone, Debug)]
 struct ArrayRule {
+    /// `prefixItems`: the schema of each leading item, by position.
+    prefix: Vec<NodeId>,
+    /// `items`: the schema of every item after the prefix.
     items: Option<NodeId>,
     min_items: Option<u64>,
     max_items: Option<u64>,
+}
+
+/// How the branches of a node combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Branches {
+    /// `anyOf`: the first branch that accepts the value decides.
+    Any,
+    /// `oneOf` whose branches no value can satisfy two of (checked when the plan is compiled), so
+    /// the first branch that accepts decides as for `anyOf`.
+    One,
+    /// `allOf`, and a `$ref` with sibling keywords: every part must accept the value.
+    All,
 }
 
 #[derive(Clone, Debug)]
@@ -140,10 +175,16 @@ struct Node {
     bounds: Bounds,
     min_length: Option<u64>,
     max_length: Option<u64>,
+    /// `pattern`, translated from ECMA-262 as the validator translates it, and compiled for the
+    /// `regex` crate's linear-time engine.
+    pattern: Option<Regex>,
     object: Option<ObjectRule>,
     array: Option<ArrayRule>,
-    /// `anyOf`, chosen between by the JSON type of the value; only when one branch fits.
-    any_of: Vec<NodeId>,
+    /// `uniqueItems: true`.
+    unique: bool,
+    /// Subschemas the value is read under as `combine` says; empty for a plain node.
+    branches: Vec<NodeId>,
+    combine: Branches,
     /// A bare `$ref`.
     alias: Option<NodeId>,
 }
@@ -157,11 +198,30 @@ impl Node {
             bounds: Bounds::default(),
             min_length: None,
             max_length: None,
+            pattern: None,
             object: None,
             array: None,
-            any_of: Vec::new(),
+            unique: false,
+            branches: Vec::new(),
+            combine: Branches::Any,
             alias: None,
         }
+    }
+
+    /// Nothing is checked here: the node accepts any value.
+    fn is_unconstrained(&self) -> bool {
+        !self.defer
+            && self.types.is_any()
+            && self.allowed.is_none()
+            && self.bounds.is_empty()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.pattern.is_none()
+            && self.object.is_none()
+            && self.array.is_none()
+            && !self.unique
+            && self.branches.is_empty()
+            && self.alias.is_none()
     }
 
     fn deferred() -> Self {
@@ -185,46 +245,19 @@ pub struct FastPlan {
 
 const ROOT: NodeId = 0;
 
-/// Keywords that describe without constraining.
-const ANNOTATIONS: &[&str] = &[
-    "title",
-    "description",
-    "default",
-    "examples",
-    "$comment",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "$defs",
-    "definitions",
-    "$schema",
-    "$anchor",
-    // Annotations under draft 2020-12 unless format assertion is switched on, which the road
-    // never does.
-    "format",
-    "contentEncoding",
-    "contentMediaType",
-    "contentSchema",
-];
-
 /// Keywords that constrain but are not evaluated here.
 const DEFERRED: &[&str] = &[
     "multipleOf",
-    "pattern",
-    "uniqueItems",
     "contains",
     "minContains",
     "maxContains",
     "dependentRequired",
     "dependentSchemas",
     "dependencies",
-    "allOf",
-    "oneOf",
     "not",
     "if",
     "then",
     "else",
-    "prefixItems",
     "additionalItems",
     "patternProperties",
     "propertyNames",
@@ -241,13 +274,33 @@ const DEFERRED: &[&str] = &[
 ];
 
 impl FastPlan {
-    /// The fast path of a tool's parameter schema, or `None` when the schema is outside what it
-    /// evaluates at the root (the full road then handles every call).
-    pub fn compile(schema: &Value) -> Option<FastPlan> {
-        if let Some(dialect) = schema.get("$schema") {
-            let dialect = dialect.as_str()?;
-            if !dialect.contains("2020-12") {
-                return None;
+    /// The fast path of a tool's parameter schema, as the validator compiled with `options` reads
+    /// it, or `None` when the schema is outside what it evaluates at the root (the full road then
+    /// handles every call).
+    pub fn compile(schema: &Value, options: &CompileOptions) -> Option<FastPlan> {
+        let plan = FastPlan::compile_for_values(schema, options)?;
+        let root = plan.resolve(ROOT)?;
+        let object = root.object.as_ref()?;
+        if root.defer || !root.types.contains(TypeSet::OBJECT) || !root.branches.is_empty() {
+            return None;
+        }
+        let root_is_open = !matches!(object.additional, Additional::Forbidden);
+        Some(FastPlan { root_is_open, ..plan })
+    }
+
+    /// The fast path of a schema for any JSON value, read by `run_value`; `None` when the schema's
+    /// dialect is not 2020-12.
+    pub fn compile_for_values(schema: &Value, options: &CompileOptions) -> Option<FastPlan> {
+        match schema.get("$schema") {
+            Some(dialect) => {
+                if !dialect.as_str()?.contains("2020-12") {
+                    return None;
+                }
+            }
+            None => {
+                if options.draft.is_some_and(|draft| draft != Draft::Draft202012) {
+                    return None;
+                }
             }
         }
         let mut compiler = Compiler {
@@ -258,21 +311,16 @@ impl FastPlan {
             key_ids: HashMap::new(),
             known_strings: Vec::new(),
             known_string_ids: HashMap::new(),
+            formats_asserted: options.validate_formats == Some(true),
         };
         compiler.compile(schema, "#".to_owned(), 0);
-        let plan = FastPlan {
+        compiler.check_one_of_branches();
+        Some(FastPlan {
             root_is_open: false,
             nodes: compiler.nodes,
             key_names: compiler.key_names,
             known_strings: compiler.known_strings,
-        };
-        let root = plan.resolve(ROOT)?;
-        let object = root.object.as_ref()?;
-        if root.defer || !root.types.contains(TypeSet::OBJECT) || !root.any_of.is_empty() {
-            return None;
-        }
-        let root_is_open = !matches!(object.additional, Additional::Forbidden);
-        Some(FastPlan { root_is_open, ..plan })
+        })
     }
 
     /// Declared property names by key number, for builders that make each key object once.
@@ -285,15 +333,8 @@ impl FastPlan {
         &self.known_strings
     }
 
-    fn resolve(&self, mut id: NodeId) -> Option<&Node> {
-        for _ in 0..=self.nodes.len() {
-            let node = self.nodes.get(id)?;
-            match node.alias {
-                Some(target) => id = target,
-                None => return Some(node),
-            }
-        }
-        None
+    fn resolve(&self, id: NodeId) -> Option<&Node> {
+        resolve_in(&self.nodes, id)
     }
 
     /// The plan of the schema `true`: any JSON value, of any type at the root.
@@ -311,7 +352,8 @@ impl FastPlan {
         self.read(text, limits, builder, true)
     }
 
-    /// The value of a text that is plain JSON within the limits (see `anything`); `None` otherwise.
+    /// The value of a text that is plain JSON within the limits and valid under the schema (see
+    /// `anything` and `compile_for_values`); `None` otherwise.
     pub fn run_value<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B) -> Option<B::Value> {
         self.read(text, limits, builder, false)
     }
@@ -330,6 +372,7 @@ impl FastPlan {
             scanner,
             limits,
             builder,
+            reread_budget: REREAD_BUDGET_FACTOR * text.len() + REREAD_BUDGET_FLOOR,
         };
         let value = run.value(next, ROOT, 1)?;
         run.scanner.finish()?;
@@ -337,11 +380,27 @@ impl FastPlan {
     }
 }
 
+/// Bytes a run may read again (see the module's note), per byte of text and in any case.
+const REREAD_BUDGET_FACTOR: usize = 2;
+const REREAD_BUDGET_FLOOR: usize = 256;
+
 struct Run<'a, 't, B: Builder> {
     plan: &'a FastPlan,
     scanner: Scanner<'t>,
     limits: &'a Limits,
     builder: &'a mut B,
+    /// Bytes left to read again; a run that would exceed it gives up.
+    reread_budget: usize,
+}
+
+/// An item of a `uniqueItems` array, compared as JSON Schema compares values (`1` equals `1.0`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ScalarKey {
+    Null,
+    Boolean(bool),
+    /// The bits of the number as a float, `-0.0` counted as `0.0`.
+    Number(u64),
+    String(String),
 }
 
 impl<B: Builder> Run<'_, '_, B> {
@@ -351,9 +410,8 @@ impl<B: Builder> Run<'_, '_, B> {
         if node.defer {
             return None;
         }
-        if !node.any_of.is_empty() {
-            let branch = self.branch_for(node, next)?;
-            return self.value(next, branch, depth);
+        if !node.branches.is_empty() {
+            return self.branches(node, next, depth);
         }
         match next {
             Next::Null => {
@@ -386,6 +444,9 @@ impl<B: Builder> Run<'_, '_, B> {
                         return None;
                     }
                 }
+                if node.pattern.as_ref().is_some_and(|pattern| !pattern.is_match(text)) {
+                    return None;
+                }
                 if let Some(allowed) = &node.allowed {
                     let position = allowed.strings.iter().position(|s| s == text)?;
                     return self.builder.known_string(allowed.string_ids[position], text);
@@ -398,7 +459,9 @@ impl<B: Builder> Run<'_, '_, B> {
         }
     }
 
-    fn branch_for(&self, node: &Node, next: Next) -> Option<NodeId> {
+    /// A value under `anyOf`, `oneOf` or `allOf`: branches whose type cannot hold the value are
+    /// skipped without reading it; the others read it in turn from the same place.
+    fn branches(&mut self, node: &Node, next: Next, depth: usize) -> Option<B::Value> {
         let wanted = match next {
             Next::Null => TypeSet::NULL,
             Next::True | Next::False => TypeSet::BOOLEAN,
@@ -407,16 +470,68 @@ impl<B: Builder> Run<'_, '_, B> {
             Next::Object => TypeSet::OBJECT,
             Next::Number => TypeSet::INTEGER.union(TypeSet::NUMBER),
         };
-        let mut fitting = node.any_of.iter().filter(|&&branch| {
-            self.plan
-                .resolve(branch)
+        let plan = self.plan;
+        let start = self.scanner.position();
+        if node.combine == Branches::All {
+            let mut value = None;
+            for (position, &part) in node.branches.iter().enumerate() {
+                if position > 0 {
+                    self.reread_from(start)?;
+                }
+                value = Some(self.value(next, part, depth)?);
+            }
+            return value;
+        }
+        let mut fitting = node.branches.iter().copied().filter(|&branch| {
+            plan.resolve(branch)
                 .is_some_and(|b| b.defer || b.types.intersects(wanted))
         });
-        let first = *fitting.next()?;
-        if fitting.next().is_some() {
-            return None;
+        let mut branch = fitting.next()?;
+        loop {
+            if let Some(value) = self.value(next, branch, depth) {
+                return Some(value);
+            }
+            branch = fitting.next()?;
+            self.reread_from(start)?;
         }
-        Some(first)
+    }
+
+    /// Go back to `start` to read a value again, within the run's budget.
+    fn reread_from(&mut self, start: usize) -> Option<()> {
+        let read = self.scanner.position().checked_sub(start)?;
+        self.reread_budget = self.reread_budget.checked_sub(read)?;
+        self.scanner.rewind(start);
+        Some(())
+    }
+
+    /// The comparable form of the scalar at the cursor, read without moving it; `None` for
+    /// containers and for numbers a float cannot hold exactly.
+    fn scalar_key(&mut self, next: Next) -> Option<ScalarKey> {
+        let start = self.scanner.position();
+        let key = match next {
+            Next::Null => {
+                self.scanner.null()?;
+                ScalarKey::Null
+            }
+            Next::True | Next::False => ScalarKey::Boolean(self.scanner.boolean(next)?),
+            Next::String => ScalarKey::String(self.scanner.string()?.to_owned()),
+            Next::Number => {
+                let value = match self.scanner.number()? {
+                    Number::Int(value) if (-EXACT_FLOAT_INTEGER..=EXACT_FLOAT_INTEGER).contains(&value) => value as f64,
+                    Number::Int(_) => return None,
+                    Number::Float(value) if value.abs() < EXACT_FLOAT_INTEGER as f64 => value,
+                    Number::Float(_) => return None,
+                };
+                ScalarKey::Number(if value == 0.0 {
+                    0.0f64.to_bits()
+                } else {
+                    value.to_bits()
+                })
+            }
+            Next::Array | Next::Object => return None,
+        };
+        self.scanner.rewind(start);
+        Some(key)
     }
 
     fn number(&mut self, node: &Node) -> Option<B::Value> {
@@ -457,15 +572,23 @@ impl<B: Builder> Run<'_, '_, B> {
         if !node.types.contains(TypeSet::ARRAY) || depth > self.limits.effective_depth() || node.allowed.is_some() {
             return None;
         }
-        let (items, min_items, max_items) = match &node.array {
-            Some(rule) => (rule.items, rule.min_items, rule.max_items),
-            None => (None, None, None),
+        const NO_PREFIX: &[NodeId] = &[];
+        let (prefix, items, min_items, max_items) = match &node.array {
+            Some(rule) => (rule.prefix.as_slice(), rule.items, rule.min_items, rule.max_items),
+            None => (NO_PREFIX, None, None, None),
         };
+        let mut seen = node.unique.then(AHashSet::<ScalarKey>::new);
         let mut array = self.builder.array()?;
         let mut count: u64 = 0;
         let mut item_next = self.scanner.array_first()?;
         while let Some(next) = item_next {
-            let value = match items {
+            if let Some(seen) = &mut seen {
+                if !seen.insert(self.scalar_key(next)?) {
+                    return None;
+                }
+            }
+            let schema = prefix.get(count as usize).copied().or(items);
+            let value = match schema {
                 Some(item) => self.value(next, item, depth + 1)?,
                 None => self.anything(next, depth + 1)?,
             };
@@ -600,10 +723,9 @@ struct Compiler<'s> {
     key_ids: HashMap<String, u32>,
     known_strings: Vec<String>,
     known_string_ids: HashMap<String, u32>,
+    /// `format` is an assertion for this road's validator, so the fast path leaves it alone.
+    formats_asserted: bool,
 }
-
-/// Past this depth of schema nesting the fast path stops and hands over.
-const MAX_SCHEMA_DEPTH: usize = 64;
 
 impl<'s> Compiler<'s> {
     fn compile(&mut self, schema: &'s Value, pointer: String, depth: usize) -> NodeId {
@@ -624,14 +746,99 @@ impl<'s> Compiler<'s> {
         id
     }
 
-    fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<NodeId> {
-        let fragment = reference.strip_prefix('#')?;
-        let target = if fragment.is_empty() {
-            self.document
-        } else {
-            self.document.pointer(fragment)?
+    /// A `oneOf` is read as an `anyOf` only when no value can pass two of its branches; any other
+    /// is left to the full road.
+    fn check_one_of_branches(&mut self) {
+        for id in 0..self.nodes.len() {
+            let node = &self.nodes[id];
+            if node.combine != Branches::One || node.branches.is_empty() {
+                continue;
+            }
+            let branches = &node.branches;
+            let exclusive = branches.iter().enumerate().all(|(position, &first)| {
+                branches[position + 1..]
+                    .iter()
+                    .all(|&second| self.exclusive(first, second))
+            });
+            if !exclusive {
+                self.nodes[id].defer = true;
+            }
+        }
+    }
+
+    /// Whether no value passes both schemas: their types are apart, or both are objects that
+    /// require one property and allow it different `const`/`enum` values (a discriminated union).
+    fn exclusive(&self, first: NodeId, second: NodeId) -> bool {
+        let (Some(first), Some(second)) = (resolve_in(&self.nodes, first), resolve_in(&self.nodes, second)) else {
+            return false;
         };
-        Some(self.compile(target, format!("#{fragment}"), depth + 1))
+        if first.defer || second.defer {
+            return false;
+        }
+        // An integer is a number too.
+        let widen = |types: TypeSet| {
+            if types.intersects(TypeSet::NUMBER) {
+                types.union(TypeSet::INTEGER)
+            } else {
+                types
+            }
+        };
+        if !widen(first.types).intersects(widen(second.types)) {
+            return true;
+        }
+        let (Some(first_object), Some(second_object)) = (&first.object, &second.object) else {
+            return false;
+        };
+        if first.types != TypeSet::OBJECT && second.types != TypeSet::OBJECT {
+            return false;
+        }
+        first_object.properties.iter().enumerate().any(|(position, property)| {
+            let Some(other) = second_object.index.get(&property.name).copied() else {
+                return false;
+            };
+            let both_required =
+                first_object.required_mask & (1 << position) != 0 && second_object.required_mask & (1 << other) != 0;
+            let allowed = |node: NodeId| resolve_in(&self.nodes, node).and_then(|node| node.allowed.as_ref());
+            both_required
+                && match (allowed(property.node), allowed(second_object.properties[other].node)) {
+                    (Some(a), Some(b)) => a.is_apart_from(b),
+                    _ => false,
+                }
+        })
+    }
+
+    /// A node that stands for part of a schema object (its `anyOf`, or its own keywords next to a
+    /// `$ref`), so has no pointer of its own.
+    fn part(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<NodeId> {
+        let (target, pointer) = refs::local_target(self.document, reference).ok()?;
+        Some(self.compile(target, pointer, depth + 1))
+    }
+
+    fn compile_branches(
+        &mut self,
+        map: &'s Map<String, Value>,
+        keyword: &str,
+        pointer: &str,
+        depth: usize,
+    ) -> Option<Vec<NodeId>> {
+        let Some(Value::Array(branches)) = map.get(keyword) else {
+            return None;
+        };
+        if branches.is_empty() {
+            return None;
+        }
+        Some(
+            branches
+                .iter()
+                .enumerate()
+                .map(|(position, branch)| self.compile(branch, format!("{pointer}/{keyword}/{position}"), depth + 1))
+                .collect(),
+        )
     }
 
     fn known_string_id(&mut self, text: &str) -> u32 {
@@ -656,30 +863,52 @@ impl<'s> Compiler<'s> {
 
     /// `None` when this schema is outside the fast path.
     fn compile_map(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Option<Node> {
-        let mut node = Node::anything();
-        if let Some(reference) = map.get("$ref") {
-            let constraining = map.keys().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()));
-            if constraining {
-                return None;
-            }
-            node.alias = Some(self.compile_reference(reference.as_str()?, depth)?);
-            return Some(node);
-        }
         if map.keys().any(|key| DEFERRED.contains(&key.as_str())) {
             return None;
         }
-        if let Some(branches) = map.get("anyOf") {
-            let constraining = map.keys().any(|k| k != "anyOf" && !ANNOTATIONS.contains(&k.as_str()));
-            let Value::Array(branches) = branches else { return None };
-            if constraining || branches.is_empty() {
-                return None;
+        // Every applicator of the object is a part the value must pass, next to its own keywords.
+        let mut parts = Vec::new();
+        if let Some(reference) = map.get("$ref") {
+            parts.push(self.compile_reference(reference.as_str()?, depth)?);
+        }
+        if map.contains_key("allOf") {
+            parts.extend(self.compile_branches(map, "allOf", pointer, depth)?);
+        }
+        for (keyword, combine) in [("anyOf", Branches::Any), ("oneOf", Branches::One)] {
+            if map.contains_key(keyword) {
+                let branches = self.compile_branches(map, keyword, pointer, depth)?;
+                parts.push(self.part(Node {
+                    branches,
+                    combine,
+                    ..Node::anything()
+                }));
             }
-            node.any_of = branches
-                .iter()
-                .enumerate()
-                .map(|(position, branch)| self.compile(branch, format!("{pointer}/anyOf/{position}"), depth + 1))
-                .collect();
-            return Some(node);
+        }
+        let own = self.compile_keywords(map, pointer, depth)?;
+        if parts.is_empty() {
+            return Some(own);
+        }
+        if !own.is_unconstrained() {
+            parts.push(self.part(own));
+        }
+        if parts.len() == 1 {
+            return Some(Node {
+                alias: Some(parts[0]),
+                ..Node::anything()
+            });
+        }
+        Some(Node {
+            branches: parts,
+            combine: Branches::All,
+            ..Node::anything()
+        })
+    }
+
+    /// The keywords of a schema object that apply to the value itself (not its applicators).
+    fn compile_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Option<Node> {
+        let mut node = Node::anything();
+        if self.formats_asserted && map.contains_key("format") {
+            return None;
         }
         match map.get("type") {
             None => {}
@@ -713,7 +942,31 @@ impl<'s> Compiler<'s> {
         };
         node.min_length = count(map, "minLength")?;
         node.max_length = count(map, "maxLength")?;
-        if ["items", "minItems", "maxItems"].iter().any(|k| map.contains_key(*k)) {
+        match map.get("pattern") {
+            None => {}
+            Some(Value::String(pattern)) => node.pattern = Some(compile_pattern(pattern)?),
+            Some(_) => return None,
+        }
+        match map.get("uniqueItems") {
+            None | Some(Value::Bool(false)) => {}
+            Some(Value::Bool(true)) => node.unique = true,
+            Some(_) => return None,
+        }
+        if ["prefixItems", "items", "minItems", "maxItems"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
+            let prefix = match map.get("prefixItems") {
+                None => Vec::new(),
+                Some(Value::Array(schemas)) => schemas
+                    .iter()
+                    .enumerate()
+                    .map(|(position, schema)| {
+                        self.compile(schema, format!("{pointer}/prefixItems/{position}"), depth + 1)
+                    })
+                    .collect(),
+                Some(_) => return None,
+            };
             let items = match map.get("items") {
                 None => None,
                 Some(items @ (Value::Object(_) | Value::Bool(_))) => {
@@ -722,6 +975,7 @@ impl<'s> Compiler<'s> {
                 Some(_) => return None,
             };
             node.array = Some(ArrayRule {
+                prefix,
                 items,
                 min_items: count(map, "minItems")?,
                 max_items: count(map, "maxItems")?,
@@ -746,7 +1000,11 @@ impl<'s> Compiler<'s> {
                     return None;
                 }
                 for (name, schema) in declared {
-                    let node = self.compile(schema, format!("{pointer}/properties/{}", escape(name)), depth + 1);
+                    let node = self.compile(
+                        schema,
+                        format!("{pointer}/properties/{}", refs::escape_pointer(name)),
+                        depth + 1,
+                    );
                     index.insert(name.clone(), properties.len());
                     properties.push(Property {
                         name: name.clone(),
@@ -786,8 +1044,25 @@ impl<'s> Compiler<'s> {
     }
 }
 
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+/// The node `id` stands for, through bare `$ref`s; `None` for a cycle of them.
+fn resolve_in(nodes: &[Node], mut id: NodeId) -> Option<&Node> {
+    for _ in 0..=nodes.len() {
+        let node = nodes.get(id)?;
+        match node.alias {
+            Some(target) => id = target,
+            None => return Some(node),
+        }
+    }
+    None
+}
+
+/// `pattern` as the validator reads it: translated from ECMA-262 by the same function, then
+/// compiled for the `regex` crate. The validator's engine (fancy-regex) hands a pattern without
+/// look-around or back-references whole to that crate, so both match alike; the others do not
+/// compile here, and the full road evaluates them.
+fn compile_pattern(pattern: &str) -> Option<Regex> {
+    let translated = jsonschema_regex::to_rust_regex(pattern).ok()?;
+    Regex::new(&translated).ok()
 }
 
 fn compile_allowed(values: &[Value]) -> Option<Allowed> {
@@ -821,7 +1096,14 @@ fn bound(map: &Map<String, Value>, keyword: &str) -> Option<Option<f64>> {
 fn count(map: &Map<String, Value>, keyword: &str) -> Option<Option<u64>> {
     match map.get(keyword) {
         None => Some(None),
-        Some(Value::Number(number)) => number.as_u64().map(Some),
+        Some(Value::Number(number)) => match number.as_u64() {
+            Some(count) => Some(Some(count)),
+            // `2.0` is a count too.
+            None => number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= EXACT_FLOAT_INTEGER as f64)
+                .map(|f| Some(f as u64)),
+        },
         Some(_) => None,
     }
 }
@@ -880,7 +1162,7 @@ impl Builder for ValueBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::validator::{CompileOptions, CompiledSchema};
+    use crate::schema::validator::CompiledSchema;
     use serde_json::json;
 
     fn forecast_schema() -> Value {
@@ -904,7 +1186,7 @@ mod tests {
     }
 
     fn fast(schema: &Value, text: &str) -> Option<Value> {
-        FastPlan::compile(schema)
+        FastPlan::compile(schema, &CompileOptions::default())
             .expect("the schema is within the fast path")
             .run(text, &Limits::default(), &mut ValueBuilder)
     }
@@ -962,23 +1244,167 @@ mod tests {
 
     #[test]
     fn declines_schemas_it_does_not_evaluate_at_the_root() {
-        assert!(FastPlan::compile(&json!({"type": "object", "allOf": [{}]})).is_none());
-        assert!(FastPlan::compile(&json!({"type": "string"})).is_none());
+        assert!(FastPlan::compile(&json!({"type": "object", "not": {}}), &CompileOptions::default()).is_none());
+        assert!(FastPlan::compile(&json!({"type": "string"}), &CompileOptions::default()).is_none());
         assert!(FastPlan::compile(
-            &json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}})
+            &json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}}),
+            &CompileOptions::default()
         )
         .is_none());
         // Deep inside, an unsupported keyword only matters when a value reaches it.
-        let schema = json!({"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}, "n": {"type": "integer"}}});
+        let schema = json!({"type": "object", "properties": {"code": {"type": "integer", "multipleOf": 2}, "n": {"type": "integer"}}});
         assert_eq!(fast(&schema, r#"{"n": 1}"#), Some(json!({"n": 1})));
-        assert_eq!(fast(&schema, r#"{"code": "AB"}"#), None);
+        assert_eq!(fast(&schema, r#"{"code": 4}"#), None);
+    }
+
+    /// A schema as pydantic writes it for a tool with a pattern, a union of models told apart by a
+    /// literal, nested models behind `$ref`, a tuple and a set.
+    fn pydantic_style_schema() -> Value {
+        json!({
+            "$defs": {
+                "Card": {"properties": {"kind": {"const": "card", "title": "Kind", "type": "string"},
+                                        "last4": {"pattern": "^[0-9]{4}$", "title": "Last4", "type": "string"}},
+                         "required": ["kind", "last4"], "title": "Card", "type": "object"},
+                "Transfer": {"properties": {"kind": {"const": "transfer", "title": "Kind", "type": "string"},
+                                            "iban": {"title": "Iban", "type": "string"}},
+                             "required": ["kind", "iban"], "title": "Transfer", "type": "object"},
+                "Address": {"additionalProperties": false,
+                            "properties": {"city": {"type": "string"}, "zip": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null}},
+                            "required": ["city"], "type": "object"}
+            },
+            "additionalProperties": false,
+            "properties": {
+                "order_id": {"pattern": "^ORD-[0-9]{6}$", "title": "Order Id", "type": "string"},
+                "max_results": {"default": 10, "maximum": 100, "minimum": 1, "title": "Max Results", "type": "integer"},
+                "payment": {"discriminator": {"mapping": {"card": "#/$defs/Card", "transfer": "#/$defs/Transfer"}, "propertyName": "kind"},
+                            "oneOf": [{"$ref": "#/$defs/Card"}, {"$ref": "#/$defs/Transfer"}], "title": "Payment"},
+                "ship_to": {"anyOf": [{"$ref": "#/$defs/Address"}, {"type": "object", "properties": {"pickup_point": {"type": "string"}}, "required": ["pickup_point"], "additionalProperties": false}, {"type": "null"}]},
+                "window": {"maxItems": 2, "minItems": 2, "prefixItems": [{"format": "date", "type": "string"}, {"format": "date", "type": "string"}], "type": "array"},
+                "tags": {"items": {"type": "string"}, "type": "array", "uniqueItems": true},
+                "billing": {"$ref": "#/$defs/Address", "description": "where the invoice goes"},
+                "code": {"allOf": [{"type": "string"}, {"maxLength": 4}]}
+            },
+            "required": ["order_id"],
+            "title": "PlaceOrder",
+            "type": "object"
+        })
+    }
+
+    #[test]
+    fn covers_the_keywords_tool_schemas_use() {
+        let schema = pydantic_style_schema();
+        for text in [
+            r#"{"order_id": "ORD-123456"}"#,
+            r#"{"order_id": "ORD-123456", "max_results": 5, "payment": {"kind": "card", "last4": "4242"}}"#,
+            r#"{"order_id": "ORD-123456", "payment": {"kind": "transfer", "iban": "DE00"}}"#,
+            r#"{"order_id": "ORD-123456", "ship_to": {"city": "Paris", "zip": null}}"#,
+            r#"{"order_id": "ORD-123456", "ship_to": {"pickup_point": "P1"}}"#,
+            r#"{"order_id": "ORD-123456", "ship_to": null, "window": ["2025-01-01", "2025-01-31"]}"#,
+            r#"{"order_id": "ORD-123456", "tags": ["a", "b", "ab"], "billing": {"city": "Lyon"}, "code": "ab"}"#,
+        ] {
+            assert_eq!(fast(&schema, text), Some(serde_json::from_str(text).unwrap()), "{text}");
+        }
+        for text in [
+            r#"{"order_id": "ORD-12345"}"#,
+            r#"{"order_id": "ord-123456"}"#,
+            r#"{"order_id": "ORD-123456
+"}"#,
+            r#"{"order_id": "ORD-123456", "payment": {"kind": "card", "iban": "DE00"}}"#,
+            r#"{"order_id": "ORD-123456", "payment": {"kind": "cash"}}"#,
+            r#"{"order_id": "ORD-123456", "ship_to": {"city": "Paris", "pickup_point": "P1"}}"#,
+            r#"{"order_id": "ORD-123456", "window": ["2025-01-01"]}"#,
+            r#"{"order_id": "ORD-123456", "window": ["2025-01-01", 5]}"#,
+            r#"{"order_id": "ORD-123456", "tags": ["a", "b", "a"]}"#,
+            r#"{"order_id": "ORD-123456", "tags": ["a", "a"]}"#,
+            r#"{"order_id": "ORD-123456", "billing": {"city": "Lyon", "street": "x"}}"#,
+            r#"{"order_id": "ORD-123456", "code": "abcde"}"#,
+            r#"{"order_id": "ORD-123456", "code": 5}"#,
+        ] {
+            assert_eq!(fast(&schema, text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn leaves_what_it_cannot_decide_to_the_full_road() {
+        // Look-around is outside the regex crate: the full road's engine evaluates it.
+        assert_eq!(
+            fast(
+                &json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?!x)"}}}),
+                r#"{"a": "y"}"#
+            ),
+            None
+        );
+        // Two branches a value can pass at once: `oneOf` needs them to be apart.
+        let overlapping =
+            json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"minimum": 2}]}}});
+        assert_eq!(fast(&overlapping, r#"{"a": 1}"#), None);
+        let apart =
+            json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}});
+        assert_eq!(fast(&apart, r#"{"a": 1}"#), Some(json!({"a": 1})));
+        // Formats asserted by the road's validator are the validator's to check.
+        let dated = json!({"type": "object", "properties": {"d": {"type": "string", "format": "date"}}});
+        let asserting = CompileOptions {
+            validate_formats: Some(true),
+            ..CompileOptions::default()
+        };
+        let plan = FastPlan::compile(&dated, &asserting).unwrap();
+        assert!(plan
+            .run(r#"{"d": "2025-01-01"}"#, &Limits::default(), &mut ValueBuilder)
+            .is_none());
+        assert_eq!(fast(&dated, r#"{"d": "not a date"}"#), Some(json!({"d": "not a date"})));
+        // A draft the road reads the schema as, other than 2020-12.
+        let draft7 = CompileOptions {
+            draft: Some(Draft::Draft7),
+            ..CompileOptions::default()
+        };
+        assert!(FastPlan::compile(&dated, &draft7).is_none());
+    }
+
+    /// Nested unions of objects whose first branch fails only at the end of the object: each
+    /// level reads its value twice, so `levels` levels would read the innermost 2^levels times.
+    fn nested_unions(levels: usize) -> (Value, String) {
+        let mut definitions = Map::new();
+        definitions.insert(
+            "L0".into(),
+            json!({"type": "object", "properties": {"end": {"type": "integer"}}, "required": ["end"]}),
+        );
+        let mut text = String::from(r#"{"end": 1}"#);
+        for level in 1..=levels {
+            let next = json!({"$ref": format!("#/$defs/L{}", level - 1)});
+            definitions.insert(
+                format!("L{level}"),
+                json!({"anyOf": [
+                    {"type": "object", "properties": {"next": next, "a": {}, "b": {}}, "required": ["next", "a"]},
+                    {"type": "object", "properties": {"next": next, "a": {}, "b": {}}, "required": ["next", "b"]},
+                ]}),
+            );
+            text = format!(r#"{{"next": {text}, "b": 0}}"#);
+        }
+        (
+            json!({"type": "object", "properties": {"root": {"$ref": format!("#/$defs/L{levels}")}}, "$defs": definitions}),
+            format!(r#"{{"root": {text}}}"#),
+        )
+    }
+
+    #[test]
+    fn reads_values_again_only_within_a_linear_budget() {
+        let (schema, text) = nested_unions(2);
+        assert_eq!(fast(&schema, &text), Some(serde_json::from_str(&text).unwrap()));
+        // Valid, but beyond the budget: handed to the full road instead of read 2^12 times.
+        let (schema, text) = nested_unions(12);
+        let validator = CompiledSchema::compile(&schema, &CompileOptions::default()).unwrap();
+        assert!(validator.is_valid(&serde_json::from_str(&text).unwrap()));
+        assert_eq!(fast(&schema, &text), None);
     }
 
     #[test]
     fn respects_limits() {
-        let plan = FastPlan::compile(&json!({
-            "type": "object", "properties": {"a": {}, "abcd": {}}, "additionalProperties": false
-        }))
+        let plan = FastPlan::compile(
+            &json!({
+                "type": "object", "properties": {"a": {}, "abcd": {}}, "additionalProperties": false
+            }),
+            &CompileOptions::default(),
+        )
         .unwrap();
         let tight = Limits {
             max_bytes: 1000,
@@ -1049,7 +1475,7 @@ mod tests {
     #[test]
     fn agrees_with_the_validator() {
         let schema = forecast_schema();
-        let plan = FastPlan::compile(&schema).unwrap();
+        let plan = FastPlan::compile(&schema, &CompileOptions::default()).unwrap();
         let validator = CompiledSchema::compile(&schema, &CompileOptions::default()).unwrap();
         let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
         let (mut accepted, mut valid) = (0, 0);

@@ -128,7 +128,7 @@ impl ArgumentRoad {
         Ok(ArgumentRoad {
             signature: plan.signature(),
             fast: match options.root {
-                Root::Arguments => FastPlan::compile(schema),
+                Root::Arguments => FastPlan::compile(schema, &options.compile),
                 Root::AnyValue => None,
             },
             schema: compiled,

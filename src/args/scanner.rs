@@ -342,6 +342,18 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    /// Where the cursor is, for `rewind`.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.index
+    }
+
+    /// Back to a place `position` returned, to read the same value again under another schema.
+    #[inline]
+    pub fn rewind(&mut self, position: usize) {
+        self.index = position;
+    }
+
     /// Only whitespace may follow the document.
     pub fn finish(&mut self) -> Option<()> {
         self.skip_whitespace();

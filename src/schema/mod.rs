@@ -4,5 +4,6 @@
 pub mod export;
 pub mod names;
 pub mod normalize;
+pub mod refs;
 pub mod shape;
 pub mod validator;

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use ahash::AHashMap;
 use serde_json::{Map, Value};
 
+use crate::schema::refs::{self, escape_pointer, MAX_SCHEMA_DEPTH};
+
 /// A set of JSON types, as in the `type` keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TypeSet(u8);
@@ -444,9 +446,6 @@ struct Compiler<'s> {
     by_pointer: HashMap<String, ShapeId>,
 }
 
-/// Past this depth of schema nesting the plan stops looking and says "anything".
-const MAX_SCHEMA_DEPTH: usize = 64;
-
 impl<'s> Compiler<'s> {
     fn compile(&mut self, schema: &'s Value, pointer: String, depth: usize) -> ShapeId {
         if let Some(&id) = self.by_pointer.get(&pointer) {
@@ -493,13 +492,8 @@ impl<'s> Compiler<'s> {
     }
 
     fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<ShapeId> {
-        let fragment = reference.strip_prefix('#')?;
-        let target = if fragment.is_empty() {
-            self.document
-        } else {
-            self.document.pointer(fragment)?
-        };
-        Some(self.compile(target, format!("#{fragment}"), depth + 1))
+        let (target, pointer) = refs::local_target(self.document, reference).ok()?;
+        Some(self.compile(target, pointer, depth + 1))
     }
 
     fn shape_of(&self, id: ShapeId) -> &Shape {
@@ -676,10 +670,6 @@ impl<'s> Compiler<'s> {
             array,
         }
     }
-}
-
-fn escape_pointer(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// Narrow `shape` by another constraint that must hold too (`allOf`, or a `$ref` with siblings).

@@ -3,6 +3,11 @@
 Sections:
   valid    a correct 5-field argument object, JSON text to a Python dict
   invalid  an object with five errors, every error collected
+  order-valid, order-invalid
+           the same two on a schema as pydantic writes it for a typical tool (a `pattern`, a bounded
+           integer with a default, an optional string, a list, a float, extra keys forbidden)
+  bfcl-strict, bfcl-lenient
+           every BFCL v4 ground-truth call its schema admits, JSON text to a validated dict
   repair-corpus, repair-document
            broken JSON text to a value: toolproof.repair_json against json_repair, over
            json_repair's test inputs as one batch and over its 9 KB perf document
@@ -39,9 +44,9 @@ from harness import (
     skipped_section,
     timing_section,
 )
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from toolproof._core import ArgumentRoad
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 BENCHMARK = "arguments"
 
@@ -275,6 +280,273 @@ def invalid_section(quick: bool) -> dict[str, Any]:
     )
 
 
+# --- a schema as pydantic writes it for a typical tool ----------------------------------------
+
+ORDER_ID_PATTERN = r"^ORD-[0-9]{6}$"
+
+
+class OrderSearchModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str = Field(pattern=ORDER_ID_PATTERN)
+    max_results: int = Field(default=10, ge=1, le=100)
+    category: str | None = None
+    tags: list[str]
+    amount: float
+
+
+class OrderSearchArgs(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    order_id: Annotated[str, Field(pattern=ORDER_ID_PATTERN)]
+    max_results: NotRequired[Annotated[int, Field(ge=1, le=100)]]
+    category: NotRequired[str | None]
+    tags: list[str]
+    amount: float
+
+
+ORDER_SCHEMA = OrderSearchModel.model_json_schema()
+ORDER_ROAD = ArgumentRoad(ORDER_SCHEMA, name="search_orders")
+ORDER_ADAPTER = TypeAdapter(OrderSearchArgs)
+ORDER_RS_VALIDATOR = jsonschema_rs.validator_for(ORDER_SCHEMA)
+
+ORDER_VALID_TEXT = (
+    '{"order_id": "ORD-123456", "max_results": 20, "category": "books", '
+    '"tags": ["gift", "paperback"], "amount": 25.5}'
+)
+ORDER_VALID_ARGUMENTS = json.loads(ORDER_VALID_TEXT)
+# Five problems no coercion can mend: the pattern, the maximum, an object for an optional string,
+# a required list left out, and a word for a number.
+ORDER_INVALID_TEXT = (
+    '{"order_id": "ORD-12", "max_results": 500, "category": {"name": "books"}, "amount": "ten"}'
+)
+
+
+def order_rs_valid() -> object:
+    arguments = orjson.loads(ORDER_VALID_TEXT)
+    if not ORDER_RS_VALIDATOR.is_valid(arguments):
+        raise ValueError("invalid arguments")
+    return arguments
+
+
+def check_order_valid(name: str, result: object) -> None:
+    if isinstance(result, BaseModel):
+        result = result.model_dump()
+    if result != ORDER_VALID_ARGUMENTS:
+        raise AssertionError(f"{name} returned {result!r}, expected {ORDER_VALID_ARGUMENTS!r}")
+
+
+def order_valid_section(quick: bool) -> dict[str, Any]:
+    a_dict = "dict"
+    candidates = [
+        Candidate(
+            TOOLPROOF,
+            lambda: ORDER_ROAD.parse(ORDER_VALID_TEXT).arguments,
+            "dict (lenient mode, the default)",
+        ),
+        Candidate(
+            "toolproof ArgumentRoad.parse strict",
+            lambda: ORDER_ROAD.parse(ORDER_VALID_TEXT, mode="strict").arguments,
+            a_dict,
+        ),
+        Candidate(PYDANTIC_TYPED_DICT, lambda: ORDER_ADAPTER.validate_json(ORDER_VALID_TEXT), a_dict),
+        Candidate(
+            PYDANTIC_MODEL_DUMP,
+            lambda: OrderSearchModel.model_validate_json(ORDER_VALID_TEXT).model_dump(),
+            a_dict,
+        ),
+        Candidate("jsonschema_rs is_valid + orjson.loads", order_rs_valid, a_dict),
+        Candidate(
+            "orjson.loads alone", lambda: orjson.loads(ORDER_VALID_TEXT), "dict, unchecked", baseline=True
+        ),
+    ]
+    return timing_section(
+        benchmark=BENCHMARK,
+        section="order-valid",
+        title="a valid call on a schema as pydantic writes it (pattern, bounds, optional, list), text to dict",
+        candidates=checked(candidates, check_order_valid),
+        reference=TOOLPROOF,
+        targets=[
+            Target(
+                "toolproof >=1.5x faster than the fastest pydantic path returning a dict",
+                against=(PYDANTIC_TYPED_DICT, PYDANTIC_MODEL_DUMP),
+                at_least=1.5,
+                aim=2.0,
+            )
+        ],
+        notes=[
+            "the schema is OrderSearchModel.model_json_schema(); pydantic validates the same rules "
+            "from the model and from an equivalent TypedDict"
+        ],
+        quick=quick,
+    )
+
+
+def order_toolproof_errors(mode: str) -> Callable[[], object]:
+    def call() -> object:
+        try:
+            ORDER_ROAD.parse(ORDER_INVALID_TEXT, mode=mode)
+        except toolproof.ArgumentError as error:
+            return error.errors
+        raise AssertionError("toolproof accepted invalid arguments")
+
+    return call
+
+
+def order_pydantic_errors() -> object:
+    try:
+        OrderSearchModel.model_validate_json(ORDER_INVALID_TEXT)
+    except ValidationError as error:
+        return error.errors()
+    raise AssertionError("pydantic accepted invalid arguments")
+
+
+def order_invalid_section(quick: bool) -> dict[str, Any]:
+    five_errors = f"list of {INVALID_ERROR_COUNT} errors"
+    candidates = [
+        Candidate(TOOLPROOF, order_toolproof_errors("lenient"), five_errors),
+        Candidate("toolproof ArgumentRoad.parse strict", order_toolproof_errors("strict"), five_errors),
+        Candidate(PYDANTIC_MODEL, order_pydantic_errors, five_errors),
+        Candidate(
+            "jsonschema_rs iter_errors + orjson.loads",
+            lambda: list(ORDER_RS_VALIDATOR.iter_errors(orjson.loads(ORDER_INVALID_TEXT))),
+            "list of errors",
+            baseline=True,
+        ),
+    ]
+    checked(candidates[:3], check_invalid)
+    return timing_section(
+        benchmark=BENCHMARK,
+        section="order-invalid",
+        title=f"an invalid call with {INVALID_ERROR_COUNT} errors on the pydantic-written schema, every error collected",
+        candidates=candidates,
+        reference=TOOLPROOF,
+        targets=[
+            Target(
+                "toolproof no slower than pydantic model_validate_json",
+                against=(PYDANTIC_MODEL,),
+                at_least=1.0,
+            )
+        ],
+        notes=[
+            "jsonschema_rs reports an error per failed anyOf branch, so its count differs; shown for context"
+        ],
+        quick=quick,
+    )
+
+
+# --- the BFCL corpus ----------------------------------------------------------------------------
+
+ORJSON_RS = "orjson.loads + jsonschema_rs is_valid"
+ORJSON_ALONE = "orjson.loads alone"
+
+
+@dataclass(frozen=True)
+class CorpusCall:
+    road: ArgumentRoad
+    validator: Any  # a jsonschema_rs validator
+    text: str
+
+
+def bfcl_calls() -> list[CorpusCall] | None:
+    """Every BFCL v4 ground-truth call whose JSON text its schema admits as it is, with the road
+    and the jsonschema_rs validator of its tool (each compiled once per distinct schema)."""
+    if find_corpus("bfcl") is None:
+        return None
+    import test_bfcl  # the corpus reading of the tests: same calls, same schemas
+
+    roads: dict[str, tuple[ArgumentRoad, Any]] = {}
+    calls = []
+    for category in test_bfcl.ANSWERED_CATEGORIES:
+        for answer in test_bfcl.ground_truth_answers(category):
+            if not test_bfcl.admits(answer.schema, answer.arguments):
+                continue
+            key = json.dumps(answer.schema, sort_keys=True)
+            if key not in roads:
+                roads[key] = (ArgumentRoad(answer.schema), jsonschema_rs.validator_for(answer.schema))
+            road, validator = roads[key]
+            calls.append(CorpusCall(road, validator, answer.text))
+    return calls
+
+
+def bfcl_sections(quick: bool) -> list[dict[str, Any]]:
+    calls = bfcl_calls()
+    if calls is None:
+        return [
+            skipped_section(
+                benchmark=BENCHMARK,
+                section="bfcl",
+                title="BFCL v4 ground-truth calls, text to validated dict",
+                reason="the bfcl corpus is absent (see tests/corpora.py)",
+            )
+        ]
+    texts = [call.text for call in calls]
+    expected = [orjson.loads(text) for text in texts]
+    for call in calls:
+        if not call.validator.is_valid(orjson.loads(call.text)):
+            raise AssertionError(f"jsonschema_rs refuses a call toolproof's validator admits: {call.text}")
+
+    def orjson_rs() -> object:
+        values = []
+        for call in calls:
+            value = orjson.loads(call.text)
+            if not call.validator.is_valid(value):
+                raise ValueError("invalid arguments")
+            values.append(value)
+        return values
+
+    sections = []
+    for mode in ("strict", "lenient"):
+        pairs = [(call.road.parse, call.text) for call in calls]
+
+        def toolproof_batch(pairs: list[Any] = pairs, mode: str = mode) -> object:
+            return [parse(text, mode=mode).arguments for parse, text in pairs]
+
+        reference = f"toolproof ArgumentRoad.parse {mode}"
+        candidates = [
+            Candidate(reference, toolproof_batch, "list of dicts"),
+            Candidate(ORJSON_RS, orjson_rs, "list of dicts"),
+            Candidate(
+                ORJSON_ALONE,
+                lambda: [orjson.loads(text) for text in texts],
+                "list of dicts, unchecked",
+                baseline=True,
+            ),
+        ]
+        for candidate in candidates:
+            if candidate.call() != expected:
+                raise AssertionError(f"{candidate.name} returned other values than the calls hold")
+        sections.append(
+            timing_section(
+                benchmark=BENCHMARK,
+                section=f"bfcl-{mode}",
+                title=f"{len(calls):,} BFCL v4 ground-truth calls, text to validated dict, {mode} mode",
+                candidates=candidates,
+                reference=reference,
+                targets=[
+                    Target(
+                        "toolproof >=2x faster than orjson.loads + jsonschema_rs",
+                        against=(ORJSON_RS,),
+                        at_least=2.0,
+                    ),
+                    Target(
+                        "toolproof within 1.5x of orjson.loads alone",
+                        against=(ORJSON_ALONE,),
+                        at_least=1 / 1.5,
+                    ),
+                ],
+                notes=[
+                    "every ground-truth call of the answered categories whose text its own schema admits; "
+                    "each distinct schema compiled once by both sides before timing"
+                ],
+                facts={"calls": len(calls), "distinct_schemas": len({id(call.road) for call in calls})},
+                quick=quick,
+                unit="µs/batch",
+            )
+        )
+    return sections
+
+
 # --- repair ------------------------------------------------------------------------------------
 
 TOOLPROOF_REPAIR = "toolproof.repair_json"
@@ -463,7 +735,15 @@ def memory_section(quick: bool) -> dict[str, Any]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    return [valid_section(quick), invalid_section(quick), *repair_sections(quick), memory_section(quick)]
+    return [
+        valid_section(quick),
+        invalid_section(quick),
+        order_valid_section(quick),
+        order_invalid_section(quick),
+        *bfcl_sections(quick),
+        *repair_sections(quick),
+        memory_section(quick),
+    ]
 
 
 if __name__ == "__main__":
