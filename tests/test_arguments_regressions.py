@@ -242,3 +242,11 @@ def test_a_missing_final_brace_after_a_literal_or_number_keeps_every_string(
     text: str, expected: object
 ) -> None:
     assert repair_json(text) == expected
+
+
+def test_a_python_literal_with_an_integer_beyond_64_bits_is_refused_not_restructured() -> None:
+    text = """{'': [{'_': '{"nm": "BarChart", "mn": "chartModule"}', 'A': 18446744073709551616}]}"""
+    tool = Tool.from_schema("anything", {"type": "object"})
+    with pytest.raises(ArgumentError, match="integer beyond 64 bits"):
+        tool.parse_args(text)
+    assert repair_json(text) == {"": [{"_": '{"nm": "BarChart", "mn": "chartModule"}', "A": 2**64}]}

@@ -218,6 +218,24 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
             .flatten()
             .and_then(as_python)
     });
+    if python.is_none() && wide == WideIntegers::Refuse {
+        // A Python literal (whole, or inside a fence or prose) but for an integer the value
+        // cannot hold: refused, as in valid JSON, rather than given the lenient reader's guess
+        // at a different structure.
+        let inner = text
+            .find(['{', '['])
+            .zip(text.rfind(['}', ']']))
+            .and_then(|(start, end)| text.get(start..=end));
+        for candidate in std::iter::once(text).chain(inner) {
+            if python_text::could_be_literal(candidate)
+                && python_text::read(candidate, limits, WideIntegers::Carry).is_some()
+            {
+                let at =
+                    oversized_integer(text).map_or(0, |literal| literal.as_ptr() as usize - text.as_ptr() as usize);
+                return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
+            }
+        }
+    }
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
             let after = serde_json::to_string(&python).unwrap_or_default();
