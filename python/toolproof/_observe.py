@@ -1,6 +1,7 @@
 """What a batch tells while it runs: the engine reports each call the moment its outcome is
 settled (and each retry before its wait) to one ``BatchObserver``, which logs it on the
-``toolproof`` logger and hands it to OpenTelemetry when tracing is on.
+``toolproof`` logger and hands it to OpenTelemetry when tracing is on. With tracing on, the
+engine also asks it, just before a call's first attempt, for the context the call runs in.
 
 Log levels: a failure at WARNING; a bug in the tool's own code (an unexpected exception, a
 ``TypeError`` raised inside it) at ERROR with its traceback; a success at the registry's
@@ -10,6 +11,7 @@ reason; the arguments (through ``redact``) at DEBUG. Nothing is built when no on
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,11 +41,15 @@ class CallWatcher(Protocol):
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None: ...
 
+    def started(self, slot: int) -> contextvars.Context | None:
+        """Just before the call in ``slot`` makes its first attempt: the context it runs in."""
+        ...
+
 
 class BatchObserver:
     """The engine's observer for one batch (see the engine's ``observer=`` option)."""
 
-    __slots__ = ("_calls", "_debug", "_redact", "_success_level", "_watcher", "successes")
+    __slots__ = ("_calls", "_debug", "_redact", "_success_level", "_watcher", "starts", "successes")
 
     def __init__(
         self,
@@ -59,6 +65,12 @@ class BatchObserver:
         self._watcher = watcher
         self._debug = logger.isEnabledFor(logging.DEBUG)
         self.successes = watcher is not None or logger.isEnabledFor(success_level)
+        # Read once per batch by the engine: without a watcher, no call's start costs anything.
+        self.starts = watcher is not None
+
+    def started(self, slot: int) -> contextvars.Context | None:
+        """The context the call in ``slot`` runs in (its span current there), or None."""
+        return self._watcher.started(slot) if self._watcher is not None else None
 
     def finished(
         self,

@@ -12,8 +12,11 @@ and on failure ``error.type`` (toolproof's result code) with status ERROR.
 ``capture_content=True``, each passed through the registry's ``redact`` hook first. toolproof's
 own attributes: ``toolproof.attempts``, ``toolproof.repairs`` (the repair kinds),
 ``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; retries and repairs
-are span events. A call's span starts when the call started and ends when it was settled (the
-engine reports each call as it settles), whatever thread ran it.
+are span events. A call that runs gets its span just before its first attempt, current in the
+context the call runs in (a sync tool's worker thread included), so spans the tool opens are its
+children; the span ends at the time the call was settled (the engine reports each call as it
+settles), once its result's attributes are known. A call settled before it ran (an unknown tool,
+bad arguments, a denial) gets its span with the batch's results.
 
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
@@ -24,6 +27,7 @@ Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections import Counter
@@ -31,6 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -132,8 +137,9 @@ class Telemetry:
 
 class BatchTrace:
     """One batch's calls, as spans under the batch's span and as metrics. The engine reports each
-    call's end (and each retry) as it happens; the spans are written once the results are known,
-    with those times, since a result carries what the span needs (repairs, content)."""
+    call's start, retries and end as they happen; a span ends once the results are known, with
+    the time its call was settled, since a result carries what the span needs (repairs,
+    content)."""
 
     def __init__(
         self,
@@ -154,9 +160,27 @@ class BatchTrace:
         """Per slot: when the call started and was settled (ns since the epoch), and whether it
         timed out."""
         self._retries: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self._spans: dict[int, trace.Span] = {}
+        """Per slot: the span of a call that started running."""
+        # The caller's context (the batch's span current in it): what each call's context copies.
+        self._base = contextvars.copy_context()
         self._written = False
 
     # -- what the engine reports, as it happens -------------------------------------------------
+
+    def started(self, slot: int) -> contextvars.Context:
+        """The call's span, started now, and the context the call runs in, with it current."""
+        call = self._calls[slot]
+        span = self._tracer.start_span(
+            f"execute_tool {call.name}",
+            context=self._parent,
+            kind=SpanKind.INTERNAL,
+            attributes=self._call_attributes(call),
+        )
+        self._spans[slot] = span
+        scope = self._base.copy()
+        scope.run(otel_context.attach, trace.set_span_in_context(span, self._parent))
+        return scope
 
     def finished(
         self,
@@ -173,17 +197,17 @@ class BatchTrace:
         self._ended[slot] = (end - int(elapsed * 1e9), end, code == "timeout")
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
-        self._retries.setdefault(slot, []).append(
-            (
-                time.time_ns(),
-                {
-                    "toolproof.attempt": attempt,
-                    "toolproof.retry.delay": delay,
-                    "error.type": code,
-                    "toolproof.retry.reason": message,
-                },
-            )
-        )
+        event = {
+            "toolproof.attempt": attempt,
+            "toolproof.retry.delay": delay,
+            "error.type": code,
+            "toolproof.retry.reason": message,
+        }
+        span = self._spans.get(slot)
+        if span is not None:
+            span.add_event("toolproof.retry", event)
+        else:
+            self._retries.setdefault(slot, []).append((time.time_ns(), event))
 
     # -- once the batch is done -------------------------------------------------------------------
 
@@ -203,7 +227,7 @@ class BatchTrace:
         if self._written:
             return
         for slot, call in enumerate(self._calls):
-            if slot in self._ended:
+            if slot in self._ended or slot in self._spans:
                 self._record(slot, call, None, Counter())
 
     def _record(
@@ -220,15 +244,9 @@ class BatchTrace:
             started = now - int(result.elapsed * 1e9)
         tool = self._tools.get(call.name)
         code = None if result is None or result.ok else (result.error or {}).get("code", "unspecified")
-        attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": call.name,
-            "gen_ai.tool.call.id": call.id,
-            "gen_ai.tool.type": "function",
-            "toolproof.timed_out": timed_out,
-        }
-        if tool is not None and tool.description:
-            attributes["gen_ai.tool.description"] = tool.description
+        live = self._spans.pop(slot, None)
+        attributes: dict[str, Any] = {} if live is not None else self._call_attributes(call)
+        attributes["toolproof.timed_out"] = timed_out
         repairs = list(result.repairs) if result is not None else []
         if result is not None:
             attributes["toolproof.attempts"] = result.attempts
@@ -237,17 +255,19 @@ class BatchTrace:
             attributes["toolproof.truncated"] = result.truncated is not None
             if code is not None:
                 attributes["error.type"] = code
-        if telemetry.capture_content:
-            attributes["gen_ai.tool.call.arguments"] = self._content(call.arguments)
-            if result is not None and result.ok:
-                attributes["gen_ai.tool.call.result"] = self._content(result.content)
-        span = self._tracer.start_span(
-            f"execute_tool {call.name}",
-            context=self._parent,
-            kind=SpanKind.INTERNAL,
-            attributes=attributes,
-            start_time=started,
-        )
+        if telemetry.capture_content and result is not None and result.ok:
+            attributes["gen_ai.tool.call.result"] = self._content(result.content)
+        if live is not None:
+            span = live
+            span.set_attributes(attributes)
+        else:
+            span = self._tracer.start_span(
+                f"execute_tool {call.name}",
+                context=self._parent,
+                kind=SpanKind.INTERNAL,
+                attributes=attributes,
+                start_time=started,
+            )
         for repair in repairs:
             span.add_event(
                 "toolproof.repair",
@@ -279,6 +299,21 @@ class BatchTrace:
             counts[
                 telemetry.repairs, (("gen_ai.tool.name", name), ("toolproof.repair.kind", repair.kind))
             ] += 1
+
+    def _call_attributes(self, call: ToolCall) -> dict[str, Any]:
+        """What a call's span says from the start."""
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": call.name,
+            "gen_ai.tool.call.id": call.id,
+            "gen_ai.tool.type": "function",
+        }
+        tool = self._tools.get(call.name)
+        if tool is not None and tool.description:
+            attributes["gen_ai.tool.description"] = tool.description
+        if self._telemetry.capture_content:
+            attributes["gen_ai.tool.call.arguments"] = self._content(call.arguments)
+        return attributes
 
     def _content(self, value: Any) -> str:
         if self._redact is not None:
