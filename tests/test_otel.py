@@ -6,6 +6,7 @@ global is touched."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 from collections.abc import Iterator
@@ -393,3 +394,101 @@ def test_without_an_sdk_a_tool_run_alone_records_nothing() -> None:
 
     assert telemetry.call(ping, ToolCall("c1", "ping", "{}")) is None
     assert ping.run({}).content == "pong"
+
+
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_spans_a_tool_opens_nest_under_its_call_span(otel: Otel, via: str) -> None:
+    """A sync tool runs on a worker thread and an async one as a task; either way the span it
+    opens is a child of its own ``execute_tool`` span, retries included."""
+    inner = otel.tracer_provider.get_tracer("tool code")
+    tries: list[int] = []
+
+    @tool
+    def lookup(key: str) -> str:
+        with inner.start_as_current_span(f"lookup {key}"):
+            return key.upper()
+
+    @tool(retry=Retry(attempts=2, initial_delay=0.001, jitter=False))
+    async def fetch(key: str) -> str:
+        with inner.start_as_current_span(f"fetch {key}"):
+            await asyncio.sleep(0.001)
+            tries.append(1)
+            if len(tries) == 1:
+                raise RetryableError("busy")
+            return key
+
+    registry = Registry([lookup, fetch], telemetry=otel.telemetry())
+    calls = [ToolCall("s1", "lookup", {"key": "a"}), ToolCall("a1", "fetch", {"key": "b"})]
+    if via == "dispatch":
+        results = registry.dispatch(calls)
+    else:
+
+        async def main() -> list[Any]:
+            return await registry.adispatch(calls)
+
+        results = asyncio.run(main())
+    assert [result.ok for result in results] == [True, True]
+    spans = otel.finished()
+    by_name: dict[str, list[ReadableSpan]] = {}
+    for span in spans:
+        by_name.setdefault(span.name, []).append(span)
+    [batch] = by_name[f"toolproof.{via}"]
+    [lookup_call] = by_name["execute_tool lookup"]
+    [fetch_call] = by_name["execute_tool fetch"]
+    [lookup_inner] = by_name["lookup a"]
+    fetch_inner = by_name["fetch b"]
+    assert len(fetch_inner) == 2, "one span per attempt"
+    for call_span in (lookup_call, fetch_call):
+        assert call_span.parent is not None and call_span.parent.span_id == batch.context.span_id
+    assert lookup_inner.parent is not None and lookup_inner.parent.span_id == lookup_call.context.span_id
+    for attempt in fetch_inner:
+        assert attempt.parent is not None and attempt.parent.span_id == fetch_call.context.span_id
+        assert attempt.context.trace_id == batch.context.trace_id
+    # The call's span covers the tool's own.
+    assert lookup_call.start_time <= lookup_inner.start_time  # type: ignore[operator]
+    assert lookup_inner.end_time <= lookup_call.end_time  # type: ignore[operator]
+    assert fetch_call.attributes is not None and fetch_call.attributes["toolproof.attempts"] == 2
+    assert [event.name for event in fetch_call.events] == ["toolproof.retry"]
+
+
+def test_a_context_variable_set_by_the_caller_reaches_a_traced_sync_tool(otel: Otel) -> None:
+    """The context a traced call runs in is a copy of the caller's, with the call's span added."""
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+    @tool
+    def whoami() -> str:
+        return request_id.get()
+
+    registry = Registry([whoami], telemetry=otel.telemetry())
+    token = request_id.set("req-7")
+    try:
+        [result] = registry.dispatch([ToolCall("c1", "whoami", {})])
+    finally:
+        request_id.reset(token)
+    assert result.content == "req-7"
+
+
+def test_without_telemetry_no_start_is_asked_for() -> None:
+    from toolproof import _observe
+
+    asked: list[int] = []
+    original = _observe.BatchObserver.started
+
+    def spy(self: Any, slot: int) -> Any:
+        asked.append(slot)
+        return original(self, slot)
+
+    @tool
+    def ping() -> str:
+        return "pong"
+
+    @tool
+    async def aping() -> str:
+        return "pong"
+
+    registry = Registry([ping, aping])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_observe.BatchObserver, "started", spy)
+        results = registry.dispatch([ToolCall("c1", "ping", {}), ToolCall("c2", "aping", {})])
+    assert [r.ok for r in results] == [True, True]
+    assert asked == []

@@ -1,6 +1,7 @@
 """What a batch tells while it runs: the engine reports each call the moment its outcome is
 settled (and each retry before its wait) to one observer, which logs it on the ``toolproof``
-logger and hands it to OpenTelemetry when tracing is on.
+logger and hands it to OpenTelemetry when tracing is on. With tracing on, the engine also asks it,
+just before a call's first attempt, for the context the call runs in.
 
 Log levels: a failure at WARNING; a bug in the tool's own code (an unexpected exception, a
 ``TypeError`` raised inside it) at ERROR with its traceback; a success at the registry's
@@ -10,6 +11,7 @@ reason; the arguments (through ``redact``) at DEBUG. Nothing is built when no on
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -41,6 +43,10 @@ class CallWatcher(Protocol):
     ) -> None: ...
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None: ...
+
+    def started(self, slot: int) -> contextvars.Context | None:
+        """Just before the call in ``slot`` makes its first attempt: the context it runs in."""
+        ...
 
 
 def log_finished(
@@ -126,7 +132,7 @@ def log_retrying(call: ToolCall, attempt: int, delay: float, code: str, message:
 class BatchObserver:
     """The engine's observer for one batch (see the engine's ``observer=`` option)."""
 
-    __slots__ = ("_calls", "_redact", "_success_level", "_watcher", "successes")
+    __slots__ = ("_calls", "_redact", "_success_level", "_watcher", "starts", "successes")
 
     def __init__(
         self,
@@ -141,6 +147,12 @@ class BatchObserver:
         self._redact = redact
         self._watcher = watcher
         self.successes = (watcher is not None and watcher.every_call) or logger.isEnabledFor(success_level)
+        # Read once per batch by the engine: without a watcher, no call's start costs anything.
+        self.starts = watcher is not None
+
+    def started(self, slot: int) -> contextvars.Context | None:
+        """The context the call in ``slot`` runs in (its span current there), or None."""
+        return self._watcher.started(slot) if self._watcher is not None else None
 
     def finished(
         self,

@@ -19,6 +19,11 @@ and on failure ``error.type`` (toolproof's result code) with status ERROR.
 repair kinds), ``toolproof.timeout`` (the time limit that applied, in seconds; absent when none
 did), ``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; each retry is
 a ``toolproof.retry`` event and each repair a ``toolproof.repair`` event (its kind and path).
+In a batch, a call that runs gets its span just before its first attempt, current in the context
+the call runs in (a sync tool's worker thread included), so spans the tool opens are its children;
+the span ends at the time the call was settled, once its result's attributes are known. A call
+settled before it ran (an unknown tool, bad arguments, a denial) gets its span with the batch's
+results.
 
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
@@ -29,6 +34,7 @@ Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections import Counter
@@ -315,6 +321,10 @@ class CallTrace:
     def finished(self, *report: Any) -> None:
         """The engine's report of the settled call: the result, given to ``end``, says more."""
 
+    def started(self, slot: int) -> None:
+        """The call runs in the caller's context, where its span is already current."""
+        return None
+
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
         self._span.add_event("toolproof.retry", _retry_event(attempt, delay, code, message))
 
@@ -348,8 +358,8 @@ class CallTrace:
 
 class BatchTrace:
     """One batch's calls, as spans under the batch's span and as metrics. The engine reports each
-    call's end (and each retry) as it happens; the spans are written once the results are known,
-    with those times, since a result carries what the span needs (repairs, content)."""
+    call's start, retries and end as they happen; a span ends once the results are known, with the
+    time its call was settled, since a result carries what the span needs (repairs, content)."""
 
     every_call = True
 
@@ -376,9 +386,32 @@ class BatchTrace:
         """Per slot: when the call started and was settled (ns since the epoch), and its result's
         size in bytes."""
         self._retries: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self._spans: dict[int, tuple[trace.Span, int]] = {}
+        """Per slot: the span of a call that started running, and when it started (ns)."""
+        # The caller's context (the batch's span current in it): what each call's context copies.
+        self._base = contextvars.copy_context()
         self._written = False
 
     # -- what the engine reports, as it happens -------------------------------------------------
+
+    def started(self, slot: int) -> contextvars.Context:
+        """The call's span, started now, and the context the call runs in, with it current."""
+        call = self._calls[slot]
+        attributes = {**self._static_attributes(call.name), "gen_ai.tool.call.id": call.id}
+        if self._telemetry.capture_content:
+            attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
+        start = time.time_ns()
+        span = self._telemetry._tracer.start_span(
+            f"execute_tool {call.name}",
+            context=self._parent,
+            kind=SpanKind.INTERNAL,
+            attributes=attributes,
+            start_time=start,
+        )
+        self._spans[slot] = (span, start)
+        scope = self._base.copy()
+        scope.run(otel_context.attach, trace.set_span_in_context(span, self._parent))
+        return scope
 
     def finished(
         self,
@@ -395,9 +428,12 @@ class BatchTrace:
         self._ended[slot] = (end - int(elapsed * 1e9), end, result_bytes)
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
-        self._retries.setdefault(slot, []).append(
-            (time.time_ns(), _retry_event(attempt, delay, code, message))
-        )
+        event = _retry_event(attempt, delay, code, message)
+        live = self._spans.get(slot)
+        if live is not None:
+            live[0].add_event("toolproof.retry", event)
+        else:
+            self._retries.setdefault(slot, []).append((time.time_ns(), event))
 
     # -- once the batch is done -------------------------------------------------------------------
 
@@ -416,7 +452,7 @@ class BatchTrace:
         if self._written:
             return
         for slot, call in enumerate(self._calls):
-            if slot in self._ended:
+            if slot in self._ended or slot in self._spans:
                 self._record(slot, call, None, Counter())
 
     def _static_attributes(self, name: str) -> dict[str, Any]:
@@ -446,23 +482,31 @@ class BatchTrace:
             )
         else:
             started, end, result_bytes = ended
-        attributes = {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
+        live = self._spans.pop(slot, None)
+        attributes: dict[str, Any] = (
+            {} if live is not None else {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
+        )
         code, message = (None, "") if result is None else _error(result)
         repairs: Sequence[Any] = ()
         if result is not None:
             repairs = result.repairs
             _result_attributes(attributes, result, code, repairs, result_bytes if code is None else 0)
         if telemetry.capture_content:
-            attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
+            if live is None:
+                attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
             if result is not None and code is None:
                 attributes["gen_ai.tool.call.result"] = _content(result.content, self._redact)
-        span = telemetry._tracer.start_span(
-            f"execute_tool {name}",
-            context=self._parent,
-            kind=SpanKind.INTERNAL,
-            attributes=attributes,
-            start_time=started,
-        )
+        if live is not None:
+            span, started = live
+            span.set_attributes(attributes)
+        else:
+            span = telemetry._tracer.start_span(
+                f"execute_tool {name}",
+                context=self._parent,
+                kind=SpanKind.INTERNAL,
+                attributes=attributes,
+                start_time=started,
+            )
         if repairs:
             _repair_events(span, repairs, started)
         retries = self._retries.get(slot)

@@ -23,8 +23,8 @@ use crate::args::record::RepairKind;
 pub struct CallRecord<'a> {
     pub tool: &'a str,
     pub ok: bool,
-    /// "unknown_tool", "invalid_arguments", "denied", "timeout", "tool_error",
-    /// "unserializable_result", "duplicate_call_id", "cancelled", ...; read only when `ok` is false.
+    /// The result code (`ResultCode::as_str`, or a code a tool's own exception names); read only
+    /// when `ok` is false.
     pub error_code: Option<&'a str>,
     /// Every attempt, the first included: retries are `attempts - 1`.
     pub attempts: u32,
@@ -698,6 +698,7 @@ pub fn prometheus_text(snapshot: &MetricsSnapshot, prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::code::ResultCode;
 
     /// SplitMix64: a small deterministic generator, so the accuracy test needs no crate.
     struct SplitMix(u64);
@@ -850,7 +851,7 @@ mod tests {
         let metrics = Metrics::new();
         metrics.record(&CallRecord {
             ok: false,
-            error_code: Some("timeout"),
+            error_code: Some(ResultCode::Timeout.as_str()),
             attempts: 3,
             timed_out: true,
             repairs: &[
@@ -880,7 +881,10 @@ mod tests {
             (search.calls, search.successes, search.retries, search.timeouts),
             (2, 1, 2, 1)
         );
-        assert_eq!(search.errors, BTreeMap::from([("timeout".to_owned(), 1)]));
+        assert_eq!(
+            search.errors,
+            BTreeMap::from([(ResultCode::Timeout.as_str().to_owned(), 1)])
+        );
         assert_eq!(search.late_results_discarded, 1);
         assert_eq!(search.repairs.get(RepairKind::TrailingComma), 2);
         assert_eq!(search.repairs.get(RepairKind::StringToNumber), 1);
@@ -944,7 +948,11 @@ mod tests {
                         let failed = index % 4 == 0;
                         metrics.record(&CallRecord {
                             ok: !failed,
-                            error_code: failed.then_some(if index % 8 == 0 { "timeout" } else { "tool_error" }),
+                            error_code: failed.then_some(if index % 8 == 0 {
+                                ResultCode::Timeout.as_str()
+                            } else {
+                                ResultCode::ToolError.as_str()
+                            }),
                             attempts: 2,
                             repairs: &[RepairKind::SingleQuotes],
                             latency: Duration::from_micros(1 + index as u64),
@@ -965,8 +973,8 @@ mod tests {
         let calls = (THREADS * CALLS_PER_THREAD) as u64;
         assert_eq!(total.calls, calls);
         assert_eq!(total.successes, calls * 3 / 4);
-        assert_eq!(total.errors["timeout"], calls / 8);
-        assert_eq!(total.errors["tool_error"], calls / 8);
+        assert_eq!(total.errors[ResultCode::Timeout.as_str()], calls / 8);
+        assert_eq!(total.errors[ResultCode::ToolError.as_str()], calls / 8);
         assert_eq!(total.retries, calls);
         assert_eq!(total.late_results_discarded, calls / 100);
         assert_eq!(total.repairs.get(RepairKind::SingleQuotes), calls);
@@ -1040,7 +1048,7 @@ mod tests {
         let metrics = Metrics::new();
         metrics.record(&CallRecord {
             ok: false,
-            error_code: Some("timeout"),
+            error_code: Some(ResultCode::Timeout.as_str()),
             attempts: 2,
             timed_out: true,
             repairs: &[RepairKind::TrailingComma],

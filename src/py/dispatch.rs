@@ -1,86 +1,64 @@
-//! The engine: a batch of tool calls in, exactly one result per call id out, in call order.
+//! The dispatch engine's Python face: a batch of tool calls in, exactly one `ToolResult` per
+//! call id out, in call order.
 //!
 //! ```text
 //! prepare (caller's thread, GIL)   lookup ─ duplicate ids ─ argument road ─ authorize
-//! execute (tokio, no GIL)          caps ─ attempt (worker thread | event-loop task) ─ timeout ─ retry
+//! execute (src/dispatch/engine.rs) caps ─ attempt (worker thread | event-loop task) ─ timeout ─ retry
 //! finish  (GIL)                    results in call order ─ metrics
 //! ```
 //!
 //! Whatever fails on the way (unknown tool, bad arguments, denial, a crash, a timeout, an
 //! unserializable result, a cancelled batch), the call still gets its result; a failure never
-//! touches its siblings.
+//! touches its siblings. The engine itself is pure Rust; `host` is what runs it on Python.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::args::conform::Mode;
 use crate::args::ending::Ending;
 use crate::args::record::RepairKind;
-use crate::dispatch::metrics::{CallRecord, Metrics};
-use crate::dispatch::retry::RetryPolicy;
+use crate::dispatch::attempt::Failure;
+use crate::dispatch::code::ResultCode;
+use crate::dispatch::engine::{self, Host, HostOutcome, Outcome, Planned};
+use crate::dispatch::metrics::CallRecord;
 use crate::py::call::{PyToolCall, PyToolResult};
 use crate::py::convert::map_to_py;
 use crate::py::errors::guarded;
-use crate::py::event_loop::{first_step, FirstStep, LoopBridge, TaskHandle};
-use crate::py::execute::{Attempt, FailureKind, Invocation};
+use crate::py::event_loop::{first_step, FirstStep, LoopBridge};
+use crate::py::execute::{Attempt, Invocation, Returned};
 use crate::py::lifecycle::attach_alive;
 use crate::py::loop_future::spawn_for_loop;
 use crate::py::metrics::PyMetrics;
-use crate::py::retry::PyRetry;
-use crate::py::road::{parse_mode, PyArgumentRoad, PyRepair};
-use crate::py::workers::WorkerPool;
+use crate::py::road::{parse_mode, PyRepair};
 use crate::schema::shape::normalize_name;
 
 mod authorize;
 mod eager_start;
+mod host;
 mod observe;
+mod spec;
 
 use authorize::Verdict;
+use host::{InlineHost, PyHost};
 use observe::Observer;
+use spec::{cap, read_tools, result_cap, retry_option, seconds, EngineCore, Limits, ToolSpec};
 
-/// One tool as the engine runs it.
-struct ToolEntry {
-    name: Py<PyString>,
-    name_text: String,
-    road: Py<PyArgumentRoad>,
-    func: Py<PyAny>,
-    is_async: bool,
-    /// `plan.arguments(dict) -> (args, kwargs)`, when some parameter needs converting.
-    plan: Option<Py<PyAny>>,
-    /// Parameters that receive the call's `CallContext`.
-    injected: Vec<Py<PyString>>,
-    authorize: Option<Py<PyAny>>,
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
-    cap: Option<Arc<Semaphore>>,
-    max_result_bytes: Option<Option<usize>>,
-}
+/// A call's outcome as Python's host reports it.
+type PyOutcome = HostOutcome<PyHost>;
 
-struct EngineCore {
-    tools: Vec<ToolEntry>,
-    by_name: HashMap<String, usize>,
-    authorize: Option<Py<PyAny>>,
-    cap: Option<Arc<Semaphore>>,
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
-    max_result_bytes: Option<usize>,
-    metrics: Arc<Metrics>,
-}
+/// An outcome for the call in a slot, and whether the batch's observer was already told (by the
+/// thread that settled it).
+type Settled = (usize, PyOutcome, bool);
 
 /// Options of one dispatch.
 struct BatchOptions {
-    cap: Option<Arc<Semaphore>>,
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
+    limits: Limits,
     mode: Mode,
     observer: Option<Arc<Observer>>,
 }
@@ -90,104 +68,62 @@ struct Pending {
     slot: usize,
     tool: usize,
     invocation: Arc<Invocation>,
-    /// Its first attempt, when `adispatch` began it on the caller's thread (see `eager_start`).
-    head_start: Option<HeadStart>,
 }
 
-/// The first attempt of a call that `adispatch` started before handing the batch to the engine.
-enum HeadStart {
-    /// It finished there, with a failure worth another attempt.
-    Settled { attempt: Attempt, started: Instant },
-    /// It waits on something as a task on the loop, holding the concurrency slots it took.
-    Running {
-        receive: oneshot::Receiver<Attempt>,
-        handle: Arc<TaskHandle>,
-        permits: Vec<OwnedSemaphorePermit>,
-        started: Instant,
-    },
+/// What the caller's thread knows about one call of the batch.
+struct CallEntry {
+    id: Py<PyString>,
+    name: Py<PyString>,
+    /// Its result, when settled during preparation (unknown tool, bad arguments, denial,
+    /// duplicate id).
+    settled: Option<PyToolResult>,
+    repairs: Vec<Py<PyRepair>>,
+    repair_kinds: Vec<RepairKind>,
+    argument_bytes: usize,
+    /// How long preparing it took: the whole latency of one settled there.
+    preparation: Duration,
 }
 
-/// What the caller's thread knows about every call, in call order.
+/// Every call of a batch, in call order, once prepared.
 struct Prepared {
-    call_ids: Vec<Py<PyString>>,
-    names: Vec<Py<PyString>>,
-    /// Results settled during preparation (unknown tool, bad arguments, denial, duplicate id).
-    settled: Vec<Option<PyToolResult>>,
-    repairs: Vec<Vec<Py<PyRepair>>>,
-    repair_kinds: Vec<Vec<RepairKind>>,
-    argument_bytes: Vec<usize>,
-    /// How long preparing each call took: the whole latency of one settled there.
-    preparation: Vec<Duration>,
+    calls: Vec<CallEntry>,
     pending: Vec<Pending>,
     /// Calls whose authorization hook answered with an awaitable, with it (`adispatch` only).
     awaiting: Vec<(Pending, Py<PyAny>)>,
     observer: Option<Arc<Observer>>,
 }
 
-struct CallOutcome {
-    attempt: Attempt,
-    attempts: u32,
-    elapsed: Duration,
-    timed_out: bool,
-    /// Whether the batch's observer was already told (by the thread that settled it).
-    observed: bool,
-}
-
-fn seconds(value: Option<f64>, what: &str) -> PyResult<Option<Duration>> {
-    match value {
-        None => Ok(None),
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Ok(Some(Duration::from_secs_f64(seconds))),
-        Some(other) => Err(PyValueError::new_err(format!(
-            "{what} must be a positive number of seconds, not {other}"
-        ))),
+impl Prepared {
+    /// The host that runs this batch's pending calls.
+    fn host(&self, core: &EngineCore, bridge: Option<Arc<LoopBridge>>, pending: &[Pending]) -> PyHost {
+        let mut tools = vec![None; self.calls.len()];
+        for call in pending {
+            tools[call.slot] = Some(Arc::clone(&core.tools[call.tool].name_text));
+        }
+        PyHost {
+            bridge,
+            observer: self.observer.clone(),
+            metrics: Arc::clone(&core.metrics),
+            tools,
+            started: Instant::now(),
+        }
     }
 }
 
-/// The smallest result cap that still leaves room for a truncation marker in valid JSON.
-const MIN_RESULT_BYTES: usize = 32;
-
-fn result_cap(limit: Option<usize>, what: &str) -> PyResult<Option<usize>> {
-    match limit {
-        Some(bytes) if bytes < MIN_RESULT_BYTES => Err(PyValueError::new_err(format!(
-            "{what} must be at least {MIN_RESULT_BYTES} bytes (or None for no cap), not {bytes}"
-        ))),
-        other => Ok(other),
+impl EngineCore {
+    /// A pending call as the engine runs it.
+    fn plan<H: Host<Call = Invocation>>(&self, call: Pending, batch: &Limits) -> Planned<H> {
+        let tool = &self.tools[call.tool];
+        Planned {
+            slot: call.slot,
+            call: call.invocation,
+            is_async: tool.is_async,
+            caps: self.caps(tool, batch),
+            timeout: self.timeout(tool, batch),
+            retry: self.retry(tool, batch),
+            head_start: None,
+        }
     }
-}
-
-fn cap(limit: Option<usize>, what: &str) -> PyResult<Option<Arc<Semaphore>>> {
-    match limit {
-        None => Ok(None),
-        Some(0) => Err(PyValueError::new_err(format!("{what} must be at least 1"))),
-        Some(n) => Ok(Some(Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))))),
-    }
-}
-
-/// `retry=` accepts a `Retry`, a number of attempts, or None/False.
-fn retry_option(retry: Option<&Bound<'_, PyAny>>) -> PyResult<Option<RetryPolicy>> {
-    let Some(retry) = retry else { return Ok(None) };
-    if retry.is_none() {
-        return Ok(None);
-    }
-    if let Ok(retry) = retry.cast::<PyRetry>() {
-        return Ok(Some(retry.get().policy().clone()));
-    }
-    if let Ok(flag) = retry.cast::<pyo3::types::PyBool>() {
-        return Ok(Some(if flag.is_true() {
-            RetryPolicy::default()
-        } else {
-            RetryPolicy::none()
-        }));
-    }
-    if let Ok(attempts) = retry.extract::<u32>() {
-        return Ok(Some(RetryPolicy {
-            attempts: attempts.max(1),
-            ..RetryPolicy::default()
-        }));
-    }
-    Err(PyTypeError::new_err(
-        "retry must be a toolproof.Retry, a number of attempts, or None",
-    ))
 }
 
 fn context_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
@@ -215,55 +151,17 @@ impl PyEngine {
         retry: Option<&Bound<'_, PyAny>>,
         max_result_bytes: Option<usize>,
     ) -> PyResult<Self> {
-        let mut entries = Vec::with_capacity(tools.len());
-        let mut by_name = HashMap::new();
-        for (index, spec) in tools.iter().enumerate() {
-            let spec = spec.cast::<PyDict>()?;
-            let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
-                spec.get_item(key)?
-                    .ok_or_else(|| PyValueError::new_err(format!("tool spec {index} has no '{key}'")))
-            };
-            let name: Bound<'_, PyString> = get("name")?.cast_into()?;
-            let name_text = name.to_str()?.to_owned();
-            let optional = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
-                Ok(spec.get_item(key)?.filter(|value| !value.is_none()))
-            };
-            let entry = ToolEntry {
-                road: get("road")?.cast_into::<PyArgumentRoad>()?.unbind(),
-                func: get("func")?.unbind(),
-                is_async: get("is_async")?.is_truthy()?,
-                plan: optional("plan")?.map(Bound::unbind),
-                injected: match optional("injected")? {
-                    Some(names) => names.extract::<Vec<Py<PyString>>>()?,
-                    None => Vec::new(),
-                },
-                authorize: optional("authorize")?.map(Bound::unbind),
-                timeout: seconds(optional("timeout")?.map(|t| t.extract()).transpose()?, "timeout")?,
-                retry: retry_option(optional("retry")?.as_ref())?,
-                cap: cap(
-                    optional("max_concurrency")?.map(|n| n.extract()).transpose()?,
-                    "max_concurrency",
-                )?,
-                max_result_bytes: match spec.get_item("max_result_bytes")? {
-                    None => None,
-                    Some(value) => Some(result_cap(value.extract::<Option<usize>>()?, "max_result_bytes")?),
-                },
-                name: name.unbind(),
-                name_text: name_text.clone(),
-            };
-            if by_name.insert(name_text.clone(), entries.len()).is_some() {
-                return Err(PyValueError::new_err(format!("two tools are named '{name_text}'")));
-            }
-            entries.push(entry);
-        }
+        let (tools, by_name) = read_tools(tools)?;
         Ok(PyEngine {
             core: Arc::new(EngineCore {
-                tools: entries,
+                tools,
                 by_name,
                 authorize,
-                cap: cap(max_concurrency, "max_concurrency")?,
-                timeout: seconds(timeout, "timeout")?,
-                retry: retry_option(retry)?,
+                limits: Limits {
+                    cap: cap(max_concurrency, "max_concurrency")?,
+                    timeout: seconds(timeout, "timeout")?,
+                    retry: retry_option(retry)?,
+                },
                 max_result_bytes: result_cap(max_result_bytes, "max_result_bytes")?,
                 metrics: metrics.get().shared(),
             }),
@@ -295,11 +193,25 @@ impl PyEngine {
             }
             _ => None,
         };
-        let core = Arc::clone(&self.core);
+        let host = prepared.host(&self.core, bridge, &pending);
+        let planned = pending
+            .into_iter()
+            .map(|call| self.core.plan(call, &options.limits))
+            .collect();
         let watch_signals = on_main_thread(py);
-        let running = execute(core, pending, bridge, options);
-        let outcomes =
-            py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(interruptible(running, watch_signals)))?;
+        let running = engine::run_batch(host, planned);
+        let outcomes = py.detach(|| {
+            let runtime = pyo3_async_runtimes::tokio::get_runtime();
+            if watch_signals {
+                runtime.block_on(engine::interruptible(running, SIGNAL_POLL, pending_signal))
+            } else {
+                Ok(runtime.block_on(running))
+            }
+        })?;
+        let outcomes = outcomes
+            .into_iter()
+            .map(|(slot, outcome)| (slot, outcome, true))
+            .collect();
         finish(py, &self.core, prepared, outcomes)
     }
 
@@ -357,16 +269,26 @@ impl PyEngine {
         let mut prepared = guarded(|| self.prepare(py, calls.as_any(), &options, context.as_ref(), false))?;
         let pending = std::mem::take(&mut prepared.pending);
         let mut outcomes = Vec::with_capacity(1);
+        let host = InlineHost {
+            observer: options.observer.clone(),
+        };
         for call in pending {
             let tool = &self.core.tools[call.tool];
-            if tool.is_async || options.timeout.or(tool.timeout).or(self.core.timeout).is_some() {
+            if tool.is_async || self.core.timeout(tool, &options.limits).is_some() {
                 return Err(PyValueError::new_err(format!(
                     "tool '{}' is async or has a timeout: run it with dispatch or adispatch",
                     tool.name_text
                 )));
             }
-            let policy = retry_policy(&self.core, tool, &options);
-            outcomes.push((call.slot, run_inline(py, &call, &policy, options.observer.as_deref())));
+            let slot = call.slot;
+            // On this thread, without crossing to the engine's: no caps, no timer, only the
+            // retry loop (whose waits let the GIL go).
+            let planned = Planned {
+                caps: Vec::new(),
+                ..self.core.plan(call, &options.limits)
+            };
+            let outcome = futures::executor::block_on(engine::run_call(&host, planned));
+            outcomes.push((slot, outcome, false));
         }
         let mut results = finish(py, &self.core, prepared, outcomes)?;
         Ok(results.remove(0))
@@ -411,14 +333,13 @@ impl PyEngine {
                 return Ok(Py::new(py, waiting)?.into_any());
             }
         };
-        let outcome = CallOutcome {
+        let outcome = Outcome {
             attempt,
             attempts: 1,
             elapsed: started.elapsed(),
             timed_out: false,
-            observed: false,
         };
-        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?
+        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome, false)])?
             .remove(0)
             .into_any())
     }
@@ -441,9 +362,11 @@ impl PyEngine {
         observer: Option<Py<PyAny>>,
     ) -> PyResult<BatchOptions> {
         Ok(BatchOptions {
-            cap: cap(max_concurrency, "max_concurrency")?,
-            timeout: seconds(timeout, "timeout")?,
-            retry: retry_option(retry)?,
+            limits: Limits {
+                cap: cap(max_concurrency, "max_concurrency")?,
+                timeout: seconds(timeout, "timeout")?,
+                retry: retry_option(retry)?,
+            },
             mode: parse_mode(mode)?,
             observer: Observer::new(py, observer)?,
         })
@@ -460,13 +383,7 @@ impl PyEngine {
         let core = &*self.core;
         let count = calls.len().unwrap_or(0);
         let mut prepared = Prepared {
-            call_ids: Vec::with_capacity(count),
-            names: Vec::with_capacity(count),
-            settled: Vec::with_capacity(count),
-            repairs: Vec::with_capacity(count),
-            repair_kinds: Vec::with_capacity(count),
-            argument_bytes: Vec::with_capacity(count),
-            preparation: Vec::with_capacity(count),
+            calls: Vec::with_capacity(count),
             pending: Vec::with_capacity(count),
             awaiting: Vec::new(),
             observer: options.observer.clone(),
@@ -484,31 +401,34 @@ impl PyEngine {
             let fields = call.get();
             let name = fields.name.bind(py);
             let raw = fields.arguments.bind(py);
-            prepared.call_ids.push(fields.id.clone_ref(py));
-            prepared.names.push(name.clone().unbind());
-            prepared.argument_bytes.push(
-                raw.cast::<PyString>()
+            prepared.calls.push(CallEntry {
+                id: fields.id.clone_ref(py),
+                name: name.clone().unbind(),
+                settled: None,
+                repairs: Vec::new(),
+                repair_kinds: Vec::new(),
+                argument_bytes: raw
+                    .cast::<PyString>()
                     .map_or(0, |text| text.to_str().map_or(0, str::len)),
-            );
-            prepared.repairs.push(Vec::new());
-            prepared.repair_kinds.push(Vec::new());
-            prepared.preparation.push(Duration::ZERO);
-            let fail = |code: &str, message: &str| {
+                preparation: Duration::ZERO,
+            });
+            let fail = |code: ResultCode, message: &str| {
                 PyToolResult::failure(
                     py,
                     fields.id.clone_ref(py),
                     name.clone().unbind(),
-                    code,
+                    code.as_str(),
                     message,
                     message,
                 )
             };
             let settle = |prepared: &mut Prepared, result: PyToolResult| {
-                prepared.preparation[slot] = began.elapsed();
+                let entry = &mut prepared.calls[slot];
+                entry.preparation = began.elapsed();
                 if let Some(observer) = &options.observer {
-                    observer.settled(py, slot, &result, prepared.preparation[slot]);
+                    observer.settled(py, slot, &result, entry.preparation);
                 }
-                prepared.settled.push(Some(result));
+                entry.settled = Some(result);
             };
             // An id or a name that is not valid text (a lone surrogate) fails this call only.
             let Ok(id_text) = fields.id.bind(py).to_str() else {
@@ -516,7 +436,7 @@ impl PyEngine {
                     "Call id {} is not valid text (it holds a lone surrogate); the call was not run.",
                     escaped(fields.id.bind(py))
                 );
-                settle(&mut prepared, fail("invalid_arguments", &message)?);
+                settle(&mut prepared, fail(ResultCode::InvalidArguments, &message)?);
                 continue;
             };
             let Ok(name_text) = name.to_str() else {
@@ -524,20 +444,20 @@ impl PyEngine {
                     "Unknown tool {}: a tool name is valid text (this one holds a lone surrogate).",
                     escaped(name)
                 );
-                settle(&mut prepared, fail("unknown_tool", &message)?);
+                settle(&mut prepared, fail(ResultCode::UnknownTool, &message)?);
                 continue;
             };
             if !seen.insert(id_text.to_owned()) {
                 let message = format!(
                     "Call id '{id_text}' appears more than once in this batch; it was run once, and this repeat was not."
                 );
-                settle(&mut prepared, fail("duplicate_call_id", &message)?);
+                settle(&mut prepared, fail(ResultCode::DuplicateCallId, &message)?);
                 continue;
             }
             let Some(&tool_index) = core.by_name.get(name_text) else {
                 settle(
                     &mut prepared,
-                    fail("unknown_tool", &unknown_tool_message(core, name_text))?,
+                    fail(ResultCode::UnknownTool, &unknown_tool_message(core, name_text))?,
                 );
                 continue;
             };
@@ -557,15 +477,15 @@ impl PyEngine {
                     }
                     Err(errors) => {
                         let text = errors.for_model(Some(&tool.name_text));
-                        let mut result = fail("invalid_arguments", &errors.summary())?;
+                        let mut result = fail(ResultCode::InvalidArguments, &errors.summary())?;
                         result.content = PyString::new(py, &text).unbind();
                         settle(&mut prepared, result);
                         continue;
                     }
                 },
             };
-            prepared.repairs[slot] = repairs;
-            prepared.repair_kinds[slot] = kinds;
+            prepared.calls[slot].repairs = repairs;
+            prepared.calls[slot].repair_kinds = kinds;
             let hook = tool.authorize.as_ref().or(core.authorize.as_ref());
             let hook_call = match hook {
                 Some(_) => Some(authorize::call_for_hook(
@@ -580,7 +500,7 @@ impl PyEngine {
                 Ok(pair) => pair,
                 Err(error) => {
                     let (summary, text) = argument_error_texts(py, &error, &tool.name_text);
-                    let mut result = fail("invalid_arguments", &summary)?;
+                    let mut result = fail(ResultCode::InvalidArguments, &summary)?;
                     result.content = PyString::new(py, &text).unbind();
                     settle(&mut prepared, result);
                     continue;
@@ -611,24 +531,23 @@ impl PyEngine {
             let awaiting = match verdict {
                 Verdict::Allowed => None,
                 Verdict::Denied(denial) => {
-                    settle(&mut prepared, fail("denied", &denial)?);
+                    settle(&mut prepared, fail(ResultCode::Denied, &denial)?);
                     continue;
                 }
                 Verdict::Awaiting(awaitable) => Some(awaitable),
             };
-            prepared.preparation[slot] = began.elapsed();
-            prepared.settled.push(None);
+            prepared.calls[slot].preparation = began.elapsed();
             let call = Pending {
                 slot,
                 tool: tool_index,
                 invocation: Arc::new(Invocation {
                     tool: tool.name.clone_ref(py),
+                    tool_name: Arc::clone(&tool.name_text),
                     func: tool.func.clone_ref(py),
                     args,
                     kwargs,
                     max_result_bytes: tool.max_result_bytes.unwrap_or(core.max_result_bytes),
                 }),
-                head_start: None,
             };
             match awaiting {
                 None => prepared.pending.push(call),
@@ -648,7 +567,7 @@ fn escaped(text: &Bound<'_, PyString>) -> String {
 fn unknown_tool_message(core: &EngineCore, name: &str) -> String {
     let wanted = normalize_name(name);
     let close = core.tools.iter().find(|tool| normalize_name(&tool.name_text) == wanted);
-    let available: Vec<&str> = core.tools.iter().take(30).map(|tool| tool.name_text.as_str()).collect();
+    let available: Vec<&str> = core.tools.iter().take(30).map(|tool| &*tool.name_text).collect();
     let more = if core.tools.len() > 30 { ", ..." } else { "" };
     if name.is_empty() {
         return format!(
@@ -668,7 +587,7 @@ fn unknown_tool_message(core: &EngineCore, name: &str) -> String {
 /// `(args, kwargs)` for the function: the arguments dict itself, or what the call plan makes of it.
 fn call_arguments(
     py: Python<'_>,
-    tool: &ToolEntry,
+    tool: &ToolSpec,
     arguments: &Bound<'_, PyDict>,
 ) -> PyResult<(Py<PyTuple>, Py<PyDict>)> {
     let Some(plan) = &tool.plan else {
@@ -695,114 +614,17 @@ fn argument_error_texts(py: Python<'_>, error: &PyErr, tool: &str) -> (String, S
     (summary, text)
 }
 
-/// Everything that must stop if the dispatch is cancelled while calls are in flight.
-struct InFlight {
-    bridge: Option<Arc<LoopBridge>>,
-    tasks: Mutex<Vec<Arc<TaskHandle>>>,
-    abandoned: Mutex<Vec<Arc<AtomicBool>>>,
-    finished: AtomicBool,
-    /// Per pending call: its tool, and whether it has its outcome (to count the ones cut off).
-    tools: Vec<String>,
-    settled: Vec<AtomicBool>,
-    metrics: Arc<Metrics>,
-    started: Instant,
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if self.finished.load(Ordering::Acquire) {
-            return;
-        }
-        for (tool, settled) in self.tools.iter().zip(&self.settled) {
-            if !settled.load(Ordering::Acquire) {
-                self.metrics.record(&CallRecord {
-                    tool,
-                    ok: false,
-                    error_code: Some("cancelled"),
-                    attempts: 0,
-                    timed_out: false,
-                    repairs: &[],
-                    latency: self.started.elapsed(),
-                    argument_bytes: 0,
-                    result_bytes: 0,
-                });
-            }
-        }
-        for flag in self.abandoned.get_mut().unwrap_or_else(|p| p.into_inner()).iter() {
-            flag.store(true, Ordering::Release);
-        }
-        let tasks = std::mem::take(self.tasks.get_mut().unwrap_or_else(|p| p.into_inner()));
-        if let (Some(bridge), false) = (&self.bridge, tasks.is_empty()) {
-            bridge.cancel_all(&tasks);
-        }
-    }
-}
-
-/// The engine's side of a batch. `InFlight` is made before the first poll, so a batch dropped
-/// before it ever ran still cancels the tasks `adispatch` started and counts its calls.
-fn execute(
-    core: Arc<EngineCore>,
-    pending: Vec<Pending>,
-    bridge: Option<Arc<LoopBridge>>,
-    options: BatchOptions,
-) -> impl std::future::Future<Output = Vec<(usize, CallOutcome)>> + Send {
-    let started_tasks = pending
-        .iter()
-        .filter_map(|call| match &call.head_start {
-            Some(HeadStart::Running { handle, .. }) => Some(Arc::clone(handle)),
-            _ => None,
-        })
-        .collect();
-    let in_flight = InFlight {
-        bridge,
-        tasks: Mutex::new(started_tasks),
-        abandoned: Mutex::new(Vec::new()),
-        finished: AtomicBool::new(false),
-        tools: pending
-            .iter()
-            .map(|call| core.tools[call.tool].name_text.clone())
-            .collect(),
-        settled: pending.iter().map(|_| AtomicBool::new(false)).collect(),
-        metrics: Arc::clone(&core.metrics),
-        started: Instant::now(),
-    };
-    async move {
-        let (core, options, in_flight) = (&core, &options, &in_flight);
-        let runs = pending.into_iter().enumerate().map(|(position, mut call)| async move {
-            let head_start = call.head_start.take();
-            let mut outcome = run_call(core, &call, head_start, options, in_flight).await;
-            in_flight.settled[position].store(true, Ordering::Release);
-            if let Some(observer) = &options.observer {
-                observer.outcome(None, call.slot, &outcome);
-                outcome.observed = true;
-            }
-            (call.slot, outcome)
-        });
-        let outcomes = join_all(runs).await;
-        in_flight.finished.store(true, Ordering::Release);
-        outcomes
-    }
-}
-
 /// How often a blocking `dispatch` on the main thread looks for a pending signal (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// Wait for a batch; on the main thread, a signal whose handler raises (`KeyboardInterrupt` on
-/// Ctrl-C) ends the wait with that error within `SIGNAL_POLL`. The batch is dropped then: its
-/// async tasks are cancelled, and its sync tools are abandoned (their threads run them to the end,
-/// their results are discarded), since Python cannot stop a thread.
-async fn interruptible<T>(work: impl std::future::Future<Output = T>, watch_signals: bool) -> PyResult<T> {
-    if !watch_signals {
-        return Ok(work.await);
-    }
-    tokio::pin!(work);
-    loop {
-        if let Ok(done) = tokio::time::timeout(SIGNAL_POLL, &mut work).await {
-            return Ok(done);
-        }
-        if let Some(Err(error)) = attach_alive(|py| py.check_signals()) {
-            return Err(error);
-        }
+/// A signal whose handler raised (`KeyboardInterrupt` on Ctrl-C) ends a blocking dispatch's wait
+/// with that error. The batch is dropped then: its async tasks are cancelled, and its sync tools
+/// are abandoned (their threads run them to the end, their results are discarded), since Python
+/// cannot stop a thread.
+fn pending_signal() -> PyResult<()> {
+    match attach_alive(|py| py.check_signals()) {
+        Some(Err(error)) => Err(error),
+        _ => Ok(()),
     }
 }
 
@@ -816,93 +638,6 @@ fn on_main_thread(py: Python<'_>) -> bool {
     check().unwrap_or(false)
 }
 
-/// The batch's retry policy, else the tool's, else the registry's.
-fn retry_policy(core: &EngineCore, tool: &ToolEntry, options: &BatchOptions) -> RetryPolicy {
-    options
-        .retry
-        .clone()
-        .or_else(|| tool.retry.clone())
-        .or_else(|| core.retry.clone())
-        .unwrap_or_else(RetryPolicy::none)
-}
-
-async fn acquire(cap: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
-    match cap {
-        Some(semaphore) => Arc::clone(semaphore).acquire_owned().await.ok(),
-        None => None,
-    }
-}
-
-async fn run_call(
-    core: &EngineCore,
-    call: &Pending,
-    mut head_start: Option<HeadStart>,
-    options: &BatchOptions,
-    in_flight: &InFlight,
-) -> CallOutcome {
-    let tool = &core.tools[call.tool];
-    let timeout = options.timeout.or(tool.timeout).or(core.timeout);
-    let policy = retry_policy(core, tool, options);
-    let started = match &head_start {
-        Some(HeadStart::Settled { started, .. } | HeadStart::Running { started, .. }) => *started,
-        None => Instant::now(),
-    };
-    let mut attempts = 0;
-    let mut timed_out = false;
-    loop {
-        attempts += 1;
-        let attempt = match head_start.take() {
-            Some(HeadStart::Settled { attempt, .. }) => attempt,
-            Some(HeadStart::Running {
-                receive,
-                handle,
-                permits,
-                ..
-            }) => {
-                let _permits = permits;
-                let left = timeout.map(|limit| limit.saturating_sub(started.elapsed()));
-                match &in_flight.bridge {
-                    Some(bridge) => task_outcome(bridge, &handle, receive, left).await,
-                    None => Attempt::Cancelled,
-                }
-            }
-            None => {
-                // Held for the attempt only: a call waiting out its backoff takes no slot.
-                let _batch = acquire(&options.cap).await;
-                let _registry = acquire(&core.cap).await;
-                let _tool = acquire(&tool.cap).await;
-                if tool.is_async {
-                    run_async(core, call, timeout, in_flight).await
-                } else {
-                    run_sync(core, call, timeout, in_flight).await
-                }
-            }
-        };
-        timed_out |= matches!(attempt, Attempt::TimedOut);
-        if attempt.is_retryable(tool.is_async) {
-            let asked = match &attempt {
-                Attempt::Failed { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            let wait = policy.delay(attempts, fastrand::f64(), asked);
-            if policy.allows(attempts, started.elapsed(), wait) {
-                if let Some(observer) = &options.observer {
-                    observer.retrying(None, call.slot, attempts, wait, &attempt);
-                }
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        }
-        return CallOutcome {
-            attempt,
-            attempts,
-            elapsed: started.elapsed(),
-            timed_out,
-            observed: false,
-        };
-    }
-}
-
 /// Start a prepared batch on the running loop (see `adispatch`); an awaitable of its results.
 fn launch<'py>(
     py: Python<'py>,
@@ -914,6 +649,7 @@ fn launch<'py>(
     let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
     let event_loop = locals.event_loop(py);
     let bridge = LoopBridge::new(event_loop.clone().unbind(), locals.context(py).unbind());
+    let host = prepared.host(core, Some(Arc::clone(&bridge)), &pending);
     let (finished, pending) = eager_start::start_eagerly(py, core, &options, &bridge, pending);
     if pending.is_empty() {
         // Every call finished where it started: no thread to cross, no task to wait for.
@@ -923,8 +659,12 @@ fn launch<'py>(
         return Ok(done);
     }
     let core = Arc::clone(core);
-    let running = execute(Arc::clone(&core), pending, Some(bridge), options);
-    spawn_for_loop(py, &event_loop, running, move |py, mut outcomes| {
+    let running = engine::run_batch(host, pending);
+    spawn_for_loop(py, &event_loop, running, move |py, outcomes| {
+        let mut outcomes: Vec<Settled> = outcomes
+            .into_iter()
+            .map(|(slot, outcome)| (slot, outcome, true))
+            .collect();
         outcomes.extend(finished);
         Ok(finish(py, &core, prepared, outcomes)?
             .into_pyobject(py)?
@@ -958,19 +698,19 @@ impl Authorizing {
             match authorize::judge(py, &tool.name_text, &verdict) {
                 None => prepared.pending.push(call),
                 Some(denial) => {
-                    let slot = call.slot;
+                    let entry = &mut prepared.calls[call.slot];
                     let result = PyToolResult::failure(
                         py,
-                        prepared.call_ids[slot].clone_ref(py),
-                        prepared.names[slot].clone_ref(py),
-                        "denied",
+                        entry.id.clone_ref(py),
+                        entry.name.clone_ref(py),
+                        ResultCode::Denied.as_str(),
                         &denial,
                         &denial,
                     )?;
                     if let Some(observer) = &prepared.observer {
-                        observer.settled(py, slot, &result, prepared.preparation[slot]);
+                        observer.settled(py, call.slot, &result, entry.preparation);
                     }
-                    prepared.settled[slot] = Some(result);
+                    entry.settled = Some(result);
                 }
             }
         }
@@ -1013,132 +753,13 @@ impl PendingCall {
         let Some((prepared, pending)) = taken else {
             return Err(PyValueError::new_err("this call was already settled"));
         };
-        let outcome = CallOutcome {
+        let outcome = Outcome {
             attempt: attempt(&pending.invocation),
             attempts: 1,
             elapsed: self.started.elapsed(),
             timed_out: false,
-            observed: false,
         };
-        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome)])?.remove(0))
-    }
-}
-
-/// All attempts of one sync call on the calling thread; the GIL is let go while waiting to retry.
-fn run_inline(py: Python<'_>, call: &Pending, policy: &RetryPolicy, observer: Option<&Observer>) -> CallOutcome {
-    let started = Instant::now();
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let attempt = call.invocation.run_sync(py);
-        if attempt.is_retryable(false) {
-            let asked = match &attempt {
-                Attempt::Failed { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            let wait = policy.delay(attempts, fastrand::f64(), asked);
-            if policy.allows(attempts, started.elapsed(), wait) {
-                if let Some(observer) = observer {
-                    observer.retrying(Some(py), call.slot, attempts, wait, &attempt);
-                }
-                py.detach(|| std::thread::sleep(wait));
-                continue;
-            }
-        }
-        return CallOutcome {
-            attempt,
-            attempts,
-            elapsed: started.elapsed(),
-            timed_out: false,
-            observed: false,
-        };
-    }
-}
-
-async fn within<T>(timeout: Option<Duration>, work: impl std::future::Future<Output = T>) -> Option<T> {
-    match timeout {
-        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
-        None => Some(work.await),
-    }
-}
-
-async fn run_sync(core: &EngineCore, call: &Pending, timeout: Option<Duration>, in_flight: &InFlight) -> Attempt {
-    let (reply, receive) = tokio::sync::oneshot::channel();
-    let abandoned = Arc::new(AtomicBool::new(false));
-    in_flight
-        .abandoned
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(Arc::clone(&abandoned));
-    let invocation = Arc::clone(&call.invocation);
-    let metrics = Arc::clone(&core.metrics);
-    let tool_name = core.tools[call.tool].name_text.clone();
-    let flag = Arc::clone(&abandoned);
-    WorkerPool::shared().submit(Box::new(move |py| {
-        if flag.load(Ordering::Acquire) {
-            // Timed out (or cancelled) while queued: never started, so no side effect happened.
-            return;
-        }
-        let attempt = invocation.run_sync(py);
-        if flag.load(Ordering::Acquire) {
-            metrics.record_late_result(&tool_name);
-            drop(attempt);
-            return;
-        }
-        let _ = reply.send(attempt);
-    }));
-    match within(timeout, receive).await {
-        Some(Ok(attempt)) => attempt,
-        Some(Err(_)) => Attempt::failed(
-            FailureKind::Unexpected,
-            "internal_error",
-            "The worker running the tool stopped.",
-        ),
-        None => {
-            abandoned.store(true, Ordering::Release);
-            Attempt::TimedOut
-        }
-    }
-}
-
-async fn run_async(core: &EngineCore, call: &Pending, timeout: Option<Duration>, in_flight: &InFlight) -> Attempt {
-    let Some(bridge) = &in_flight.bridge else {
-        let tool = &core.tools[call.tool].name_text;
-        return Attempt::failed(
-            FailureKind::Permanent,
-            "internal_error",
-            format!("Tool '{tool}' is async and no event loop was given to run it."),
-        );
-    };
-    let (reply, receive) = oneshot::channel();
-    let handle = bridge.start(
-        Arc::clone(&call.invocation),
-        Box::new(move |attempt| {
-            let _ = reply.send(attempt);
-        }),
-    );
-    in_flight
-        .tasks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(Arc::clone(&handle));
-    task_outcome(bridge, &handle, receive, timeout).await
-}
-
-/// What a task on the loop came to, or a timeout (which cancels it).
-async fn task_outcome(
-    bridge: &LoopBridge,
-    handle: &TaskHandle,
-    receive: oneshot::Receiver<Attempt>,
-    timeout: Option<Duration>,
-) -> Attempt {
-    match within(timeout, receive).await {
-        Some(Ok(attempt)) => attempt,
-        Some(Err(_)) => Attempt::Cancelled,
-        None => {
-            bridge.cancel(handle);
-            Attempt::TimedOut
-        }
+        Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome, false)])?.remove(0))
     }
 }
 
@@ -1146,29 +767,28 @@ fn finish(
     py: Python<'_>,
     core: &EngineCore,
     prepared: Prepared,
-    outcomes: Vec<(usize, CallOutcome)>,
+    outcomes: Vec<Settled>,
 ) -> PyResult<Vec<Py<PyToolResult>>> {
-    let Prepared {
-        call_ids,
-        names,
-        mut settled,
-        repairs,
-        repair_kinds,
-        argument_bytes,
-        preparation,
-        observer,
-        ..
-    } = prepared;
-    let mut by_slot: Vec<Option<CallOutcome>> = (0..call_ids.len()).map(|_| None).collect();
-    for (slot, outcome) in outcomes {
-        by_slot[slot] = Some(outcome);
+    let Prepared { calls, observer, .. } = prepared;
+    let mut by_slot: Vec<Option<(PyOutcome, bool)>> = (0..calls.len()).map(|_| None).collect();
+    for (slot, outcome, observed) in outcomes {
+        by_slot[slot] = Some((outcome, observed));
     }
-    let mut results = Vec::with_capacity(call_ids.len());
-    for (slot, (repairs, kinds)) in repairs.into_iter().zip(repair_kinds).enumerate() {
-        let name = names[slot].bind(py);
+    let mut results = Vec::with_capacity(calls.len());
+    for (slot, (call, outcome)) in calls.into_iter().zip(by_slot).enumerate() {
+        let CallEntry {
+            id,
+            name,
+            settled,
+            repairs,
+            repair_kinds,
+            argument_bytes,
+            preparation,
+        } = call;
+        let name = name.bind(py);
         let name_text = name.to_string_lossy();
         let name_text = name_text.as_ref();
-        let result = match (settled[slot].take(), by_slot[slot].take()) {
+        let result = match (settled, outcome) {
             (Some(result), _) => {
                 let code = result.error_code(py);
                 core.metrics.record(&CallRecord {
@@ -1177,32 +797,32 @@ fn finish(
                     error_code: code.as_deref(),
                     attempts: 0,
                     timed_out: false,
-                    repairs: &kinds,
-                    latency: preparation[slot],
-                    argument_bytes: argument_bytes[slot],
+                    repairs: &repair_kinds,
+                    latency: preparation,
+                    argument_bytes,
                     result_bytes: 0,
                 });
                 PyToolResult {
                     repairs,
-                    elapsed: preparation[slot].as_secs_f64(),
+                    elapsed: preparation.as_secs_f64(),
                     ..result
                 }
             }
-            (None, Some(outcome)) => {
-                if let (Some(observer), false) = (&observer, outcome.observed) {
+            (None, Some((outcome, observed))) => {
+                if let (Some(observer), false) = (&observer, observed) {
                     observer.outcome(Some(py), slot, &outcome);
                 }
                 let timed_out = outcome.timed_out;
-                let result = result_of(py, call_ids[slot].clone_ref(py), name, outcome, repairs)?;
+                let result = result_of(py, id, name, outcome, repairs)?;
                 core.metrics.record(&CallRecord {
                     tool: name_text,
                     ok: result.ok,
                     error_code: result.error_code(py).as_deref(),
                     attempts: result.attempts,
                     timed_out,
-                    repairs: &kinds,
-                    latency: preparation[slot] + Duration::try_from_secs_f64(result.elapsed).unwrap_or_default(),
-                    argument_bytes: argument_bytes[slot],
+                    repairs: &repair_kinds,
+                    latency: preparation + Duration::try_from_secs_f64(result.elapsed).unwrap_or_default(),
+                    argument_bytes,
                     result_bytes: if result.ok {
                         result.content.bind(py).to_str()?.len()
                     } else {
@@ -1214,9 +834,9 @@ fn finish(
             (None, None) => {
                 let result = PyToolResult::failure(
                     py,
-                    call_ids[slot].clone_ref(py),
+                    id,
                     name.clone().unbind(),
-                    "cancelled",
+                    ResultCode::Cancelled.as_str(),
                     "the call was not run",
                     "The call was not run because the batch was cancelled.",
                 )?;
@@ -1235,10 +855,10 @@ fn result_of(
     py: Python<'_>,
     call_id: Py<PyString>,
     name: &Bound<'_, PyString>,
-    outcome: CallOutcome,
+    outcome: PyOutcome,
     repairs: Vec<Py<PyRepair>>,
 ) -> PyResult<PyToolResult> {
-    let CallOutcome {
+    let Outcome {
         attempt,
         attempts,
         elapsed,
@@ -1250,11 +870,11 @@ fn result_of(
         String::new()
     };
     let mut result = match attempt {
-        Attempt::Returned {
+        Attempt::Returned(Returned {
             content,
             output,
             truncation,
-        } => {
+        }) => {
             let truncated = match truncation {
                 Some(cut) => {
                     let info = PyDict::new(py);
@@ -1278,24 +898,38 @@ fn result_of(
                 exception: None,
             }
         }
-        Attempt::Failed {
+        Attempt::Failed(Failure {
             code,
             message,
             exception,
             ..
-        } => {
+        }) => {
             let text = format!("{message}{tries}");
-            let mut failed = PyToolResult::failure(py, call_id, name.clone().unbind(), &code, &text, &text)?;
+            let mut failed = PyToolResult::failure(py, call_id, name.clone().unbind(), code.as_str(), &text, &text)?;
             failed.exception = exception;
             failed
         }
         Attempt::TimedOut => {
             let text = format!("Tool '{name}' did not finish in time{tries}.");
-            PyToolResult::failure(py, call_id, name.clone().unbind(), "timeout", &text, &text)?
+            PyToolResult::failure(
+                py,
+                call_id,
+                name.clone().unbind(),
+                ResultCode::Timeout.as_str(),
+                &text,
+                &text,
+            )?
         }
         Attempt::Cancelled => {
             let text = format!("Tool '{name}' was cancelled.");
-            PyToolResult::failure(py, call_id, name.clone().unbind(), "cancelled", &text, &text)?
+            PyToolResult::failure(
+                py,
+                call_id,
+                name.clone().unbind(),
+                ResultCode::Cancelled.as_str(),
+                &text,
+                &text,
+            )?
         }
     };
     result.attempts = attempts;

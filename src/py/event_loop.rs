@@ -19,6 +19,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
+use crate::dispatch::attempt::FailureKind;
+use crate::dispatch::code::ResultCode;
 use crate::py::execute::{Attempt, Invocation};
 use crate::py::lifecycle::attach_alive;
 
@@ -33,6 +35,9 @@ pub struct TaskHandle {
 
 struct PendingStart {
     invocation: Arc<Invocation>,
+    /// The context the call starts in a copy of, when the batch's observer gave it one; else the
+    /// bridge's.
+    scope: Option<Arc<Py<PyAny>>>,
     handle: Arc<TaskHandle>,
     reply: Reply,
 }
@@ -56,13 +61,19 @@ impl LoopBridge {
     }
 
     /// Queue a start; `reply` receives the outcome once the task is done (on the loop's thread).
-    pub fn start(self: &Arc<Self>, invocation: Arc<Invocation>, reply: Reply) -> Arc<TaskHandle> {
+    pub fn start(
+        self: &Arc<Self>,
+        invocation: Arc<Invocation>,
+        scope: Option<Arc<Py<PyAny>>>,
+        reply: Reply,
+    ) -> Arc<TaskHandle> {
         let handle = Arc::new(TaskHandle::default());
         self.pending
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(PendingStart {
                 invocation,
+                scope,
                 handle: Arc::clone(&handle),
                 reply,
             });
@@ -78,8 +89,8 @@ impl LoopBridge {
                     let message = format!("the event loop could not start the tool: {error}");
                     for start in self.take_pending() {
                         (start.reply)(Attempt::failed(
-                            crate::py::execute::FailureKind::Unexpected,
-                            "internal_error",
+                            FailureKind::Unexpected,
+                            ResultCode::UnexpectedError,
                             message.clone(),
                         ));
                     }
@@ -107,21 +118,6 @@ impl LoopBridge {
                 }
             });
         }
-    }
-
-    /// Cancel many tasks with one crossing (a dispatch that was itself cancelled).
-    pub fn cancel_all(&self, handles: &[Arc<TaskHandle>]) {
-        attach_alive(|py| {
-            for handle in handles {
-                let task = handle.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                handle.cancelled.store(true, Ordering::Release);
-                if let Some(task) = task.as_ref() {
-                    if let Ok(cancel) = task.bind(py).getattr(pyo3::intern!(py, "cancel")) {
-                        let _ = self.call_soon_threadsafe(py, cancel.unbind());
-                    }
-                }
-            }
-        });
     }
 
     fn call_soon_threadsafe(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
@@ -186,6 +182,7 @@ impl LoopBridge {
         &self,
         py: Python<'_>,
         invocation: Arc<Invocation>,
+        scope: Option<Arc<Py<PyAny>>>,
     ) -> (Arc<TaskHandle>, tokio::sync::oneshot::Receiver<Attempt>) {
         let (reply, receive) = tokio::sync::oneshot::channel();
         let handle = Arc::new(TaskHandle::default());
@@ -193,6 +190,7 @@ impl LoopBridge {
             py,
             PendingStart {
                 invocation,
+                scope,
                 handle: Arc::clone(&handle),
                 reply: Box::new(move |attempt| {
                     let _ = reply.send(attempt);
@@ -202,28 +200,29 @@ impl LoopBridge {
         (handle, receive)
     }
 
-    /// Start a call in a fresh copy of the batch's context.
-    fn begin(&self, py: Python<'_>, start: PendingStart) {
+    /// Start a call in a fresh copy of its context (the one its observer gave, else the batch's).
+    fn begin(&self, py: Python<'_>, mut start: PendingStart) {
         if start.handle.cancelled.load(Ordering::Acquire) {
             (start.reply)(Attempt::Cancelled);
             return;
         }
+        let scope = start.scope.take();
+        let context: &Py<PyAny> = scope.as_deref().unwrap_or(&*self.context);
         let begin = Begin {
             event_loop: self.event_loop.clone_ref(py),
             start: Mutex::new(Some(start)),
         };
         // Only fails when out of memory; the dropped reply then reports the call as cancelled.
         let Ok(begin) = Py::new(py, begin) else { return };
-        let ran = self
-            .context
+        let ran = context
             .bind(py)
             .call_method0(pyo3::intern!(py, "copy"))
             .and_then(|context| context.call_method1(pyo3::intern!(py, "run"), (begin.clone_ref(py),)));
         let left = begin.get().start.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let (Some(start), Err(error)) = (left, ran) {
             (start.reply)(Attempt::failed(
-                crate::py::execute::FailureKind::Unexpected,
-                "internal_error",
+                FailureKind::Unexpected,
+                ResultCode::UnexpectedError,
                 format!("the event loop could not start the tool: {error}"),
             ));
         }

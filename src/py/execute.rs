@@ -7,64 +7,24 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+use crate::dispatch::attempt::{self, Failure, FailureCode, FailureKind};
+use crate::dispatch::code::ResultCode;
 use crate::py::encode::{encode, BytesMode, EncodeOptions, Truncation};
 
-/// How a failure is handled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureKind {
-    Retryable,
-    Permanent,
-    /// A bug, most likely: logged with its traceback, reported to the model without internals.
-    Unexpected,
+/// What a tool returned, encoded.
+pub struct Returned {
+    pub content: String,
+    pub output: Py<PyAny>,
+    pub truncation: Option<Truncation>,
 }
 
-pub enum Attempt {
-    Returned {
-        content: String,
-        output: Py<PyAny>,
-        truncation: Option<Truncation>,
-    },
-    Failed {
-        kind: FailureKind,
-        code: String,
-        /// What the model reads.
-        message: String,
-        retry_after: Option<Duration>,
-        exception: Option<Py<PyAny>>,
-    },
-    TimedOut,
-    Cancelled,
-}
-
-impl Attempt {
-    pub fn failed(kind: FailureKind, code: &str, message: impl Into<String>) -> Self {
-        Attempt::Failed {
-            kind,
-            code: code.to_owned(),
-            message: message.into(),
-            retry_after: None,
-            exception: None,
-        }
-    }
-
-    /// Whether another attempt may follow. A timeout is retried only when the timed-out attempt
-    /// was cancelled (an async tool): a sync tool's thread is still running it, and a second
-    /// attempt would run its side effects twice, concurrently.
-    pub fn is_retryable(&self, is_async: bool) -> bool {
-        match self {
-            Attempt::TimedOut => is_async,
-            Attempt::Failed {
-                kind: FailureKind::Retryable,
-                ..
-            } => true,
-            _ => false,
-        }
-    }
-}
+/// One attempt, as Python's host hands it to the engine: the exception it keeps is the one raised.
+pub type Attempt = attempt::Attempt<Returned, Py<PyAny>>;
 
 /// What every attempt of one call shares.
 pub struct Invocation {
     pub tool: Py<PyString>,
+    pub tool_name: std::sync::Arc<str>,
     pub func: Py<PyAny>,
     pub args: Py<PyTuple>,
     pub kwargs: Py<PyDict>,
@@ -72,13 +32,31 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// Call a synchronous tool and settle the outcome (on a worker thread, holding the GIL).
-    pub fn run_sync(&self, py: Python<'_>) -> Attempt {
-        match self.func.bind(py).call(self.args.bind(py), Some(self.kwargs.bind(py))) {
+    /// Call a synchronous tool and settle the outcome (on a worker thread, holding the GIL); in a
+    /// copy of `scope` (a `contextvars.Context`) when the batch's observer gave one.
+    pub fn run_sync(&self, py: Python<'_>, scope: Option<&Py<PyAny>>) -> Attempt {
+        let called = match scope {
+            None => self.func.bind(py).call(self.args.bind(py), Some(self.kwargs.bind(py))),
+            Some(scope) => self.call_in(py, scope),
+        };
+        match called {
             Ok(returned) => self.settle_returned(py, &returned),
             // `into_value` keeps the traceback on the exception, for the log.
             Err(error) => self.settle_raised(py, error.into_value(py).bind(py).as_any()),
         }
+    }
+
+    fn call_in<'py>(&self, py: Python<'py>, scope: &Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        // A copy: a context runs on one thread at a time, and an attempt's variables stay its own.
+        let context = scope.bind(py).call_method0(pyo3::intern!(py, "copy"))?;
+        let mut args = Vec::with_capacity(self.args.bind(py).len() + 1);
+        args.push(self.func.bind(py).clone());
+        args.extend(self.args.bind(py).iter());
+        context.call_method(
+            pyo3::intern!(py, "run"),
+            PyTuple::new(py, args)?,
+            Some(self.kwargs.bind(py)),
+        )
     }
 
     /// A value the tool returned: strings are the content as they are; anything else is JSON.
@@ -87,16 +65,16 @@ impl Invocation {
             let Ok(text) = text.to_str() else {
                 return Attempt::failed(
                     FailureKind::Permanent,
-                    "unserializable_result",
+                    ResultCode::UnserializableResult,
                     "The tool returned text that is not valid UTF-8.",
                 );
             };
             let (content, truncation) = cut_text(text, self.max_result_bytes);
-            return Attempt::Returned {
+            return Attempt::Returned(Returned {
                 content,
                 output: returned.clone().unbind(),
                 truncation,
-            };
+            });
         }
         let options = EncodeOptions {
             max_bytes: self.max_result_bytes,
@@ -104,21 +82,19 @@ impl Invocation {
             bytes: BytesMode::Refuse,
         };
         match encode(py, returned, &options) {
-            Ok(encoded) => Attempt::Returned {
+            Ok(encoded) => Attempt::Returned(Returned {
                 content: encoded.text,
                 output: returned.clone().unbind(),
                 truncation: encoded.truncation,
-            },
-            Err(failure) => Attempt::Failed {
-                kind: FailureKind::Permanent,
-                code: "unserializable_result".to_owned(),
-                message: format!(
+            }),
+            Err(failure) => Attempt::failed(
+                FailureKind::Permanent,
+                ResultCode::UnserializableResult,
+                format!(
                     "The tool's result could not be sent: {} at {} is not JSON.",
                     failure.type_name, failure.path
                 ),
-                retry_after: None,
-                exception: None,
-            },
+            ),
         }
     }
 
@@ -146,13 +122,13 @@ impl Invocation {
             });
         let exception = Some(error.clone().unbind());
         let Ok(classified) = classified else {
-            return Attempt::Failed {
+            return Attempt::Failed(Failure {
                 kind: FailureKind::Unexpected,
-                code: "unexpected_error".to_owned(),
+                code: ResultCode::UnexpectedError.into(),
                 message: format!("Tool '{}' failed with an unexpected error.", self.tool.bind(py)),
                 retry_after: None,
                 exception,
-            };
+            });
         };
         let field = |name: &str| classified.getattr(name);
         let kind = match field("kind").and_then(|k| k.extract::<String>()).as_deref() {
@@ -162,7 +138,9 @@ impl Invocation {
         };
         let code = field("code")
             .and_then(|c| c.extract::<String>())
-            .unwrap_or_else(|_| "tool_error".to_owned());
+            .map_or(FailureCode::Known(ResultCode::ToolError), |name| {
+                FailureCode::from_name(&name)
+            });
         let message = field("message")
             .and_then(|m| m.extract::<String>())
             .unwrap_or_else(|_| "The tool failed.".to_owned());
@@ -170,13 +148,13 @@ impl Invocation {
             .ok()
             .and_then(|r| r.extract::<Option<f64>>().ok().flatten())
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok());
-        Attempt::Failed {
+        Attempt::Failed(Failure {
             kind,
             code,
             message,
             retry_after,
             exception,
-        }
+        })
     }
 }
 

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use pyo3::prelude::*;
 use tokio::sync::oneshot::error::TryRecvError;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{retry_policy, BatchOptions, CallOutcome, EngineCore, HeadStart, Pending};
+use super::host::{PyHost, TaskAttempt};
+use super::{BatchOptions, EngineCore, Pending, PyOutcome, Settled};
+use crate::dispatch::engine::{try_acquire, FirstAttempt, HeadStart, Outcome, Planned};
 use crate::py::event_loop::LoopBridge;
-
-type Started = (Vec<(usize, CallOutcome)>, Vec<Pending>);
+use crate::py::execute::Attempt;
 
 /// Start what can start here; returns the outcomes of the calls that finished, and the calls
 /// (some with a head start) left for the engine.
@@ -25,90 +25,71 @@ pub(super) fn start_eagerly(
     py: Python<'_>,
     core: &EngineCore,
     options: &BatchOptions,
-    bridge: &LoopBridge,
+    bridge: &Arc<LoopBridge>,
     pending: Vec<Pending>,
-) -> Started {
+) -> (Vec<Settled>, Vec<Planned<PyHost>>) {
     let mut finished = Vec::new();
     let mut rest = Vec::with_capacity(pending.len());
-    for mut call in pending {
-        let tool = &core.tools[call.tool];
-        let permits = if tool.is_async {
-            free_slots([options.cap.as_ref(), core.cap.as_ref(), tool.cap.as_ref()])
+    for call in pending {
+        let mut planned = core.plan(call, &options.limits);
+        let permits = if planned.is_async {
+            try_acquire(&planned.caps)
         } else {
             None
         };
         let Some(permits) = permits else {
-            rest.push(call);
+            rest.push(planned);
             continue;
         };
+        let slot = planned.slot;
+        let began = tokio::time::Instant::now();
         let started = Instant::now();
-        let (handle, mut receive) = bridge.start_here(py, Arc::clone(&call.invocation));
-        match receive.try_recv() {
-            Ok(attempt) if attempt.is_retryable(true) && retry_policy(core, tool, options).attempts > 1 => {
-                call.head_start = Some(HeadStart::Settled { attempt, started });
-                rest.push(call);
+        let scope = options
+            .observer
+            .as_ref()
+            .and_then(|observer| observer.started(Some(py), slot));
+        let (handle, mut receive) = bridge.start_here(py, Arc::clone(&planned.call), scope.clone());
+        let first = match receive.try_recv() {
+            Ok(attempt) if attempt.is_retryable(true) && planned.retry.attempts > 1 => FirstAttempt::Settled(attempt),
+            Ok(attempt) => {
+                finished.push(observed(py, options, slot, attempt, started));
+                continue;
             }
-            Ok(attempt) => finished.push((
-                call.slot,
-                observed(
-                    py,
-                    options,
-                    call.slot,
-                    CallOutcome {
-                        attempt,
-                        attempts: 1,
-                        elapsed: started.elapsed(),
-                        timed_out: false,
-                        observed: false,
-                    },
-                ),
-            )),
-            Err(TryRecvError::Empty) => {
-                call.head_start = Some(HeadStart::Running {
-                    receive,
-                    handle,
-                    permits,
-                    started,
-                });
-                rest.push(call);
-            }
+            Err(TryRecvError::Empty) => FirstAttempt::Running {
+                attempt: Box::pin(TaskAttempt::new(Arc::clone(bridge), handle, receive)),
+                permits,
+            },
             // The reply was dropped without an answer: the task could not be watched. The engine
             // reports it as it reports any call whose task went away.
-            Err(TryRecvError::Closed) => finished.push((
-                call.slot,
-                observed(
-                    py,
-                    options,
-                    call.slot,
-                    CallOutcome {
-                        attempt: crate::py::execute::Attempt::Cancelled,
-                        attempts: 1,
-                        elapsed: started.elapsed(),
-                        timed_out: false,
-                        observed: false,
-                    },
-                ),
-            )),
-        }
+            Err(TryRecvError::Closed) => {
+                finished.push(observed(py, options, slot, Attempt::Cancelled, started));
+                continue;
+            }
+        };
+        planned.head_start = Some(HeadStart {
+            started: began,
+            scope,
+            first,
+        });
+        rest.push(planned);
     }
     (finished, rest)
 }
 
 /// A call that finished where it started, told to the batch's observer now rather than when the
 /// rest of the batch is done.
-fn observed(py: Python<'_>, options: &BatchOptions, slot: usize, mut outcome: CallOutcome) -> CallOutcome {
-    if let Some(observer) = &options.observer {
-        observer.outcome(Some(py), slot, &outcome);
-        outcome.observed = true;
+fn observed(py: Python<'_>, options: &BatchOptions, slot: usize, attempt: Attempt, started: Instant) -> Settled {
+    let outcome: PyOutcome = Outcome {
+        attempt,
+        attempts: 1,
+        elapsed: started.elapsed(),
+        timed_out: false,
+    };
+    match &options.observer {
+        Some(observer) => {
+            observer.outcome(Some(py), slot, &outcome);
+            (slot, outcome, true)
+        }
+        None => (slot, outcome, false),
     }
-    outcome
-}
-
-/// A slot of every cap, taken now, or `None` (and nothing held) when one is full.
-fn free_slots<const N: usize>(caps: [Option<&Arc<Semaphore>>; N]) -> Option<Vec<OwnedSemaphorePermit>> {
-    let mut permits = Vec::with_capacity(N);
-    for cap in caps.into_iter().flatten() {
-        permits.push(Arc::clone(cap).try_acquire_owned().ok()?);
-    }
-    Some(permits)
 }

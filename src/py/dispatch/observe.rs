@@ -7,6 +7,10 @@
 //! `retrying(slot, attempt, delay, code, message)`. `slot` is the call's position in the batch;
 //! `code` is None on success; `bug` says the tool's own code failed (its traceback is worth a log).
 //! Its `successes` attribute, read once per batch, says whether successes are reported too.
+//! When its `starts` attribute (read once per batch) is true, `started(slot)` is called just
+//! before a call's first attempt runs; a `contextvars.Context` it returns is what the call runs in
+//! (a sync tool through `context.run` on its worker thread, an async tool as a coroutine and task
+//! created in it), so a span it made current there is the parent of the spans the tool opens.
 //! What the observer raises is reported as unraisable and never changes a result.
 
 use std::sync::Arc;
@@ -15,16 +19,21 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::dispatch::attempt::{Failure, FailureKind};
+use crate::dispatch::code::ResultCode;
 use crate::py::call::PyToolResult;
-use crate::py::execute::{Attempt, FailureKind};
+use crate::py::execute::Attempt;
 use crate::py::lifecycle::attach_alive;
 
-use super::CallOutcome;
+use super::host::{PyHost, Scope};
+use crate::dispatch::engine::HostOutcome;
 
 pub(super) struct Observer {
     target: Py<PyAny>,
     /// Whether successes are reported too, or failures and retries only.
     successes: bool,
+    /// Whether `started` is called before each call's first attempt.
+    starts: bool,
 }
 
 /// What the observer learns about one settled call.
@@ -50,37 +59,65 @@ impl Observer {
             Some(flag) => flag.is_truthy()?,
             None => true,
         };
-        Ok(Some(Arc::new(Observer { target, successes })))
+        let starts = match target.bind(py).getattr_opt(pyo3::intern!(py, "starts"))? {
+            Some(flag) => flag.is_truthy()?,
+            None => false,
+        };
+        Ok(Some(Arc::new(Observer {
+            target,
+            successes,
+            starts,
+        })))
+    }
+
+    /// The call in `slot` is about to make its first attempt: what the observer says it runs in
+    /// (a `contextvars.Context`), if anything. Attaches only when the observer asked for starts.
+    pub(super) fn started(&self, py: Option<Python<'_>>, slot: usize) -> Option<Scope> {
+        if !self.starts {
+            return None;
+        }
+        let ask = |py: Python<'_>| -> Option<Scope> {
+            match self.target.bind(py).call_method1(pyo3::intern!(py, "started"), (slot,)) {
+                Ok(scope) if scope.is_none() => None,
+                Ok(scope) => Some(Arc::new(scope.unbind())),
+                Err(error) => {
+                    error.write_unraisable(py, Some(self.target.bind(py)));
+                    None
+                }
+            }
+        };
+        match py {
+            Some(py) => ask(py),
+            None => attach_alive(ask).flatten(),
+        }
     }
 
     /// A call that ran (one or more attempts) is settled. Safe from any thread: attaches only
     /// when there is something to report.
-    pub(super) fn outcome(&self, py: Option<Python<'_>>, slot: usize, outcome: &CallOutcome) {
-        let ok = matches!(outcome.attempt, Attempt::Returned { .. });
+    pub(super) fn outcome(&self, py: Option<Python<'_>>, slot: usize, outcome: &HostOutcome<PyHost>) {
+        let ok = matches!(outcome.attempt, Attempt::Returned(_));
         if ok && !self.successes {
             return;
         }
         let finished = match &outcome.attempt {
-            Attempt::Returned {
-                content, truncation, ..
-            } => Finished {
+            Attempt::Returned(returned) => Finished {
                 code: None,
                 message: None,
                 attempts: outcome.attempts,
                 elapsed: outcome.elapsed,
-                result_bytes: content.len(),
-                truncated: truncation.is_some(),
+                result_bytes: returned.content.len(),
+                truncated: returned.truncation.is_some(),
                 exception: None,
                 bug: false,
             },
-            Attempt::Failed {
+            Attempt::Failed(Failure {
                 kind,
                 code,
                 message,
                 exception,
                 ..
-            } => Finished {
-                code: Some(code),
+            }) => Finished {
+                code: Some(code.as_str()),
                 message: Some(message),
                 attempts: outcome.attempts,
                 elapsed: outcome.elapsed,
@@ -90,7 +127,7 @@ impl Observer {
                 bug: *kind == FailureKind::Unexpected,
             },
             Attempt::TimedOut => Finished {
-                code: Some("timeout"),
+                code: Some(ResultCode::Timeout.as_str()),
                 message: Some("the tool did not finish in time"),
                 attempts: outcome.attempts,
                 elapsed: outcome.elapsed,
@@ -100,7 +137,7 @@ impl Observer {
                 bug: false,
             },
             Attempt::Cancelled => Finished {
-                code: Some("cancelled"),
+                code: Some(ResultCode::Cancelled.as_str()),
                 message: Some("the call was cancelled"),
                 attempts: outcome.attempts,
                 elapsed: outcome.elapsed,
@@ -153,9 +190,9 @@ impl Observer {
         failed: &Attempt,
     ) {
         let (code, message) = match failed {
-            Attempt::Failed { code, message, .. } => (code.as_str(), message.as_str()),
-            Attempt::TimedOut => ("timeout", "the tool did not finish in time"),
-            _ => ("cancelled", "the call was cancelled"),
+            Attempt::Failed(failure) => (failure.code.as_str(), failure.message.as_str()),
+            Attempt::TimedOut => (ResultCode::Timeout.as_str(), "the tool did not finish in time"),
+            _ => (ResultCode::Cancelled.as_str(), "the call was cancelled"),
         };
         let report = |py: Python<'_>| {
             let called = self.target.bind(py).call_method1(
