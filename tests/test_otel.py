@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk")
 
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 from otel_capture import Otel, capture
 from toolproof import Registry, Retry, RetryableError, ToolCall, tool
@@ -492,3 +493,46 @@ def test_without_telemetry_no_start_is_asked_for() -> None:
         results = registry.dispatch([ToolCall("c1", "ping", {}), ToolCall("c2", "aping", {})])
     assert [r.ok for r in results] == [True, True]
     assert asked == []
+
+
+@pytest.mark.parametrize("where", ["process", "ray"])
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_spans_a_remote_tool_opens_nest_under_its_call_span(
+    otel: Otel, request: pytest.FixtureRequest, where: str, via: str
+) -> None:
+    """The trace context sent with a call to another process is the call's own: the span the tool
+    opens there is a child of ``execute_tool``, not of the batch."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import executor_tools
+
+    pool: Any = None
+    if where == "process":
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+        executor: Any = pool
+    else:
+        request.getfixturevalue("ray_cluster")
+        from toolproof.ray import RayExecutor
+
+        executor = RayExecutor()
+    try:
+        registry = Registry([tool(executor_tools.traced)], executor=executor, telemetry=otel.telemetry())
+        calls = [ToolCall("r1", "traced", {"label": "remote"})]
+        if via == "dispatch":
+            [result] = registry.dispatch(calls)
+        else:
+
+            async def main() -> list[Any]:
+                return await registry.adispatch(calls)
+
+            [result] = asyncio.run(main())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    assert result.ok, result.content
+    seen = json.loads(result.content)
+    [call_span] = otel.named("execute_tool traced")
+    [batch] = otel.named(f"toolproof.{via}")
+    assert seen["trace_id"] == format(batch.context.trace_id, "032x")
+    assert seen["parent_span_id"] == format(call_span.context.span_id, "016x")
