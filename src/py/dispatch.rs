@@ -44,6 +44,8 @@ mod host;
 mod observe;
 mod spec;
 
+pub(crate) use host::Scope;
+
 use authorize::Verdict;
 use host::{InlineHost, PyHost};
 use observe::Observer;

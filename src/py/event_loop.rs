@@ -21,6 +21,7 @@ use pyo3::types::{PyTuple, PyType};
 
 use crate::dispatch::attempt::FailureKind;
 use crate::dispatch::code::ResultCode;
+use crate::py::dispatch::Scope;
 use crate::py::execute::{Attempt, Invocation};
 use crate::py::lifecycle::attach_alive;
 
@@ -37,7 +38,7 @@ struct PendingStart {
     invocation: Arc<Invocation>,
     /// The context the call starts in a copy of, when the batch's observer gave it one; else the
     /// bridge's.
-    scope: Option<Arc<Py<PyAny>>>,
+    scope: Option<Scope>,
     handle: Arc<TaskHandle>,
     reply: Reply,
 }
@@ -61,12 +62,7 @@ impl LoopBridge {
     }
 
     /// Queue a start; `reply` receives the outcome once the task is done (on the loop's thread).
-    pub fn start(
-        self: &Arc<Self>,
-        invocation: Arc<Invocation>,
-        scope: Option<Arc<Py<PyAny>>>,
-        reply: Reply,
-    ) -> Arc<TaskHandle> {
+    pub fn start(self: &Arc<Self>, invocation: Arc<Invocation>, scope: Option<Scope>, reply: Reply) -> Arc<TaskHandle> {
         let handle = Arc::new(TaskHandle::default());
         self.pending
             .lock()
@@ -182,7 +178,7 @@ impl LoopBridge {
         &self,
         py: Python<'_>,
         invocation: Arc<Invocation>,
-        scope: Option<Arc<Py<PyAny>>>,
+        scope: Option<Scope>,
     ) -> (Arc<TaskHandle>, tokio::sync::oneshot::Receiver<Attempt>) {
         let (reply, receive) = tokio::sync::oneshot::channel();
         let handle = Arc::new(TaskHandle::default());
@@ -207,7 +203,10 @@ impl LoopBridge {
             return;
         }
         let scope = start.scope.take();
-        let context: &Py<PyAny> = scope.as_deref().unwrap_or(&*self.context);
+        let context: &Py<PyAny> = scope
+            .as_ref()
+            .and_then(|scope| scope.context(py))
+            .unwrap_or(&*self.context);
         let begin = Begin {
             event_loop: self.event_loop.clone_ref(py),
             start: Mutex::new(Some(start)),

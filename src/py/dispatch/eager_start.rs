@@ -13,7 +13,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use tokio::sync::oneshot::error::TryRecvError;
 
-use super::host::{PyHost, TaskAttempt};
+use super::host::{CallScope, PyHost, TaskAttempt};
 use super::{BatchOptions, EngineCore, Pending, PyOutcome, Settled};
 use crate::dispatch::engine::{try_acquire, FirstAttempt, HeadStart, Outcome, Planned};
 use crate::py::event_loop::LoopBridge;
@@ -44,10 +44,7 @@ pub(super) fn start_eagerly(
         let slot = planned.slot;
         let began = tokio::time::Instant::now();
         let started = Instant::now();
-        let scope = options
-            .observer
-            .as_ref()
-            .and_then(|observer| observer.started(Some(py), slot));
+        let scope = CallScope::of(options.observer.as_ref(), slot);
         let (handle, mut receive) = bridge.start_here(py, Arc::clone(&planned.call), scope.clone());
         let first = match receive.try_recv() {
             Ok(attempt) if attempt.is_retryable(true) && planned.retry.attempts > 1 => FirstAttempt::Settled(attempt),

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -25,9 +25,36 @@ use crate::py::workers::WorkerPool;
 
 use super::observe::Observer;
 
-/// The `contextvars.Context` a call runs in, as the observer's `started` gave it; shared by the
-/// call's attempts and cloned without the GIL.
-pub(super) type Scope = Arc<Py<PyAny>>;
+/// The context a call runs in, shared by its attempts and cloned without the GIL.
+pub(crate) type Scope = Arc<CallScope>;
+
+/// The `contextvars.Context` a call runs in, asked of the observer's `started` when the call's
+/// first attempt begins, on the thread that runs it: a sync call on a worker thread costs no extra
+/// trip to the interpreter from the engine's thread.
+pub(crate) struct CallScope {
+    observer: Arc<Observer>,
+    slot: usize,
+    context: OnceLock<Option<Py<PyAny>>>,
+}
+
+impl CallScope {
+    /// The scope of the call in `slot`, when its observer asks to be told of starts.
+    pub(super) fn of(observer: Option<&Arc<Observer>>, slot: usize) -> Option<Scope> {
+        let observer = observer.filter(|observer| observer.starts())?;
+        Some(Arc::new(CallScope {
+            observer: Arc::clone(observer),
+            slot,
+            context: OnceLock::new(),
+        }))
+    }
+
+    /// The context, asked for the first time any attempt of the call begins.
+    pub(crate) fn context(&self, py: Python<'_>) -> Option<&Py<PyAny>> {
+        self.context
+            .get_or_init(|| self.observer.started(py, self.slot))
+            .as_ref()
+    }
+}
 
 /// One batch's host.
 pub(super) struct PyHost {
@@ -57,7 +84,7 @@ impl Host for PyHost {
                 // Timed out (or cancelled) while queued: never started, so no side effect happened.
                 return;
             }
-            let attempt = invocation.run_sync(py, scope.as_deref());
+            let attempt = invocation.run_sync(py, scope.as_ref().and_then(|scope| scope.context(py)));
             if flag.load(Ordering::Acquire) {
                 metrics.record_late_result(&invocation.tool_name);
                 drop(attempt);
@@ -102,7 +129,7 @@ impl Host for PyHost {
     }
 
     fn started(&self, slot: usize) -> Option<Scope> {
-        self.observer.as_ref()?.started(None, slot)
+        CallScope::of(self.observer.as_ref(), slot)
     }
 
     fn retrying(&self, slot: usize, attempt: u32, wait: Duration, failed: &Attempt) {
@@ -150,7 +177,9 @@ impl Host for InlineHost {
     type Scope = Scope;
 
     fn run_sync(&self, call: &Arc<Invocation>, scope: Option<&Scope>) -> impl Future<Output = Attempt> + Send {
-        std::future::ready(Python::attach(|py| call.run_sync(py, scope.map(|scope| &**scope))))
+        std::future::ready(Python::attach(|py| {
+            call.run_sync(py, scope.and_then(|scope| scope.context(py)))
+        }))
     }
 
     fn start_async(&self, call: &Arc<Invocation>, _scope: Option<&Scope>) -> impl Future<Output = Attempt> + Send {
@@ -174,7 +203,7 @@ impl Host for InlineHost {
     }
 
     fn started(&self, slot: usize) -> Option<Scope> {
-        Python::attach(|py| self.observer.as_ref()?.started(Some(py), slot))
+        CallScope::of(self.observer.as_ref(), slot)
     }
 
     fn retrying(&self, slot: usize, attempt: u32, wait: Duration, failed: &Attempt) {

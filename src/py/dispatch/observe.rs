@@ -25,7 +25,7 @@ use crate::py::call::PyToolResult;
 use crate::py::execute::Attempt;
 use crate::py::lifecycle::attach_alive;
 
-use super::host::{PyHost, Scope};
+use super::host::PyHost;
 use crate::dispatch::engine::HostOutcome;
 
 pub(super) struct Observer {
@@ -70,25 +70,21 @@ impl Observer {
         })))
     }
 
+    /// Whether the observer asked to be told of each call's start.
+    pub(super) fn starts(&self) -> bool {
+        self.starts
+    }
+
     /// The call in `slot` is about to make its first attempt: what the observer says it runs in
-    /// (a `contextvars.Context`), if anything. Attaches only when the observer asked for starts.
-    pub(super) fn started(&self, py: Option<Python<'_>>, slot: usize) -> Option<Scope> {
-        if !self.starts {
-            return None;
-        }
-        let ask = |py: Python<'_>| -> Option<Scope> {
-            match self.target.bind(py).call_method1(pyo3::intern!(py, "started"), (slot,)) {
-                Ok(scope) if scope.is_none() => None,
-                Ok(scope) => Some(Arc::new(scope.unbind())),
-                Err(error) => {
-                    error.write_unraisable(py, Some(self.target.bind(py)));
-                    None
-                }
+    /// (a `contextvars.Context`), if anything.
+    pub(super) fn started(&self, py: Python<'_>, slot: usize) -> Option<Py<PyAny>> {
+        match self.target.bind(py).call_method1(pyo3::intern!(py, "started"), (slot,)) {
+            Ok(scope) if scope.is_none() => None,
+            Ok(scope) => Some(scope.unbind()),
+            Err(error) => {
+                error.write_unraisable(py, Some(self.target.bind(py)));
+                None
             }
-        };
-        match py {
-            Some(py) => ask(py),
-            None => attach_alive(ask).flatten(),
         }
     }
 
