@@ -27,7 +27,7 @@ from toolproof._core import (
 from toolproof._core import shutdown as _shutdown
 from toolproof._shared_state import SharedStateError, SharedStateWarning
 from toolproof.agent import AgentResult, arun_agent, run_agent
-from toolproof.codes import ResultCode
+from toolproof.codes import FailureKind, ResultCode
 from toolproof.context import CallContext
 from toolproof.errors import (
     ArgumentError,
@@ -53,6 +53,7 @@ __all__ = [
     "ArgumentError",
     "CallContext",
     "CircuitBreaker",
+    "FailureKind",
     "JSONRepairError",
     "Limits",
     "LooseSchemaWarning",

@@ -14,18 +14,17 @@ from __future__ import annotations
 import email.utils
 import inspect
 import time
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from toolproof import errors
+from toolproof.codes import FailureKind, ResultCode
 from toolproof.errors import ArgumentError, RetryableError, ToolError
-
-Kind = Literal["retryable", "permanent", "unexpected"]
 
 _HTTP_MODULES = ("httpx", "requests", "openai", "anthropic", "urllib3", "aiohttp")
 
 
 class Classified(NamedTuple):
-    kind: Kind
+    kind: FailureKind
     code: str
     message: str
     """What the model reads."""
@@ -128,53 +127,68 @@ def classify(
     ``kwargs`` (the call that raised) tell arguments that do not fit the tool's parameters from a
     ``TypeError`` raised inside it."""
     if isinstance(error, ArgumentError):
-        return Classified("permanent", "invalid_arguments", error.for_model(), None)
+        return Classified(FailureKind.PERMANENT, ResultCode.INVALID_ARGUMENTS, error.for_model(), None)
     if isinstance(error, RetryableError):
-        return Classified("retryable", error.code, str(error), _retry_after(error))
+        return Classified(FailureKind.RETRYABLE, error.code, str(error), _retry_after(error))
     if isinstance(error, ToolError):
-        return Classified("permanent", error.code, str(error) or "The tool failed.", None)
+        return Classified(FailureKind.PERMANENT, error.code, str(error) or "The tool failed.", None)
     if isinstance(error, errors.FRAMEWORK_TOOL_ERRORS):
         # A framework's exception for reporting to the model (LangChain's ToolException).
-        return Classified("permanent", "tool_error", str(error) or "The tool failed.", None)
+        return Classified(
+            FailureKind.PERMANENT, ResultCode.TOOL_ERROR, str(error) or "The tool failed.", None
+        )
     status = _status_code(error)
     if status is not None:
         if status == 429 or status >= 500:
             what = "rate-limited" if status == 429 else f"unavailable (HTTP {status})"
             return Classified(
-                "retryable", "upstream_unavailable", f"An upstream service was {what}.", _retry_after(error)
+                FailureKind.RETRYABLE,
+                ResultCode.UPSTREAM_UNAVAILABLE,
+                f"An upstream service was {what}.",
+                _retry_after(error),
             )
         return Classified(
-            "permanent", "upstream_error", f"An upstream service refused the request (HTTP {status}).", None
+            FailureKind.PERMANENT,
+            ResultCode.UPSTREAM_ERROR,
+            f"An upstream service refused the request (HTTP {status}).",
+            None,
         )
     if isinstance(error, (TimeoutError, ConnectionError)) or _is_connection_failure(error):
         kind = "timed out" if isinstance(error, TimeoutError) else "could not be reached"
         return Classified(
-            "retryable", "upstream_unavailable", f"An upstream service {kind}.", _retry_after(error)
+            FailureKind.RETRYABLE,
+            ResultCode.UPSTREAM_UNAVAILABLE,
+            f"An upstream service {kind}.",
+            _retry_after(error),
         )
     if isinstance(error, PermissionError):
-        return Classified("permanent", "permission_denied", f"Permission denied: {error}", None)
+        return Classified(
+            FailureKind.PERMANENT, ResultCode.PERMISSION_DENIED, f"Permission denied: {error}", None
+        )
     if isinstance(error, ValueError):
-        return Classified("permanent", "tool_error", str(error) or type(error).__name__, None)
+        return Classified(
+            FailureKind.PERMANENT, ResultCode.TOOL_ERROR, str(error) or type(error).__name__, None
+        )
     if isinstance(error, TypeError):
         problem = _binding_problem(error, func, args, kwargs)
         if problem is not None:
             return Classified(
-                "permanent",
-                "invalid_arguments",
+                FailureKind.PERMANENT,
+                ResultCode.INVALID_ARGUMENTS,
                 f"The arguments do not fit tool '{tool}': {problem}. Call it again with its parameters.",
                 None,
             )
         # Raised inside the tool's own code: a bug to log, not something the model can fix.
         return Classified(
-            "unexpected",
-            "tool_error",
+            FailureKind.UNEXPECTED,
+            ResultCode.TOOL_ERROR,
             f"Tool '{tool}' failed with an error in its own code (TypeError). "
             "This was not caused by your arguments; try another approach.",
             None,
         )
     return Classified(
-        "unexpected",
-        "unexpected_error",
+        FailureKind.UNEXPECTED,
+        ResultCode.UNEXPECTED_ERROR,
         f"Tool '{tool}' failed with an unexpected error ({type(error).__name__}). "
         "This was not caused by your arguments; try another approach.",
         None,

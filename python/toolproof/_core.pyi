@@ -405,10 +405,15 @@ def shutdown() -> None:
     """Stop the engine's threads from touching Python, and wait (briefly) for those that still do:
     registered with atexit, so it runs before the interpreter finalizes."""
 
-# Admission (toolproof.admission, toolproof.redis)
+# Codes (toolproof.codes)
 
 def result_codes() -> list[tuple[str, bool]]:
     """Every result code and whether it is worth retrying, in the order of the one list."""
+
+def failure_kinds() -> list[str]:
+    """Every kind of failure a classifier may give, by name."""
+
+# Admission (toolproof.admission, toolproof.redis)
 
 @final
 class CircuitBreaker:

@@ -10,10 +10,9 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from toolproof.codes import ResultCode
+from toolproof.codes import ResultCode
 
 __all__ = [
     "AdmissionRefused",
@@ -103,7 +102,7 @@ class ToolError(ToolproofError):
     ``code`` is the result's error code; a subclass may name its own kind of failure.
     """
 
-    code: str = "tool_error"
+    code: str = ResultCode.TOOL_ERROR.value
 
 
 class RetryableError(ToolError):
@@ -113,7 +112,7 @@ class RetryableError(ToolError):
     minimum delay before the next attempt.
     """
 
-    code: str = "retryable_error"
+    code: str = ResultCode.RETRYABLE_ERROR.value
 
     def __init__(self, message: str = "temporarily unavailable", *, retry_after: float | None = None) -> None:
         super().__init__(message)

@@ -46,6 +46,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from toolproof.codes import ResultCode
+
 if TYPE_CHECKING:
     from contextvars import Token
 
@@ -65,7 +67,7 @@ _UNKNOWN_TOOL = "(unknown)"
 """The tool name metrics count a call to a tool the registry lacks under, so names a model
 makes up do not each become a series."""
 
-_TIMEOUT_CODE = "timeout"
+_TIMEOUT_CODE = ResultCode.TIMEOUT.value
 
 Redact = Callable[[Any], Any]
 _Counts = Counter[tuple[Any, tuple[tuple[str, Any], ...]]]
@@ -336,7 +338,9 @@ class CallTrace:
             self._token = None
         span, telemetry = self._span, self._telemetry
         if result is None:
-            span.set_attribute("error.type", type(error).__name__ if error is not None else "cancelled")
+            span.set_attribute(
+                "error.type", type(error).__name__ if error is not None else ResultCode.CANCELLED.value
+            )
             span.set_status(Status(StatusCode.ERROR, "the call did not finish"))
             span.end()
             return

@@ -16,6 +16,25 @@ pub enum FailureKind {
     Unexpected,
 }
 
+impl FailureKind {
+    /// Every kind, in the order of the one list.
+    pub const ALL: [FailureKind; 3] = [FailureKind::Retryable, FailureKind::Permanent, FailureKind::Unexpected];
+
+    /// The name a classifier gives the kind by.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Retryable => "retryable",
+            FailureKind::Permanent => "permanent",
+            FailureKind::Unexpected => "unexpected",
+        }
+    }
+
+    /// A kind by its name; `None` for a name that is not one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
 /// The code a failure carries: one of toolproof's, or one a tool's own exception names (a
 /// `ToolError` subclass may name its kind of failure).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +151,14 @@ mod tests {
         assert!(!Plain::TimedOut.is_retryable(false));
         assert!(!Plain::Cancelled.is_retryable(true));
         assert!(!Plain::Returned(()).is_retryable(true));
+    }
+
+    #[test]
+    fn failure_kinds_read_back_by_name() {
+        for kind in FailureKind::ALL {
+            assert_eq!(FailureKind::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(FailureKind::from_name("Retryable"), None);
     }
 
     #[test]

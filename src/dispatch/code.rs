@@ -58,6 +58,8 @@ result_codes! {
     UpstreamUnavailable = "upstream_unavailable", retryable = true;
     /// An upstream service refused the request for good (HTTP 4xx).
     UpstreamError = "upstream_error", retryable = false;
+    /// The tool was refused access to something it needed (it raised `PermissionError`).
+    PermissionDenied = "permission_denied", retryable = false;
     /// The tool's result could not be encoded as JSON.
     UnserializableResult = "unserializable_result", retryable = false;
     /// toolproof itself failed unexpectedly while running the call.

@@ -633,12 +633,3 @@ impl PyLocalCoordinator {
         self.local.slots_held(tool)
     }
 }
-
-/// Every result code, in the order of the one list; and whether each is worth retrying.
-#[pyfunction]
-pub fn result_codes() -> Vec<(&'static str, bool)> {
-    ResultCode::ALL
-        .iter()
-        .map(|code| (code.as_str(), code.is_retryable()))
-        .collect()
-}

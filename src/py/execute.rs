@@ -131,11 +131,11 @@ impl Invocation {
             });
         };
         let field = |name: &str| classified.getattr(name);
-        let kind = match field("kind").and_then(|k| k.extract::<String>()).as_deref() {
-            Ok("retryable") => FailureKind::Retryable,
-            Ok("permanent") => FailureKind::Permanent,
-            _ => FailureKind::Unexpected,
-        };
+        let kind = field("kind")
+            .and_then(|k| k.extract::<String>())
+            .ok()
+            .and_then(|name| FailureKind::from_name(&name))
+            .unwrap_or(FailureKind::Unexpected);
         let code = field("code")
             .and_then(|c| c.extract::<String>())
             .map_or(FailureCode::Known(ResultCode::ToolError), |name| {

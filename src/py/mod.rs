@@ -4,6 +4,7 @@ mod adapt;
 mod admission;
 mod build;
 mod call;
+mod codes;
 mod convert;
 mod dispatch;
 mod encode;
@@ -44,7 +45,8 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<admission::PyDecision>()?;
     module.add_class::<admission::PyOutcome>()?;
     module.add_class::<admission::PyLocalCoordinator>()?;
-    module.add_function(wrap_pyfunction!(admission::result_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(codes::result_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(codes::failure_kinds, module)?)?;
     module.add_function(wrap_pyfunction!(call::read_tool_calls, module)?)?;
     module.add_function(wrap_pyfunction!(repair::read_python_calls, module)?)?;
     module.add_class::<call::PyToolResult>()?;

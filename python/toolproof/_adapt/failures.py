@@ -16,16 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from toolproof._adapt.text import ArgumentValidationError, argument_validation_error
-from toolproof.codes import RETRYABLE_CODES
+from toolproof.codes import RETRYABLE_CODES, ResultCode
 from toolproof.errors import ArgumentError, PermanentError, RetryableError, ToolError
 
 
 def code_of(result: Any) -> str:
-    return result.error["code"] if result.error else "tool_error"
+    return result.error["code"] if result.error else ResultCode.TOOL_ERROR.value
 
 
 def is_argument_failure(result: Any) -> bool:
-    return code_of(result) == "invalid_arguments" or isinstance(result.exception, ArgumentError)
+    return code_of(result) == ResultCode.INVALID_ARGUMENTS or isinstance(result.exception, ArgumentError)
 
 
 def decided_by_toolproof(result: Any) -> bool:

@@ -20,6 +20,7 @@ from toolproof._adapt.constants import RAW_ARGUMENTS
 from toolproof._adapt.failures import code_of, decided_by_toolproof, failure_exception, is_argument_failure
 from toolproof._adapt.parameters import PermissiveArguments, model_facing_parameters, permissive_arguments
 from toolproof._core import ToolResult
+from toolproof.codes import ResultCode
 from toolproof.errors import ToolError
 from toolproof.langchain._calls import NOTHING, LangChainCall, listens_to_tools
 from toolproof.langchain._reading import Reading
@@ -399,7 +400,11 @@ class HardenedTool(StructuredTool):
             if tool_call_id is not None:
                 return Outcome(result, call, message_for(result, self.name, tool_call_id, call), None)
             return Outcome(result, call, call.content_blocks or result.output, None)
-        if tool_call_id is None and call.value is not NOTHING and code_of(result) == "unserializable_result":
+        if (
+            tool_call_id is None
+            and call.value is not NOTHING
+            and code_of(result) == ResultCode.UNSERIALIZABLE_RESULT
+        ):
             # Called directly, not by a model: the value is the answer, whether or not it is JSON.
             return Outcome(result, call, call.value, None)
         try:

@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.messages.tool import tool_call as make_tool_call
 from langchain_core.tools import BaseTool
 
+from toolproof.codes import ResultCode
 from toolproof.errors import ArgumentError
 from toolproof.langchain._harden import harden
 from toolproof.langchain._hardened import HardenedTool, Mode
@@ -46,12 +47,12 @@ class ToolproofMiddleware(AgentMiddleware):
             tool = self._by_name.get(name)
             if tool is None:
                 text = f"Unknown tool '{name}'. Available tools: {', '.join(self._by_name)}."
-                code = "unknown_tool"
+                code = ResultCode.UNKNOWN_TOOL.value
             else:
                 try:
                     parsed = tool.toolproof_tool.parse_args(raw, mode=self._mode)
                 except ArgumentError as error:
-                    text, code = error.for_model(), "invalid_arguments"
+                    text, code = error.for_model(), ResultCode.INVALID_ARGUMENTS.value
                 else:
                     # The model reads the call back as it was meant, and runs it like any other.
                     moved.append(make_tool_call(name=name, args=parsed.arguments, id=call_id))

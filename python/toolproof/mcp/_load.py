@@ -25,6 +25,7 @@ from mcp.shared.exceptions import McpError
 
 from toolproof import _core
 from toolproof._core import Retry, Schema
+from toolproof.codes import ResultCode
 from toolproof.errors import (
     PermanentError,
     RetryableError,
@@ -75,18 +76,18 @@ class InvalidResultError(PermanentError):
 
 
 class _ServerUnavailable(RetryableError):
-    code = "upstream_unavailable"
+    code = ResultCode.UPSTREAM_UNAVAILABLE.value
 
 
 class _ServerUnavailableNoRetry(ToolError):
     """The server did not answer a tool it is not safe to call twice: the call may have been
     carried out, so it is not retried."""
 
-    code = "upstream_unavailable"
+    code = ResultCode.UPSTREAM_UNAVAILABLE.value
 
 
 class _ServerRefused(PermanentError):
-    code = "upstream_error"
+    code = ResultCode.UPSTREAM_ERROR.value
 
 
 class _ServerToolError(PermanentError):

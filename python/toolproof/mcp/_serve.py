@@ -26,6 +26,7 @@ from mcp.shared.memory import create_connected_server_and_client_session
 
 from toolproof import _core
 from toolproof._core import Schema, ToolCall
+from toolproof.codes import ResultCode
 from toolproof.errors import SchemaError
 from toolproof.mcp._load import ERROR_CODE_KEY, MCPTool
 from toolproof.mcp._results import MCPOutput
@@ -170,7 +171,7 @@ class RegistryServer:
 
     def _answer(self, result: _core.ToolResult, served: _Served | None) -> types.CallToolResult:
         if not result.ok:
-            code = result.error["code"] if result.error else "tool_error"
+            code = result.error["code"] if result.error else ResultCode.TOOL_ERROR.value
             return _error_result(result.content, code)
         output = result.output
         if served is None or served.output_check is None:

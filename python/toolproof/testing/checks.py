@@ -20,6 +20,7 @@ from toolproof._checks import schema_signature_problems
 from toolproof._core import ToolCall, check_tool_name, to_json
 from toolproof._shared_state import shared_instance
 from toolproof._signature import read_signature
+from toolproof.codes import ResultCode
 from toolproof.errors import ArgumentError, SerializationError, ToolDefinitionError
 from toolproof.registry import Registry
 from toolproof.testing.generate import example_arguments
@@ -245,7 +246,7 @@ def _results(
 ) -> None:
     for arguments in arguments_list:
         result = tool.run(arguments)
-        if result.error and result.error["code"] == "unserializable_result":
+        if result.error and result.error["code"] == ResultCode.UNSERIALIZABLE_RESULT:
             report.add(
                 "result", result.content, "return JSON-ready values, or pass default= to to_json", "result"
             )
