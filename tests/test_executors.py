@@ -144,6 +144,39 @@ def test_adispatch_gives_the_same_results(executor: Any) -> None:
     assert summary(there) == summary(here)
 
 
+def test_large_arguments_and_results_cross_whole(executor: Any) -> None:
+    # Beyond what Ray sends inline with a task or its reply (100 KB): through its object store.
+    name = "x" * 300_000
+    batch = [ToolCall(f"big{i}", "greet", {"name": name}) for i in range(3)]
+    there = Registry(TOOLS, executor=executor, max_result_bytes=None).dispatch(batch)
+    assert [(r.ok, r.content) for r in there] == [(True, f"hello, {name}")] * 3
+
+
+def test_many_calls_ending_together_each_get_their_own_result(executor: Any) -> None:
+    calls = [ToolCall(f"c{i}", "add", {"a": i, "b": 1000}) for i in range(200)]
+    results = Registry(TOOLS, executor=executor).dispatch(calls)
+    assert [(r.call_id, r.content) for r in results] == [(f"c{i}", str(i + 1000)) for i in range(200)]
+
+
+def test_ray_without_ready_callbacks_gives_the_same_results(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A Ray older than ObjectRef._on_ready: each call waits on its ref's future().
+    import toolproof.ray
+
+    ray_executor = next(make_executor("ray", request))
+    monkeypatch.setattr(toolproof.ray, "_ON_READY", False)
+    here = Registry(TOOLS).dispatch(SAME_BATCH)
+    there = Registry(TOOLS, executor=ray_executor).dispatch(SAME_BATCH)
+    assert summary(there) == summary(here)
+    timed_out = Registry(TOOLS, executor=ray_executor, timeout=0.5).dispatch(
+        [ToolCall("slow", "sleep_then_mark", {"folder": str(tmp_path), "name": "slow", "seconds": 1.2})]
+    )
+    assert timed_out[0].error is not None and timed_out[0].error["code"] == ResultCode.TIMEOUT
+    time.sleep(1.5)
+    assert (tmp_path / "slow.started").exists() and not (tmp_path / "slow.done").exists()
+
+
 def test_calls_run_in_the_executors_processes(remote_executor: Any) -> None:
     calls = [ToolCall(f"pid{i}", "process_id", {}) for i in range(4)]
     results = Registry(TOOLS, executor=remote_executor).dispatch(calls)
