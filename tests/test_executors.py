@@ -11,12 +11,14 @@ tool on the worker join the caller's trace.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -156,6 +158,18 @@ def test_many_calls_ending_together_each_get_their_own_result(executor: Any) -> 
     calls = [ToolCall(f"c{i}", "add", {"a": i, "b": 1000}) for i in range(200)]
     results = Registry(TOOLS, executor=executor).dispatch(calls)
     assert [(r.call_id, r.content) for r in results] == [(f"c{i}", str(i + 1000)) for i in range(200)]
+
+
+def test_an_event_loop_is_not_kept_alive_by_the_calls_it_awaited(remote_executor: Any) -> None:
+    registry = Registry(TOOLS, executor=remote_executor)
+    loop = asyncio.new_event_loop()
+    [result] = loop.run_until_complete(registry.adispatch([ToolCall("1", "add", {"a": 1, "b": 2})]))
+    assert result.content == "3"
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    # An executor's own thread may hold the finished call's future a moment longer.
+    wait_for(lambda: gc.collect() >= 0 and gone() is None, seconds=10)
 
 
 def test_ray_without_ready_callbacks_gives_the_same_results(

@@ -217,7 +217,8 @@ class Inbox:
     ) -> None:
         """``settle`` runs on the loop with the burst's ``(waiter, what ended)`` pairs; it settles
         the waiters still pending (one whose call timed out or was cancelled is done already)."""
-        self._loop = loop
+        # Weakly: the inbox is the value of its loop's entry in a WeakKeyDictionary.
+        self._loop = weakref.ref(loop)
         self._settle = settle
         self._lock = threading.Lock()
         self._ended: list[tuple[asyncio.Future[Any], Any]] = []
@@ -230,8 +231,11 @@ class Inbox:
             if self._woken:
                 return
             self._woken = True
+        loop = self._loop()
+        if loop is None:
+            return
         try:
-            self._loop.call_soon_threadsafe(self._drain)
+            loop.call_soon_threadsafe(self._drain)
         except RuntimeError:
             # The loop is closed: nothing waits for these calls any more.
             pass
