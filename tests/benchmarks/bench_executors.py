@@ -57,15 +57,26 @@ def wall(run: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def medians(candidates: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
-    """Median wall seconds of each candidate, after one warm-up run each, runs interleaved."""
+def rounds(candidates: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
+    """Wall seconds of each candidate in each round, after one warm-up run each; a round runs
+    every candidate once, so a machine that slows down for a while slows a round's candidates alike."""
     for run in candidates.values():
         run()
     walls: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(runs):
         for name, run in candidates.items():
             walls[name].append(wall(run))
-    return {name: statistics.median(times) for name, times in walls.items()}
+    return walls
+
+
+def medians(candidates: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
+    """Median wall seconds of each candidate, runs interleaved."""
+    return {name: statistics.median(times) for name, times in rounds(candidates, runs).items()}
+
+
+def paired_ratios(walls: dict[str, list[float]], name: str, against: str) -> list[float]:
+    """``name``'s wall over ``against``'s, round by round."""
+    return [mine / theirs for mine, theirs in zip(walls[name], walls[against], strict=True)]
 
 
 def checked(results: list[Any]) -> list[Any]:
@@ -102,7 +113,7 @@ def ray_trivial_section(ray: Any, quick: bool) -> dict[str, Any]:
 
         return await asyncio.gather(*(one(i) for i in range(TRIVIAL_CALLS)))
 
-    times = medians(
+    walls = rounds(
         {
             "bare ray.get([f.remote(...)])": lambda: ray.get(
                 [bare_add.remote(i, 1) for i in range(TRIVIAL_CALLS)]
@@ -110,11 +121,12 @@ def ray_trivial_section(ray: Any, quick: bool) -> dict[str, Any]:
             "bare Ray, each ref awaited on asyncio": lambda: loop.run_until_complete(await_each()),
             "toolproof RayExecutor dispatch": lambda: checked(registry.dispatch(calls)),
         },
-        runs=3 if quick else 7,
+        runs=3 if quick else 9,
     )
     loop.close()
-    bare, awaited, through = times.values()
+    bare, awaited, through = (statistics.median(times) for times in walls.values())
     ratio = through / bare
+    per_round = paired_ratios(walls, "toolproof RayExecutor dispatch", "bare ray.get([f.remote(...)])")
     return figures_section(
         benchmark=BENCHMARK,
         section="ray-trivial",
@@ -138,6 +150,23 @@ def ray_trivial_section(ray: Any, quick: bool) -> dict[str, Any]:
                 "unit": "x",
                 "target": "<= 1.2",
                 "met": ratio <= 1.2,
+            },
+            {
+                "name": "RayExecutor / bare Ray, round by round: median",
+                "value": round(statistics.median(per_round), 3),
+                "unit": "x",
+                "target": "<= 1.2",
+                "met": statistics.median(per_round) <= 1.2,
+            },
+            {
+                "name": "RayExecutor / bare Ray, round by round: lowest",
+                "value": round(min(per_round), 3),
+                "unit": "x",
+            },
+            {
+                "name": "RayExecutor / bare Ray, round by round: highest",
+                "value": round(max(per_round), 3),
+                "unit": "x",
             },
         ],
         notes=[
