@@ -11,12 +11,14 @@ tool on the worker join the caller's trace.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -142,6 +144,51 @@ def test_adispatch_gives_the_same_results(executor: Any) -> None:
     here = Registry(TOOLS).dispatch(SAME_BATCH)
     there = asyncio.run(Registry(TOOLS, executor=executor).adispatch(SAME_BATCH))
     assert summary(there) == summary(here)
+
+
+def test_large_arguments_and_results_cross_whole(executor: Any) -> None:
+    # Beyond what Ray sends inline with a task or its reply (100 KB): through its object store.
+    name = "x" * 300_000
+    batch = [ToolCall(f"big{i}", "greet", {"name": name}) for i in range(3)]
+    there = Registry(TOOLS, executor=executor, max_result_bytes=None).dispatch(batch)
+    assert [(r.ok, r.content) for r in there] == [(True, f"hello, {name}")] * 3
+
+
+def test_many_calls_ending_together_each_get_their_own_result(executor: Any) -> None:
+    calls = [ToolCall(f"c{i}", "add", {"a": i, "b": 1000}) for i in range(200)]
+    results = Registry(TOOLS, executor=executor).dispatch(calls)
+    assert [(r.call_id, r.content) for r in results] == [(f"c{i}", str(i + 1000)) for i in range(200)]
+
+
+def test_an_event_loop_is_not_kept_alive_by_the_calls_it_awaited(remote_executor: Any) -> None:
+    registry = Registry(TOOLS, executor=remote_executor)
+    loop = asyncio.new_event_loop()
+    [result] = loop.run_until_complete(registry.adispatch([ToolCall("1", "add", {"a": 1, "b": 2})]))
+    assert result.content == "3"
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    # An executor's own thread may hold the finished call's future a moment longer.
+    wait_for(lambda: gc.collect() >= 0 and gone() is None, seconds=10)
+
+
+def test_ray_without_ready_callbacks_gives_the_same_results(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A Ray older than ObjectRef._on_ready: each call waits on its ref's future().
+    import toolproof.ray
+
+    ray_executor = next(make_executor("ray", request))
+    monkeypatch.setattr(toolproof.ray, "_ON_READY", False)
+    here = Registry(TOOLS).dispatch(SAME_BATCH)
+    there = Registry(TOOLS, executor=ray_executor).dispatch(SAME_BATCH)
+    assert summary(there) == summary(here)
+    timed_out = Registry(TOOLS, executor=ray_executor, timeout=0.5).dispatch(
+        [ToolCall("slow", "sleep_then_mark", {"folder": str(tmp_path), "name": "slow", "seconds": 1.2})]
+    )
+    assert timed_out[0].error is not None and timed_out[0].error["code"] == ResultCode.TIMEOUT
+    time.sleep(1.5)
+    assert (tmp_path / "slow.started").exists() and not (tmp_path / "slow.done").exists()
 
 
 def test_calls_run_in_the_executors_processes(remote_executor: Any) -> None:

@@ -35,9 +35,11 @@ import inspect
 import json
 import pickle
 import sys
+import threading
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from concurrent.futures import ProcessPoolExecutor as _ProcessPoolExecutor
 from typing import Any, ClassVar
 
@@ -85,7 +87,7 @@ class UnpicklableToolException(Exception):
 # A ToolCall travels inside the CallContext a tool may ask for.
 copyreg.pickle(ToolCall, lambda call: (ToolCall, (call.id, call.name, call.arguments)))
 
-# What the worker sends back: a tag, then what it carries.
+# What the worker sends back: a list (which Ray sends without pickling), a tag, then what it carries.
 _TEXT = 0
 _JSON = 1
 _NOT_JSON = 2
@@ -117,16 +119,16 @@ class RemoteTask:
                 # How Ray stops a running task: it must end the task, not become its result.
                 raise
             except BaseException as error:
-                return (_RAISED, *_sendable_exception(error, self.pickler))
+                return [_RAISED, *_sendable_exception(error, self.pickler)]
         finally:
             if token is not None:
                 _detach_trace(token)
         if isinstance(returned, str):
-            return (_TEXT, returned)
+            return [_TEXT, returned]
         try:
-            return (_JSON, to_json(returned))
+            return [_JSON, to_json(returned)]
         except SerializationError as failure:
-            return (_NOT_JSON, failure.type_name, failure.path)
+            return [_NOT_JSON, failure.type_name, failure.path]
 
 
 def _sendable_exception(error: BaseException, pickler: str | None) -> tuple[BaseException, str | None]:
@@ -193,6 +195,95 @@ def _detach_trace(token: Any) -> None:
     from opentelemetry import context
 
     context.detach(token)
+
+
+# -- waiting for calls that end on other threads ----------------------------------------------------
+
+
+class Inbox:
+    """Where other threads hand one event loop what its calls are waiting for, as they end.
+
+    ``asyncio.wrap_future`` wakes the loop once per future, with a write to its self-pipe made on
+    the thread that completed it (for Ray, the thread that also sends and receives every task).
+    Here the first call of a burst wakes the loop and those that end before it runs go with it, so
+    calls ending together cost a few wake-ups rather than one each, and ``settle`` sees them
+    together.
+    """
+
+    __slots__ = ("__weakref__", "_ended", "_lock", "_loop", "_settle", "_woken")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, settle: Callable[[list[tuple[asyncio.Future[Any], Any]]], None]
+    ) -> None:
+        """``settle`` runs on the loop with the burst's ``(waiter, what ended)`` pairs; it settles
+        the waiters still pending (one whose call timed out or was cancelled is done already)."""
+        # Weakly: the inbox is the value of its loop's entry in a WeakKeyDictionary.
+        self._loop = weakref.ref(loop)
+        self._settle = settle
+        self._lock = threading.Lock()
+        self._ended: list[tuple[asyncio.Future[Any], Any]] = []
+        self._woken = False
+
+    def deliver(self, waiter: asyncio.Future[Any], ended: Any) -> None:
+        """What ``waiter`` waits for has ended: settle it on the loop. Any thread."""
+        with self._lock:
+            self._ended.append((waiter, ended))
+            if self._woken:
+                return
+            self._woken = True
+        loop = self._loop()
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:
+            # The loop is closed: nothing waits for these calls any more.
+            pass
+
+    def _drain(self) -> None:
+        with self._lock:
+            ended, self._ended = self._ended, []
+            self._woken = False
+        self._settle(ended)
+
+
+class Inboxes:
+    """One ``Inbox`` per event loop, made on first use."""
+
+    def __init__(self, settle: Callable[[list[tuple[asyncio.Future[Any], Any]]], None]) -> None:
+        self._settle = settle
+        self._lock = threading.Lock()
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Inbox] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def of(self, loop: asyncio.AbstractEventLoop) -> Inbox:
+        inbox = self._by_loop.get(loop)
+        if inbox is None:
+            with self._lock:
+                inbox = self._by_loop.setdefault(loop, Inbox(loop, self._settle))
+        return inbox
+
+
+def _settle_futures(ended: list[tuple[asyncio.Future[Any], Future[Any]]]) -> None:
+    for waiter, future in ended:
+        if not waiter.done():
+            waiter.set_result(future)
+
+
+_FUTURE_INBOXES = Inboxes(_settle_futures)
+
+
+async def settled(future: Future[Any]) -> Any:
+    """What ``future`` (a ``concurrent.futures.Future`` completed on another thread) holds, on
+    the running loop; raises its exception, or ``CancelledError`` if it was cancelled."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    future.add_done_callback(functools.partial(_FUTURE_INBOXES.of(loop).deliver, waiter))
+    ended = await waiter
+    if ended.cancelled():
+        raise asyncio.CancelledError
+    return ended.result()
 
 
 # -- executors -----------------------------------------------------------------------------------
@@ -282,7 +373,7 @@ class FuturesExecutor(RemoteExecutor):
         return functools.partial(self.executor.submit, task)
 
     async def wait(self, handle: Any) -> Any:
-        return await asyncio.wrap_future(handle)
+        return await settled(handle)
 
     def cancel(self, handle: Any, *, force: bool) -> None:
         handle.cancel()

@@ -14,11 +14,12 @@ interrupted politely. A worker that dies or runs out of memory gives the call th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from toolproof._extras import require
-from toolproof.executors import RemoteExecutor, RemoteTask
+from toolproof.executors import Inboxes, RemoteExecutor, RemoteTask, settled
 
 __all__ = ["RayExecutor"]
 
@@ -40,6 +41,47 @@ _LOST = (
     ray.exceptions.ObjectLostError,
 )
 
+# Ray calls back on the thread that also sends and receives every task, holding the GIL while it
+# does: what runs there is kept to handing the ref over (``ObjectRef._on_ready``, which neither
+# fetches nor deserializes), and the values of the calls that ended together are fetched with one
+# ``ray.get`` on the loop. A Ray without ``_on_ready`` completes a ``future()`` per call instead.
+_ON_READY = hasattr(ray.ObjectRef, "_on_ready")
+# A call whose value is not in this node's store yet (or that failed): Ray's own await gets it.
+_NOT_HERE = object()
+
+
+def _settle_ready(ended: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    """Settle the waiters whose refs are ready, with their values fetched together."""
+    waiters = []
+    refs = []
+    for waiter, (ref, error) in ended:
+        if waiter.done():
+            continue
+        if error is not None:
+            waiter.set_result(_NOT_HERE)
+            continue
+        waiters.append(waiter)
+        refs.append(ref)
+    if not refs:
+        return
+    try:
+        values = ray.get(refs, timeout=0)
+    except Exception:
+        # One call failed (a lost worker, a cancel) or is elsewhere: each on its own.
+        values = [_get_here(ref) for ref in refs]
+    for waiter, value in zip(waiters, values, strict=True):
+        waiter.set_result(value)
+
+
+def _get_here(ref: Any) -> Any:
+    try:
+        return ray.get(ref, timeout=0)
+    except Exception:
+        return _NOT_HERE
+
+
+_READY = Inboxes(_settle_ready)
+
 
 class RayExecutor(RemoteExecutor):
     """Runs each call as a Ray task with these ``@ray.remote`` options."""
@@ -56,16 +98,31 @@ class RayExecutor(RemoteExecutor):
         self.options = {**ray_remote_options, "max_retries": 0, "retry_exceptions": False}
 
     def bind(self, tool: str, task: RemoteTask) -> Callable[..., Any]:
-        def run_tool(args: tuple[Any, ...], kwargs: dict[str, Any], carrier: Any) -> Any:
-            return task(args, kwargs, carrier)
+        def run_tool(call: list[Any]) -> Any:
+            return task(*call)
 
         # Ray names a task by its function: the tool's name shows in its dashboard and logs.
         run_tool.__name__ = run_tool.__qualname__ = tool
-        # Exported to the cluster once per tool; each call then sends its arguments only.
-        return ray.remote(**self.options)(run_tool).remote
+        # Exported to the cluster once per tool; each call then sends its arguments only, as one
+        # list: Ray serializes each argument of a task on its own, and a list without pickle.
+        submit = ray.remote(**self.options)(run_tool).remote
+
+        def start(args: tuple[Any, ...], kwargs: dict[str, Any], carrier: Any) -> Any:
+            return submit([list(args), kwargs, carrier])
+
+        return start
 
     async def wait(self, handle: Any) -> Any:
-        return await handle
+        if not _ON_READY:
+            return await settled(handle.future())
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        inbox = _READY.of(loop)
+        handle._on_ready(lambda error: inbox.deliver(waiter, (handle, error)))
+        value = await waiter
+        if value is _NOT_HERE:
+            return await handle
+        return value
 
     def cancel(self, handle: Any, *, force: bool) -> None:
         ray.cancel(handle, force=force)
