@@ -268,6 +268,7 @@ fn plan(slot: usize, steps: Vec<Step>) -> Planned<FakeHost> {
             tries: AtomicU32::new(0),
         }),
         is_async: true,
+        stops_on_timeout: true,
         caps: Vec::new(),
         timeout: None,
         retry: RetryPolicy::none(),
@@ -367,6 +368,7 @@ async fn a_sync_call_past_its_timeout_is_abandoned_and_never_retried() {
     let (host, state) = FakeHost::new();
     let calls = vec![Planned {
         is_async: false,
+        stops_on_timeout: false,
         timeout: Some(ms(1000)),
         retry: fixed(3, ms(10)),
         ..plan(0, vec![Step::Hang])
@@ -543,6 +545,7 @@ async fn a_dropped_batch_stops_its_attempts_and_reports_the_calls_it_cut_off() {
         plan(1, vec![Step::Hang]),
         Planned {
             is_async: false,
+            stops_on_timeout: false,
             ..plan(2, vec![Step::Hang])
         },
         Planned {
@@ -663,6 +666,7 @@ async fn every_attempt_runs_in_the_scope_started_gave() {
         },
         Planned {
             is_async: false,
+            stops_on_timeout: false,
             ..plan(2, vec![Step::Return("ok", ms(1))])
         },
     ];
@@ -727,6 +731,7 @@ async fn exactly_one_outcome_per_call_in_a_mixed_batch_cut_short() {
                 timeout: Some(ms(200)),
                 retry: fixed(2, ms(10)),
                 is_async: slot != 5,
+                stops_on_timeout: slot != 5,
                 ..plan(slot, steps)
             })
             .collect();
@@ -756,6 +761,7 @@ async fn one_call_runs_alone_through_the_same_loop() {
         &host,
         Planned {
             is_async: false,
+            stops_on_timeout: false,
             retry: fixed(2, ms(50)),
             ..plan(0, vec![busy(ms(1)), Step::Return("ok", ms(1))])
         },

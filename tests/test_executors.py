@@ -240,6 +240,19 @@ def test_a_timeout_stops_the_remote_call_or_says_it_could_not(executor: Any, tmp
         assert abandoned is (executor is not None and not stoppable), result.content
 
 
+def test_a_timeout_is_retried_only_where_the_attempt_was_stopped(executor: Any, tmp_path: Path) -> None:
+    """A second attempt never overlaps a first one still running: a process pool or Dask cannot
+    stop a started call, so its timeout is final there, as a sync tool's is on a thread."""
+    registry = Registry(TOOLS, executor=executor, timeout=0.5, retry=Retry(attempts=2, initial_delay=0.0))
+    call = ToolCall(
+        "slow", "sleep_then_mark_async", {"folder": str(tmp_path), "name": "slow", "seconds": 1.5}
+    )
+    [result] = registry.dispatch([call])
+    assert result.error is not None and result.error["code"] == ResultCode.TIMEOUT
+    stopped = executor is None or can_stop_running(executor)
+    assert result.attempts == (2 if stopped else 1), result.content
+
+
 def test_a_cancelled_adispatch_cancels_its_remote_calls(executor: Any, tmp_path: Path) -> None:
     # The default executor cannot stop a sync tool's thread; its async tools are cancelled.
     name = "sleep_then_mark_async" if executor is None else "sleep_then_mark"

@@ -644,14 +644,19 @@ class Tool:
         func = self._require_func()
         is_async = self.is_async
         remote = self.runs_on(default_executor)
+        stops_on_timeout = is_async
         if remote is not None:
             func = remote_callable(self.name, func, is_async, remote)
             is_async = True
+            # A call the executor cannot stop still runs after its timeout: no second attempt
+            # may overlap it.
+            stops_on_timeout = remote.can_stop_running
         spec: dict[str, Any] = {
             "name": self.name,
             "road": self._road,
             "func": func,
             "is_async": is_async,
+            "stops_on_timeout": stops_on_timeout,
             "plan": plan,
             "injected": list(self.injected),
             "authorize": self.authorize,

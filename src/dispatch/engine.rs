@@ -100,6 +100,11 @@ pub struct Planned<H: Host> {
     pub slot: usize,
     pub call: Arc<H::Call>,
     pub is_async: bool,
+    /// Whether an attempt past its time limit is stopped (an async tool's task is cancelled):
+    /// only then may another attempt follow it. A sync tool's thread, or a call a remote
+    /// executor cannot stop, still runs it, and a second attempt would run its side effects
+    /// twice, concurrently.
+    pub stops_on_timeout: bool,
     /// The concurrency caps it counts against, outermost first (always taken in that order, so
     /// two calls never wait on each other's slots). Held for an attempt only: a call waiting out
     /// its backoff takes no slot.
@@ -135,6 +140,7 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
         slot,
         call,
         is_async,
+        stops_on_timeout,
         caps,
         timeout,
         retry,
@@ -165,7 +171,7 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
             }
         };
         timed_out |= matches!(attempt, Attempt::TimedOut);
-        if attempt.is_retryable(is_async) {
+        if attempt.is_retryable(stops_on_timeout) {
             let wait = retry.delay(attempts, host.jitter(), attempt.retry_after());
             if retry.allows(attempts, started.elapsed(), wait) {
                 host.retrying(slot, attempts, wait, &attempt);

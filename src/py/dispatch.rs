@@ -120,6 +120,7 @@ impl EngineCore {
             slot: call.slot,
             call: call.invocation,
             is_async: tool.is_async,
+            stops_on_timeout: tool.stops_on_timeout,
             caps: self.caps(tool, batch),
             timeout: self.timeout(tool, batch),
             retry: self.retry(tool, batch),

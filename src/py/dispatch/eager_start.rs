@@ -47,7 +47,9 @@ pub(super) fn start_eagerly(
         let scope = CallScope::of(options.observer.as_ref(), slot);
         let (handle, mut receive) = bridge.start_here(py, Arc::clone(&planned.call), scope.clone());
         let first = match receive.try_recv() {
-            Ok(attempt) if attempt.is_retryable(true) && planned.retry.attempts > 1 => FirstAttempt::Settled(attempt),
+            Ok(attempt) if attempt.is_retryable(planned.stops_on_timeout) && planned.retry.attempts > 1 => {
+                FirstAttempt::Settled(attempt)
+            }
             Ok(attempt) => {
                 finished.push(observed(py, options, slot, attempt, started));
                 continue;

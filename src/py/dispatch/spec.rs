@@ -23,6 +23,9 @@ pub(super) struct ToolSpec {
     pub road: Py<PyArgumentRoad>,
     pub func: Py<PyAny>,
     pub is_async: bool,
+    /// Whether a timed-out attempt is stopped: an async tool's task is cancelled, unless the
+    /// spec says otherwise (a remote executor that cannot stop a started call).
+    pub stops_on_timeout: bool,
     /// `plan.arguments(dict) -> (args, kwargs)`, when some parameter needs converting.
     pub plan: Option<Py<PyAny>>,
     /// Parameters that receive the call's `CallContext`.
@@ -80,7 +83,8 @@ impl EngineCore {
 
 impl ToolSpec {
     /// Read spec number `index` (a dict with `name`, `road`, `func`, `is_async` and optional
-    /// `plan`, `injected`, `authorize`, `timeout`, `retry`, `max_concurrency`, `max_result_bytes`).
+    /// `stops_on_timeout`, `plan`, `injected`, `authorize`, `timeout`, `retry`,
+    /// `max_concurrency`, `max_result_bytes`).
     pub fn from_dict(index: usize, spec: &Bound<'_, PyAny>) -> PyResult<Self> {
         let spec = spec.cast::<PyDict>().map_err(|_| {
             PyTypeError::new_err(format!(
@@ -98,10 +102,16 @@ impl ToolSpec {
         let name: Bound<'_, PyString> = required("name")?.cast_into()?;
         let name_text: Arc<str> = name.to_str()?.into();
         let what = |option: &str| format!("tool '{name_text}': {option}");
+        let is_async = required("is_async")?.is_truthy()?;
         Ok(ToolSpec {
             road: required("road")?.cast_into::<PyArgumentRoad>()?.unbind(),
             func: required("func")?.unbind(),
-            is_async: required("is_async")?.is_truthy()?,
+            is_async,
+            stops_on_timeout: is_async
+                && optional("stops_on_timeout")?
+                    .map(|stops| stops.is_truthy())
+                    .transpose()?
+                    .unwrap_or(true),
             plan: optional("plan")?.map(Bound::unbind),
             injected: match optional("injected")? {
                 Some(names) => names.extract::<Vec<Py<PyString>>>()?,
