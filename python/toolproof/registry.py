@@ -34,6 +34,8 @@ def _where(tool: Tool) -> str:
     target = getattr(func, "__wrapped__", func)
     module = getattr(target, "__module__", None) or "?"
     qualname = getattr(target, "__qualname__", None) or repr(target)
+    if target is None:
+        return f"{module}.{qualname}"
     try:
         line = inspect.getsourcelines(target)[1]
         file = inspect.getsourcefile(target)

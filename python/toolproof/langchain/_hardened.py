@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 import pydantic
@@ -15,9 +16,16 @@ from langchain_core.runnables import RunnableConfig, ensure_config, patch_config
 from langchain_core.runnables.config import set_config_context, var_child_runnable_config
 from langchain_core.runnables.utils import coro_with_context
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.utils.pydantic import TypeBaseModel
 
 from toolproof._adapt.constants import RAW_ARGUMENTS
-from toolproof._adapt.failures import code_of, decided_by_toolproof, failure_exception, is_argument_failure
+from toolproof._adapt.failures import (
+    argument_failure_exception,
+    code_of,
+    decided_by_toolproof,
+    failure_exception,
+    is_argument_failure,
+)
 from toolproof._adapt.parameters import PermissiveArguments, model_facing_parameters, permissive_arguments
 from toolproof._core import ToolResult
 from toolproof.errors import ToolError
@@ -33,7 +41,7 @@ _direct_ids = itertools.count()
 def message_for(
     result: ToolResult,
     name: str,
-    tool_call_id: str,
+    tool_call_id: str | None,
     call: LangChainCall | None,
     content: Any = None,
 ) -> ToolMessage:
@@ -166,7 +174,7 @@ class HardenedTool(StructuredTool):
             return schema.model_json_schema()
         return schema
 
-    def get_input_schema(self, config: RunnableConfig | None = None) -> type[pydantic.BaseModel]:
+    def get_input_schema(self, config: RunnableConfig | None = None) -> TypeBaseModel:
         # The original's schema, injected arguments included: LangGraph reads them from it.
         return self._hardening.reading.source.get_input_schema(config)
 
@@ -356,9 +364,13 @@ class HardenedTool(StructuredTool):
     def _exception(self, result: ToolResult, raw: Any) -> BaseException:
         """The exception LangChain would raise for a failed call (the road's problems read again
         from ``raw`` for refused arguments)."""
+        return failure_exception(result, self._reread(raw))
+
+    def _reread(self, raw: Any) -> Callable[[], Any]:
+        """The road run again on ``raw``, raising the ``ArgumentError`` that lists each problem."""
         hardening = self._hardening
         tool = cast(Tool, hardening.sync_tool or hardening.async_tool)
-        return failure_exception(result, lambda: tool.parse_args(raw, mode=hardening.mode))
+        return lambda: tool.parse_args(raw, mode=hardening.mode)
 
     def _handled_content(self, result: ToolResult, raw: Any) -> Any:
         """What the model reads for a failure this tool's own ``handle_validation_error`` or
@@ -368,22 +380,22 @@ class HardenedTool(StructuredTool):
         if decided_by_toolproof(result):
             return result.content
         if is_argument_failure(result):
-            flag = self.handle_validation_error
-            if not flag:
+            on_invalid = self.handle_validation_error
+            if not on_invalid:
                 return NOTHING
-            if isinstance(flag, str):
-                return flag
-            if callable(flag) and not isinstance(flag, bool):
-                return flag(self._exception(result, raw))
+            if isinstance(on_invalid, str):
+                return on_invalid
+            if callable(on_invalid) and not isinstance(on_invalid, bool):
+                return on_invalid(argument_failure_exception(result, self._reread(raw)))
             return result.content
         error = result.exception
-        flag = self.handle_tool_error
-        if not flag or not isinstance(error, ToolException):
+        on_error = self.handle_tool_error
+        if not on_error or not isinstance(error, ToolException):
             return NOTHING
-        if isinstance(flag, str):
-            return flag
-        if callable(flag) and not isinstance(flag, bool):
-            return flag(error)
+        if isinstance(on_error, str):
+            return on_error
+        if callable(on_error) and not isinstance(on_error, bool):
+            return on_error(error)
         if isinstance(error, ToolError):
             return result.content
         return error.args[0] if error.args else "Tool execution error"
