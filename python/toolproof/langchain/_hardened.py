@@ -426,6 +426,53 @@ class HardenedTool(StructuredTool):
             return Outcome(result, call, content, None)
         return Outcome(result, call, message_for(result, self.name, tool_call_id, call, content), None)
 
+    def _begin(
+        self, tool_input: Any, config: RunnableConfig | None, tool_call_id: str | None, direct: bool
+    ) -> tuple[RunnableConfig, Any, LangChainCall, str]:
+        """What both a sync and an async call start from: the config, the model's raw arguments,
+        the call carrying what LangGraph injected, and the call's id (made up when called
+        directly)."""
+        config = ensure_config(config) if config is None else config
+        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        return config, raw, call, tool_call_id or f"call_{next(_direct_ids)}"
+
+    def _manager_settings(
+        self, callbacks: Any, verbose: bool | None, tags: list[str] | None, metadata: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
+        """The arguments of ``CallbackManager.configure`` (or its async twin) for one call."""
+        return (
+            callbacks,
+            self.callbacks,
+            self.verbose or bool(verbose),
+            tags,
+            self.tags,
+            metadata,
+            self.metadata,
+        )
+
+    def _start(
+        self,
+        tool_input: Any,
+        raw: Any,
+        start_color: str | None,
+        run_name: str | None,
+        run_id: Any,
+        tool_call_id: str | None,
+    ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """What ``on_tool_start`` is told, as LangChain tells it: the tool, its input as text, and
+        the keywords (the caller's own extra keywords are passed beside them)."""
+        return (
+            {"name": self.name, "description": self.description},
+            tool_input if isinstance(tool_input, str) else str(raw),
+            {
+                "color": start_color,
+                "name": run_name,
+                "run_id": run_id,
+                "inputs": raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
+                "tool_call_id": tool_call_id,
+            },
+        )
+
     def _call(
         self,
         tool_input: Any,
@@ -443,14 +490,10 @@ class HardenedTool(StructuredTool):
         direct: bool = False,
         **kwargs: Any,
     ) -> Outcome:
-        config = ensure_config(config) if config is None else config
-        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        config, raw, call, call_id = self._begin(tool_input, config, tool_call_id, direct)
         hardening = self._hardening
         tool = cast(Tool, hardening.sync_tool or hardening.async_tool)
-        call_id = tool_call_id or f"call_{next(_direct_ids)}"
-        manager = CallbackManager.configure(
-            callbacks, self.callbacks, self.verbose or bool(verbose), tags, self.tags, metadata, self.metadata
-        )
+        manager = CallbackManager.configure(*self._manager_settings(callbacks, verbose, tags, metadata))
         if not listens_to_tools(manager.handlers):
             # Nobody listens: skip the run bookkeeping, but keep the config visible to the tool.
             token = var_child_runnable_config.set(config)
@@ -459,16 +502,10 @@ class HardenedTool(StructuredTool):
             finally:
                 var_child_runnable_config.reset(token)
             return self._outcome(result, call, tool_call_id, raw)
-        run_manager = manager.on_tool_start(
-            {"name": self.name, "description": self.description},
-            tool_input if isinstance(tool_input, str) else str(raw),
-            color=start_color,
-            name=run_name,
-            run_id=run_id,
-            inputs=raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
-            tool_call_id=tool_call_id,
-            **kwargs,
+        serialized, input_text, start = self._start(
+            tool_input, raw, start_color, run_name, run_id, tool_call_id
         )
+        run_manager = manager.on_tool_start(serialized, input_text, **start, **kwargs)
         call.run_manager = run_manager
         try:
             with set_config_context(patch_config(config, callbacks=run_manager.get_child())) as context:
@@ -502,14 +539,10 @@ class HardenedTool(StructuredTool):
         direct: bool = False,
         **kwargs: Any,
     ) -> Outcome:
-        config = ensure_config(config) if config is None else config
-        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        config, raw, call, call_id = self._begin(tool_input, config, tool_call_id, direct)
         hardening = self._hardening
         tool = cast(Tool, hardening.async_tool or hardening.sync_tool)
-        call_id = tool_call_id or f"call_{next(_direct_ids)}"
-        manager = AsyncCallbackManager.configure(
-            callbacks, self.callbacks, self.verbose or bool(verbose), tags, self.tags, metadata, self.metadata
-        )
+        manager = AsyncCallbackManager.configure(*self._manager_settings(callbacks, verbose, tags, metadata))
         if not listens_to_tools(manager.handlers):
             token = var_child_runnable_config.set(config)
             try:
@@ -517,16 +550,10 @@ class HardenedTool(StructuredTool):
             finally:
                 var_child_runnable_config.reset(token)
             return self._outcome(result, call, tool_call_id, raw)
-        run_manager = await manager.on_tool_start(
-            {"name": self.name, "description": self.description},
-            tool_input if isinstance(tool_input, str) else str(raw),
-            color=start_color,
-            name=run_name,
-            run_id=run_id,
-            inputs=raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
-            tool_call_id=tool_call_id,
-            **kwargs,
+        serialized, input_text, start = self._start(
+            tool_input, raw, start_color, run_name, run_id, tool_call_id
         )
+        run_manager = await manager.on_tool_start(serialized, input_text, **start, **kwargs)
         call.run_manager = run_manager
         try:
             with set_config_context(patch_config(config, callbacks=run_manager.get_child())) as context:
