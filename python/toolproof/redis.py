@@ -468,14 +468,7 @@ class RedisCoordinator:
         return Decision.duplicate(_text(reply[1]))
 
     def _complete_call(self, decision: Decision, outcome: Outcome) -> tuple[list[str], list[str]]:
-        guards = decision.guards
-        assert guards is not None and decision.token is not None
-        plan = self._plan(guards)
-        keys: list[str] = []
-        flags = ""
-        if decision.leased:
-            keys.append(plan.slots)
-            flags += "s"
+        plan, token, keys, flags = self._holding(decision)
         if plan.has_breaker:
             keys += [plan.breaker, plan.failures]
             flags += "bp" if decision.probe else "b"
@@ -484,22 +477,24 @@ class RedisCoordinator:
             flags += "o"
         elif outcome.retryable_failure:
             flags += "f"
-        return keys, [decision.token, flags or "-", outcome.result or "", *plan.complete]
+        return keys, [token, flags or "-", outcome.result or "", *plan.complete]
 
     def _renew_call(self, decision: Decision) -> tuple[list[str], list[str]]:
-        guards = decision.guards
-        assert guards is not None and decision.token is not None
-        plan = self._plan(guards)
-        keys: list[str] = []
-        flags = ""
-        if decision.leased:
-            keys.append(plan.slots)
-            flags += "s"
+        plan, token, keys, flags = self._holding(decision)
         if decision.probe:
             keys.append(plan.breaker)
             flags += "p"
         flags += self._claims(plan, decision, keys)
-        return keys, [decision.token, flags or "-", plan.lease]
+        return keys, [token, flags or "-", plan.lease]
+
+    def _holding(self, decision: Decision) -> tuple[_Plan, str, list[str], str]:
+        """An admitted call's plan and token, with the key and flag of the slot it holds, if any."""
+        guards = decision.guards
+        assert guards is not None and decision.token is not None
+        plan = self._plan(guards)
+        if decision.leased:
+            return plan, decision.token, [plan.slots], "s"
+        return plan, decision.token, [], ""
 
     @staticmethod
     def _claims(plan: _Plan, decision: Decision, keys: list[str]) -> str:
