@@ -13,7 +13,7 @@ import sys
 import typing
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from types import UnionType
+from types import FrameType, UnionType
 from typing import Annotated, Any, get_args, get_origin
 
 import docstring_parser
@@ -136,11 +136,13 @@ def _field_aliases(annotation: Any) -> tuple[Any, tuple[str, ...]]:
         cleaned.append(item)
     if not cleaned:
         return base, tuple(dict.fromkeys(aliases))
-    return Annotated[(base, *cleaned)], tuple(dict.fromkeys(aliases))  # type: ignore[return-value]
+    # One tuple built first: mypy reads ``Annotated[(base, *cleaned)]`` as 3.11's starred subscript.
+    arguments = (base, *cleaned)
+    return Annotated[arguments], tuple(dict.fromkeys(aliases))  # type: ignore[return-value]
 
 
 def _defining_namespace() -> dict[str, Any]:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith("toolproof"):
         frame = frame.f_back
     return dict(frame.f_locals) if frame is not None else {}

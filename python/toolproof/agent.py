@@ -75,7 +75,7 @@ def response_text(response: Any, provider: Provider) -> str:
         text = _field(response, "output_text")
         if isinstance(text, str):
             return text
-        pieces = []
+        pieces: list[str] = []
         for item in _field(response, "output") or []:
             if _field(item, "type") == "message":
                 pieces.extend(_field(c, "text") or "" for c in _field(item, "content") or [])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolproof import _core
+
+if TYPE_CHECKING:
+    from toolproof._core import _CallCounts
 
 __all__ = ["MetricsReport", "collect_into", "new_metrics"]
 
@@ -35,10 +38,10 @@ class MetricsReport:
     def __init__(self, metrics: _core.Metrics) -> None:
         self._metrics = metrics
         snapshot = metrics.snapshot()
-        self.tools: dict[str, dict[str, Any]] = snapshot["tools"]
-        self.total: dict[str, Any] = snapshot["total"]
+        self.tools: dict[str, _CallCounts] = snapshot["tools"]
+        self.total: _CallCounts = snapshot["total"]
 
-    def __getitem__(self, tool: str) -> dict[str, Any]:
+    def __getitem__(self, tool: str) -> _CallCounts:
         return self.tools[tool]
 
     def as_dict(self) -> dict[str, Any]:

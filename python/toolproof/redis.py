@@ -234,6 +234,16 @@ _SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPT
 # without Redis.
 _NOTHING_HELD = ""
 _MAX_PLANS = 4096
+# One script run: its name, its keys, its arguments.
+_ScriptCall = tuple[str, list[str], list[str]]
+
+
+def _raise_failed(replies: list[Any]) -> list[Any]:
+    """A pipeline's replies, or the first error among them raised."""
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
 
 
 def _text(value: Any) -> str:
@@ -458,48 +468,75 @@ class RedisCoordinator:
         return Decision.duplicate(_text(reply[1]))
 
     def _complete_call(self, decision: Decision, outcome: Outcome) -> tuple[list[str], list[str]]:
-        guards = decision.guards
-        assert guards is not None and decision.token is not None
-        plan = self._plan(guards)
-        keys = []
-        flags = ""
-        if decision.leased:
-            keys.append(plan.slots)
-            flags += "s"
+        plan, token, keys, flags = self._holding(decision)
         if plan.has_breaker:
             keys += [plan.breaker, plan.failures]
             flags += "bp" if decision.probe else "b"
-        if decision.cache_key is not None:
-            keys.append(plan.entry("cache", decision.cache_key))
-            flags += "k"
-        if decision.idempotency_key is not None:
-            keys.append(plan.entry("idem", decision.idempotency_key))
-            flags += "i"
+        flags += self._claims(plan, decision, keys)
         if outcome.ok:
             flags += "o"
         elif outcome.retryable_failure:
             flags += "f"
-        return keys, [decision.token, flags or "-", outcome.result or "", *plan.complete]
+        return keys, [token, flags or "-", outcome.result or "", *plan.complete]
 
     def _renew_call(self, decision: Decision) -> tuple[list[str], list[str]]:
-        guards = decision.guards
-        assert guards is not None and decision.token is not None
-        plan = self._plan(guards)
-        keys = []
-        flags = ""
-        if decision.leased:
-            keys.append(plan.slots)
-            flags += "s"
+        plan, token, keys, flags = self._holding(decision)
         if decision.probe:
             keys.append(plan.breaker)
             flags += "p"
+        flags += self._claims(plan, decision, keys)
+        return keys, [token, flags or "-", plan.lease]
+
+    def _holding(self, decision: Decision) -> tuple[_Plan, str, list[str], str]:
+        """An admitted call's plan and token, with the key and flag of the slot it holds, if any."""
+        guards = decision.guards
+        assert guards is not None and decision.token is not None
+        plan = self._plan(guards)
+        if decision.leased:
+            return plan, decision.token, [plan.slots], "s"
+        return plan, decision.token, [], ""
+
+    @staticmethod
+    def _claims(plan: _Plan, decision: Decision, keys: list[str]) -> str:
+        """The cache entry and idempotency claim an admitted call holds: their keys appended to
+        ``keys``, their flags returned."""
+        flags = ""
         if decision.cache_key is not None:
             keys.append(plan.entry("cache", decision.cache_key))
             flags += "k"
         if decision.idempotency_key is not None:
             keys.append(plan.entry("idem", decision.idempotency_key))
             flags += "i"
-        return keys, [decision.token, flags or "-", plan.lease]
+        return flags
+
+    def _decisions(
+        self,
+        requests: Sequence[AdmissionRequest],
+        prepared: list[tuple[list[str], list[str], str]],
+        replies: list[Any],
+    ) -> list[Decision]:
+        return [
+            self._decision(request, token, reply)
+            for request, (_, _, token), reply in zip(requests, prepared, replies, strict=True)
+        ]
+
+    def _complete_calls(
+        self, decisions: Sequence[Decision], outcomes: Sequence[Outcome]
+    ) -> list[_ScriptCall]:
+        """The script calls reporting how the admitted calls among ``decisions`` ended."""
+        if len(decisions) != len(outcomes):
+            raise ValueError(
+                f"complete needs one outcome per decision: {len(decisions)} decisions, "
+                f"{len(outcomes)} outcomes"
+            )
+        return [
+            ("complete", *self._complete_call(decision, outcome))
+            for decision, outcome in zip(decisions, outcomes, strict=True)
+            if self._held(decision)
+        ]
+
+    def _renew_calls(self, decisions: Sequence[Decision]) -> list[_ScriptCall]:
+        return [("renew", *self._renew_call(d)) for d in decisions if self._held(d)]
 
     @staticmethod
     def _held(decision: Decision) -> bool:
@@ -523,7 +560,7 @@ class RedisCoordinator:
 
     # -- synchronous -------------------------------------------------------------------------------
 
-    def _run(self, calls: list[tuple[str, list[str], list[str]]]) -> list[Any]:
+    def _run(self, calls: list[_ScriptCall]) -> list[Any]:
         """One pipeline, one round trip; loads the scripts once more if Redis lost them."""
         client = self._client()
         if len(calls) == 1:
@@ -543,10 +580,7 @@ class RedisCoordinator:
             if not any(isinstance(reply, NoScriptError) for reply in replies):
                 break
             self._load(client)
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return replies
+        return _raise_failed(replies)
 
     def _load(self, client: _redis.Redis) -> None:
         """Load the scripts into a Redis that does not have them (a restart empties its cache)."""
@@ -575,45 +609,33 @@ class RedisCoordinator:
         except (RedisError, OSError):
             self._went_down()
             return self._without_redis(requests)
-        return [
-            self._decision(request, token, reply)
-            for request, (_, _, token), reply in zip(requests, prepared, replies, strict=True)
-        ]
+        return self._decisions(requests, prepared, replies)
 
     def complete(self, decisions: Sequence[Decision], outcomes: Sequence[Outcome]) -> None:
         """Report how admitted calls ended; one round trip for all of them. When Redis does not
         answer, slots and claims run out with their leases and the results are not kept."""
-        if len(decisions) != len(outcomes):
-            raise ValueError(
-                f"complete needs one outcome per decision: {len(decisions)} decisions, "
-                f"{len(outcomes)} outcomes"
-            )
-        calls = [
-            ("complete", *self._complete_call(decision, outcome))
-            for decision, outcome in zip(decisions, outcomes, strict=True)
-            if self._held(decision)
-        ]
+        calls = self._complete_calls(decisions, outcomes)
         if not calls:
             return
         try:
-            self._run(calls)  # type: ignore[arg-type]
+            self._run(calls)
         except (RedisError, OSError):
             self._went_down()
             self.unavailable += len(calls)
 
     def renew(self, decisions: Sequence[Decision]) -> None:
         """Extend the leases of admitted calls still running."""
-        calls = [("renew", *self._renew_call(d)) for d in decisions if self._held(d)]
+        calls = self._renew_calls(decisions)
         if not calls:
             return
         try:
-            self._run(calls)  # type: ignore[arg-type]
+            self._run(calls)
         except (RedisError, OSError):
             self._went_down()
 
     # -- asyncio -----------------------------------------------------------------------------------
 
-    async def _arun(self, calls: list[tuple[str, list[str], list[str]]]) -> list[Any]:
+    async def _arun(self, calls: list[_ScriptCall]) -> list[Any]:
         client = self._aclient()
         for _ in range(2):
             pipe: AsyncPipeline = client.pipeline(transaction=False)
@@ -626,10 +648,7 @@ class RedisCoordinator:
             for text in _SCRIPTS.values():
                 await asyncio.wait_for(client.script_load(text), self.timeout)
             self.round_trips += len(_SCRIPTS)
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return replies
+        return _raise_failed(replies)
 
     async def aadmit(self, requests: Sequence[AdmissionRequest]) -> list[Decision]:
         """``admit`` for an event loop; never waits longer than ``timeout``."""
@@ -643,35 +662,23 @@ class RedisCoordinator:
         except (RedisError, OSError, asyncio.TimeoutError):
             self._went_down()
             return self._without_redis(requests)
-        return [
-            self._decision(request, token, reply)
-            for request, (_, _, token), reply in zip(requests, prepared, replies, strict=True)
-        ]
+        return self._decisions(requests, prepared, replies)
 
     async def acomplete(self, decisions: Sequence[Decision], outcomes: Sequence[Outcome]) -> None:
-        if len(decisions) != len(outcomes):
-            raise ValueError(
-                f"complete needs one outcome per decision: {len(decisions)} decisions, "
-                f"{len(outcomes)} outcomes"
-            )
-        calls = [
-            ("complete", *self._complete_call(decision, outcome))
-            for decision, outcome in zip(decisions, outcomes, strict=True)
-            if self._held(decision)
-        ]
+        calls = self._complete_calls(decisions, outcomes)
         if not calls:
             return
         try:
-            await self._arun(calls)  # type: ignore[arg-type]
+            await self._arun(calls)
         except (RedisError, OSError, asyncio.TimeoutError):
             self._went_down()
             self.unavailable += len(calls)
 
     async def arenew(self, decisions: Sequence[Decision]) -> None:
-        calls = [("renew", *self._renew_call(d)) for d in decisions if self._held(d)]
+        calls = self._renew_calls(decisions)
         if not calls:
             return
         try:
-            await self._arun(calls)  # type: ignore[arg-type]
+            await self._arun(calls)
         except (RedisError, OSError, asyncio.TimeoutError):
             self._went_down()

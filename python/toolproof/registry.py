@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from toolproof import _core
@@ -21,7 +22,7 @@ from toolproof.tools import Provider, Tool
 if TYPE_CHECKING:
     from toolproof._observe import CallWatcher
     from toolproof.admission import Coordinator
-    from toolproof.otel import Telemetry
+    from toolproof.otel import BatchTrace, Telemetry
 
 __all__ = ["Registry"]
 
@@ -34,6 +35,8 @@ def _where(tool: Tool) -> str:
     target = getattr(func, "__wrapped__", func)
     module = getattr(target, "__module__", None) or "?"
     qualname = getattr(target, "__qualname__", None) or repr(target)
+    if target is None:
+        return f"{module}.{qualname}"
     try:
         line = inspect.getsourcelines(target)[1]
         file = inspect.getsourcefile(target)
@@ -239,21 +242,7 @@ class Registry:
         tool_calls = to_tool_calls(calls)
         engine = self._engine_for_dispatch()
         has_async = any(tool.is_async or tool.runs_on(self._executor) for tool in self._tools.values())
-        if self._telemetry is None:
-            results = engine.dispatch(
-                tool_calls,
-                event_loop=background_loop() if has_async else None,
-                max_concurrency=max_concurrency,
-                timeout=timeout,
-                retry=retry,
-                context=context,
-                mode=mode,
-                observer=self._observer(tool_calls, None),
-            )
-            return explain_abandoned(results, self._unstoppable)
-        with self._telemetry.batch(
-            "dispatch", tool_calls, self._tools, self._redact, timeout, self._settings["timeout"]
-        ) as watcher:
+        with self._batch("dispatch", tool_calls, timeout) as watcher:
             results = engine.dispatch(
                 tool_calls,
                 event_loop=background_loop() if has_async else None,
@@ -285,20 +274,7 @@ class Registry:
         running."""
         tool_calls = to_tool_calls(calls)
         engine = self._engine_for_dispatch()
-        if self._telemetry is None:
-            results = await engine.adispatch(
-                tool_calls,
-                max_concurrency=max_concurrency,
-                timeout=timeout,
-                retry=retry,
-                context=context,
-                mode=mode,
-                observer=self._observer(tool_calls, None),
-            )
-            return explain_abandoned(results, self._unstoppable)
-        with self._telemetry.batch(
-            "adispatch", tool_calls, self._tools, self._redact, timeout, self._settings["timeout"]
-        ) as watcher:
+        with self._batch("adispatch", tool_calls, timeout) as watcher:
             results = await engine.adispatch(
                 tool_calls,
                 max_concurrency=max_concurrency,
@@ -311,6 +287,17 @@ class Registry:
             if watcher is not None:
                 watcher.results(results)
         return explain_abandoned(results, self._unstoppable)
+
+    def _batch(
+        self, operation: str, calls: Sequence[_core.ToolCall], timeout: float | None
+    ) -> AbstractContextManager[BatchTrace | None]:
+        """The batch's span while it runs, yielding what records its calls; nothing without
+        telemetry."""
+        if self._telemetry is None:
+            return nullcontext()
+        return self._telemetry.batch(
+            operation, calls, self._tools, self._redact, timeout, self._settings["timeout"]
+        )
 
     def _observer(self, calls: Sequence[_core.ToolCall], watcher: CallWatcher | None) -> BatchObserver:
         return BatchObserver(

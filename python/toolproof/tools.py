@@ -16,7 +16,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar, overload
 
 import pydantic
 from typing_extensions import Unpack
@@ -69,8 +69,9 @@ class Limits:
     max_string_length: int = 1024 * 1024
 
 
-class ToolOptions(TypedDict, total=False):
-    """Options every way of making a tool takes."""
+class ToolOptionsBesideExecutor(TypedDict, total=False):
+    """Every tool option but ``executor``: what an API whose own ``executor`` parameter means
+    something else (AutoGen's executing agent) can take beside it."""
 
     aliases: Mapping[str, str]
     """Other names for parameters (``{"q": "query"}``), accepted as exact spellings of them."""
@@ -94,11 +95,6 @@ class ToolOptions(TypedDict, total=False):
     """Cap on the encoded result (valid JSON, marked as truncated); overrides the registry's."""
     shared_state: SharedStateHandling
     """Report calls that write attributes of a shared tool instance: "off", "warn" or "error"."""
-    executor: Any
-    """Where calls run when dispatched: a ``concurrent.futures.Executor``,
-    ``toolproof.ray.RayExecutor`` or ``toolproof.dask.DaskExecutor``; ``None`` keeps them in this
-    process whatever the registry's executor (see ``toolproof.executors``). A function that
-    cannot be pickled for the executor is refused here, naming what in it cannot be sent."""
     rate_limit: str | Sequence[str] | None
     """``"50/second"`` (also ``minute``, ``hour``), or several that must all have room:
     ``["10/second", "1000/hour"]``. A call waits up to ``max_wait`` seconds for room, or fails
@@ -129,6 +125,16 @@ class ToolOptions(TypedDict, total=False):
     telemetry: Telemetry | None
     """Spans and metrics (a ``toolproof.otel.Telemetry``) for the calls ``run`` and ``arun`` make,
     the path an adapter's framework takes; ``Registry.dispatch`` records with the registry's own."""
+
+
+class ToolOptions(ToolOptionsBesideExecutor, total=False):
+    """Options every way of making a tool takes."""
+
+    executor: Any
+    """Where calls run when dispatched: a ``concurrent.futures.Executor``,
+    ``toolproof.ray.RayExecutor`` or ``toolproof.dask.DaskExecutor``; ``None`` keeps them in this
+    process whatever the registry's executor (see ``toolproof.executors``). A function that
+    cannot be pickled for the executor is refused here, naming what in it cannot be sent."""
 
 
 _UNSET: Any = object()
@@ -182,6 +188,10 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+class _ParseArgs(Protocol):
+    def __call__(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> _core.ParsedArgs: ...
+
+
 class Tool:
     """A callable a model can use: a name, a description, a canonical JSON Schema (draft 2020-12)
     and the compiled argument road for it.
@@ -228,6 +238,9 @@ class Tool:
     max_result_bytes: Any
     executor: Any
     telemetry: Telemetry | None
+    parse_args: _ParseArgs
+    """``parse_args(raw, *, mode="lenient")``: run the argument road on ``raw`` (JSON text, bytes, a
+    dict or None); raises ``ArgumentError`` listing every problem, with a text for the model."""
 
     def __init__(
         self,
@@ -469,13 +482,6 @@ class Tool:
     @property
     def road(self) -> _core.ArgumentRoad:
         return self._road
-
-    if TYPE_CHECKING:
-
-        def parse_args(self, raw: Any, *, mode: Literal["lenient", "strict"] = "lenient") -> _core.ParsedArgs:
-            """Run the argument road on ``raw`` (JSON text, bytes, a dict or None); raises
-            ``ArgumentError`` listing every problem, with a text for the model."""
-            ...
 
     def call_arguments(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """``(args, kwargs)`` for the function, from road-checked arguments."""

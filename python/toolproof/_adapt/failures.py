@@ -46,27 +46,35 @@ def tool_exception(result: Any) -> BaseException:
     return replaced
 
 
+def argument_failure_exception(
+    result: Any, reread: Callable[[], Any] | None = None
+) -> ArgumentValidationError:
+    """The ``pydantic.ValidationError`` for a call whose arguments were refused (``reread`` as for
+    ``failure_exception``)."""
+    error = result.exception
+    if isinstance(error, ArgumentValidationError):
+        return error
+    if not isinstance(error, ArgumentError) and reread is not None:
+        try:
+            reread()
+        except ArgumentError as refused:
+            error = refused
+    if not isinstance(error, ArgumentError):
+        error = ArgumentError(result.content, model_text=result.content, tool=result.name)
+    converted = argument_validation_error(error)
+    if result.exception is not None and result.exception is not error:
+        converted.__cause__ = result.exception
+    return converted
+
+
 def failure_exception(result: Any, reread: Callable[[], Any] | None = None) -> BaseException:
     """The exception behind a failed ``ToolResult``, as a framework expects to see it.
 
     A result carries the road's text for refused arguments, not each problem; ``reread()`` (the
     road run again on the same arguments, which raises the ``ArgumentError``) gives them."""
-    error = result.exception
     if is_argument_failure(result):
-        if isinstance(error, ArgumentValidationError):
-            return error
-        if not isinstance(error, ArgumentError) and reread is not None:
-            try:
-                reread()
-            except ArgumentError as refused:
-                error = refused
-        if not isinstance(error, ArgumentError):
-            error = ArgumentError(result.content, model_text=result.content, tool=result.name)
-        converted = argument_validation_error(error)
-        if result.exception is not None and result.exception is not error:
-            converted.__cause__ = result.exception
-        return converted
-    if isinstance(error, BaseException):
+        return argument_failure_exception(result, reread)
+    if isinstance(result.exception, BaseException):
         return tool_exception(result)
     made: ToolError = (RetryableError if code_of(result) in RETRYABLE_CODES else PermanentError)(
         result.content

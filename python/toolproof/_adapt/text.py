@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -58,6 +59,7 @@ class _Problems(list):  # type: ignore[type-arg]
     be called on: the two APIs share the name."""
 
     __slots__ = ("_pydantic",)
+    _pydantic: Callable[..., list[Any]]
 
     def __call__(self, **options: Any) -> list[Any]:
         return self._pydantic(**options)

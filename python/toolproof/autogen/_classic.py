@@ -15,7 +15,7 @@ from toolproof._adapt.names import defined_at
 from toolproof._extras import require
 from toolproof.autogen._tools import Mode, ToolCallError, resolve_strict
 from toolproof.errors import ToolDefinitionError
-from toolproof.tools import Tool, ToolOptions
+from toolproof.tools import Tool, ToolOptionsBesideExecutor
 
 
 def register(
@@ -28,7 +28,7 @@ def register(
     strict: bool | None = None,
     mode: Mode = "lenient",
     replace: bool = False,
-    **options: Unpack[ToolOptions],
+    **options: Unpack[ToolOptionsBesideExecutor],
 ) -> Tool:
     """Register ``fn`` for the classic API: ``caller`` proposes it, ``executor`` runs it.
 
@@ -50,7 +50,9 @@ def register(
     return tool
 
 
-def _classic_tool(fn: Any, name: str | None, description: str | None, options: ToolOptions) -> Tool:
+def _classic_tool(
+    fn: Any, name: str | None, description: str | None, options: ToolOptionsBesideExecutor
+) -> Tool:
     if isinstance(fn, Tool):
         if name is not None or description is not None or options:
             raise TypeError("a toolproof.Tool carries its own options; set them when building it")

@@ -345,7 +345,7 @@ class HardenedTool(BaseTool[pydantic.BaseModel, pydantic.BaseModel], Component[H
 
     @classmethod
     def _from_config(cls, config: HardenedToolConfig) -> Self:
-        source = BaseTool.load_component(config.tool)
+        source: BaseTool[Any, Any] = BaseTool.load_component(config.tool)
         return harden(  # type: ignore[return-value]
             type(source) if config.per_call_instance else source,
             name=config.name,
@@ -594,7 +594,7 @@ def _autogen_parameters(args_type: type[pydantic.BaseModel], function: Callable[
     resolved), with the descriptions the docstring gives where AutoGen has only the name."""
     schema: dict[str, Any] = args_type.model_json_schema()
     if "$defs" in schema:
-        schema = jsonref.replace_refs(obj=schema, proxies=False)  # type: ignore[assignment]
+        schema = jsonref.replace_refs(obj=schema, proxies=False)
         del schema["$defs"]
     properties = json.loads(json.dumps(schema.get("properties") or {}))
     _, documented = _docstring_descriptions(function)

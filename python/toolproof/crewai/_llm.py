@@ -42,9 +42,9 @@ _ROUTING_CLASSES: dict[type[BaseLLM], type[BaseLLM]] = {}
 
 
 def _routing_class(cls: type[BaseLLM]) -> type[BaseLLM]:
-    routing = _ROUTING_CLASSES.get(cls)
-    if routing is not None:
-        return routing
+    known = _ROUTING_CLASSES.get(cls)
+    if known is not None:
+        return known
 
     def call(self: BaseLLM, messages: Any, *args: Any, **kwargs: Any) -> Any:
         return _route_raw_arguments(super(routing, self).call(messages, *args, **kwargs), kwargs)
@@ -55,7 +55,8 @@ def _routing_class(cls: type[BaseLLM]) -> type[BaseLLM]:
     # The class's own call already retries on rate limits; BaseLLM must not wrap it twice.
     call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
     acall._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
-    routing = type(
+    # Made here, deriving from ``cls``: no static type says that super(routing, self) is cls.
+    routing: Any = type(
         cls.__name__,
         (cls,),
         {

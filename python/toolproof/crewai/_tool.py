@@ -387,9 +387,9 @@ def _model_text(error: BaseException) -> str:
     return error.for_model() if isinstance(error, ArgumentError) else str(error)
 
 
-def _user_class(cls: type) -> type:
+def _user_class(cls: type[CrewAIBaseTool]) -> type[CrewAIBaseTool]:
     """The tool's own class: a hardened copy's class derives from it."""
-    return cast(type, getattr(cls, "toolproof_hardens", cls))
+    return cast(type[CrewAIBaseTool], getattr(cls, "toolproof_hardens", cls))
 
 
 class _NoResultSchema(pydantic.BaseModel):
@@ -463,7 +463,7 @@ def _keeps_results(options: Mapping[str, Any]) -> bool:
 
 def _run_function(
     tool: CrewAIBaseTool,
-    cls: type,
+    cls: type[CrewAIBaseTool],
     per_call: Instances,
     method: str,
     executor: RemoteExecutor | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 import pydantic
@@ -15,9 +16,16 @@ from langchain_core.runnables import RunnableConfig, ensure_config, patch_config
 from langchain_core.runnables.config import set_config_context, var_child_runnable_config
 from langchain_core.runnables.utils import coro_with_context
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.utils.pydantic import TypeBaseModel
 
 from toolproof._adapt.constants import RAW_ARGUMENTS
-from toolproof._adapt.failures import code_of, decided_by_toolproof, failure_exception, is_argument_failure
+from toolproof._adapt.failures import (
+    argument_failure_exception,
+    code_of,
+    decided_by_toolproof,
+    failure_exception,
+    is_argument_failure,
+)
 from toolproof._adapt.parameters import PermissiveArguments, model_facing_parameters, permissive_arguments
 from toolproof._core import ToolResult
 from toolproof.codes import ResultCode
@@ -34,7 +42,7 @@ _direct_ids = itertools.count()
 def message_for(
     result: ToolResult,
     name: str,
-    tool_call_id: str,
+    tool_call_id: str | None,
     call: LangChainCall | None,
     content: Any = None,
 ) -> ToolMessage:
@@ -167,7 +175,7 @@ class HardenedTool(StructuredTool):
             return schema.model_json_schema()
         return schema
 
-    def get_input_schema(self, config: RunnableConfig | None = None) -> type[pydantic.BaseModel]:
+    def get_input_schema(self, config: RunnableConfig | None = None) -> TypeBaseModel:
         # The original's schema, injected arguments included: LangGraph reads them from it.
         return self._hardening.reading.source.get_input_schema(config)
 
@@ -357,9 +365,13 @@ class HardenedTool(StructuredTool):
     def _exception(self, result: ToolResult, raw: Any) -> BaseException:
         """The exception LangChain would raise for a failed call (the road's problems read again
         from ``raw`` for refused arguments)."""
+        return failure_exception(result, self._reread(raw))
+
+    def _reread(self, raw: Any) -> Callable[[], Any]:
+        """The road run again on ``raw``, raising the ``ArgumentError`` that lists each problem."""
         hardening = self._hardening
         tool = cast(Tool, hardening.sync_tool or hardening.async_tool)
-        return failure_exception(result, lambda: tool.parse_args(raw, mode=hardening.mode))
+        return lambda: tool.parse_args(raw, mode=hardening.mode)
 
     def _handled_content(self, result: ToolResult, raw: Any) -> Any:
         """What the model reads for a failure this tool's own ``handle_validation_error`` or
@@ -369,22 +381,22 @@ class HardenedTool(StructuredTool):
         if decided_by_toolproof(result):
             return result.content
         if is_argument_failure(result):
-            flag = self.handle_validation_error
-            if not flag:
+            on_invalid = self.handle_validation_error
+            if not on_invalid:
                 return NOTHING
-            if isinstance(flag, str):
-                return flag
-            if callable(flag) and not isinstance(flag, bool):
-                return flag(self._exception(result, raw))
+            if isinstance(on_invalid, str):
+                return on_invalid
+            if callable(on_invalid) and not isinstance(on_invalid, bool):
+                return on_invalid(argument_failure_exception(result, self._reread(raw)))
             return result.content
         error = result.exception
-        flag = self.handle_tool_error
-        if not flag or not isinstance(error, ToolException):
+        on_error = self.handle_tool_error
+        if not on_error or not isinstance(error, ToolException):
             return NOTHING
-        if isinstance(flag, str):
-            return flag
-        if callable(flag) and not isinstance(flag, bool):
-            return flag(error)
+        if isinstance(on_error, str):
+            return on_error
+        if callable(on_error) and not isinstance(on_error, bool):
+            return on_error(error)
         if isinstance(error, ToolError):
             return result.content
         return error.args[0] if error.args else "Tool execution error"
@@ -419,6 +431,53 @@ class HardenedTool(StructuredTool):
             return Outcome(result, call, content, None)
         return Outcome(result, call, message_for(result, self.name, tool_call_id, call, content), None)
 
+    def _begin(
+        self, tool_input: Any, config: RunnableConfig | None, tool_call_id: str | None, direct: bool
+    ) -> tuple[RunnableConfig, Any, LangChainCall, str]:
+        """What both a sync and an async call start from: the config, the model's raw arguments,
+        the call carrying what LangGraph injected, and the call's id (made up when called
+        directly)."""
+        config = ensure_config(config) if config is None else config
+        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        return config, raw, call, tool_call_id or f"call_{next(_direct_ids)}"
+
+    def _manager_settings(
+        self, callbacks: Any, verbose: bool | None, tags: list[str] | None, metadata: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
+        """The arguments of ``CallbackManager.configure`` (or its async twin) for one call."""
+        return (
+            callbacks,
+            self.callbacks,
+            self.verbose or bool(verbose),
+            tags,
+            self.tags,
+            metadata,
+            self.metadata,
+        )
+
+    def _start(
+        self,
+        tool_input: Any,
+        raw: Any,
+        start_color: str | None,
+        run_name: str | None,
+        run_id: Any,
+        tool_call_id: str | None,
+    ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """What ``on_tool_start`` is told, as LangChain tells it: the tool, its input as text, and
+        the keywords (the caller's own extra keywords are passed beside them)."""
+        return (
+            {"name": self.name, "description": self.description},
+            tool_input if isinstance(tool_input, str) else str(raw),
+            {
+                "color": start_color,
+                "name": run_name,
+                "run_id": run_id,
+                "inputs": raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
+                "tool_call_id": tool_call_id,
+            },
+        )
+
     def _call(
         self,
         tool_input: Any,
@@ -436,14 +495,10 @@ class HardenedTool(StructuredTool):
         direct: bool = False,
         **kwargs: Any,
     ) -> Outcome:
-        config = ensure_config(config) if config is None else config
-        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        config, raw, call, call_id = self._begin(tool_input, config, tool_call_id, direct)
         hardening = self._hardening
         tool = cast(Tool, hardening.sync_tool or hardening.async_tool)
-        call_id = tool_call_id or f"call_{next(_direct_ids)}"
-        manager = CallbackManager.configure(
-            callbacks, self.callbacks, self.verbose or bool(verbose), tags, self.tags, metadata, self.metadata
-        )
+        manager = CallbackManager.configure(*self._manager_settings(callbacks, verbose, tags, metadata))
         if not listens_to_tools(manager.handlers):
             # Nobody listens: skip the run bookkeeping, but keep the config visible to the tool.
             token = var_child_runnable_config.set(config)
@@ -452,16 +507,10 @@ class HardenedTool(StructuredTool):
             finally:
                 var_child_runnable_config.reset(token)
             return self._outcome(result, call, tool_call_id, raw)
-        run_manager = manager.on_tool_start(
-            {"name": self.name, "description": self.description},
-            tool_input if isinstance(tool_input, str) else str(raw),
-            color=start_color,
-            name=run_name,
-            run_id=run_id,
-            inputs=raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
-            tool_call_id=tool_call_id,
-            **kwargs,
+        serialized, input_text, start = self._start(
+            tool_input, raw, start_color, run_name, run_id, tool_call_id
         )
+        run_manager = manager.on_tool_start(serialized, input_text, **start, **kwargs)
         call.run_manager = run_manager
         try:
             with set_config_context(patch_config(config, callbacks=run_manager.get_child())) as context:
@@ -495,14 +544,10 @@ class HardenedTool(StructuredTool):
         direct: bool = False,
         **kwargs: Any,
     ) -> Outcome:
-        config = ensure_config(config) if config is None else config
-        raw, call = self._split(tool_input, tool_call_id, config, direct)
+        config, raw, call, call_id = self._begin(tool_input, config, tool_call_id, direct)
         hardening = self._hardening
         tool = cast(Tool, hardening.async_tool or hardening.sync_tool)
-        call_id = tool_call_id or f"call_{next(_direct_ids)}"
-        manager = AsyncCallbackManager.configure(
-            callbacks, self.callbacks, self.verbose or bool(verbose), tags, self.tags, metadata, self.metadata
-        )
+        manager = AsyncCallbackManager.configure(*self._manager_settings(callbacks, verbose, tags, metadata))
         if not listens_to_tools(manager.handlers):
             token = var_child_runnable_config.set(config)
             try:
@@ -510,16 +555,10 @@ class HardenedTool(StructuredTool):
             finally:
                 var_child_runnable_config.reset(token)
             return self._outcome(result, call, tool_call_id, raw)
-        run_manager = await manager.on_tool_start(
-            {"name": self.name, "description": self.description},
-            tool_input if isinstance(tool_input, str) else str(raw),
-            color=start_color,
-            name=run_name,
-            run_id=run_id,
-            inputs=raw if isinstance(tool_input, dict) and isinstance(raw, dict) else None,
-            tool_call_id=tool_call_id,
-            **kwargs,
+        serialized, input_text, start = self._start(
+            tool_input, raw, start_color, run_name, run_id, tool_call_id
         )
+        run_manager = await manager.on_tool_start(serialized, input_text, **start, **kwargs)
         call.run_manager = run_manager
         try:
             with set_config_context(patch_config(config, callbacks=run_manager.get_child())) as context:

@@ -28,8 +28,9 @@ class ToolproofMiddleware(AgentMiddleware):
 
     def __init__(self, tools: Sequence[BaseTool | Callable[..., Any]], **options: Any) -> None:
         super().__init__()
-        self.tools = harden(list(tools), **options)
-        self._by_name: dict[str, HardenedTool] = {tool.name: tool for tool in self.tools}
+        hardened: list[HardenedTool] = harden(list(tools), **options)
+        self.tools = hardened
+        self._by_name = {tool.name: tool for tool in hardened}
         self._mode = cast(Mode, options.get("mode", "lenient"))
 
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:

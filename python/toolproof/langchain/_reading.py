@@ -107,11 +107,11 @@ def model_facing_schema(source: BaseTool) -> dict[str, Any]:
         schema.pop("description", None)
         return schema
     try:
-        if not hasattr(model, "model_json_schema"):
+        if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+            schema = model_json_schema(model)
+        else:
             # A pydantic.v1 model: its own schema, its field titles dropped as pydantic 2's are.
             schema = _untitled(model.schema())
-        else:
-            schema = model_json_schema(model)
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as error:
         raise ToolDefinitionError(
             f"tool '{source.name}': its arguments cannot be described as JSON Schema: {error}"
@@ -290,7 +290,7 @@ def _aliases(args_model: Any, schema: dict[str, Any]) -> dict[str, str]:
     properties = set(schema.get("properties") or {})
     aliases: dict[str, str] = {}
     for name, field in args_model.model_fields.items():
-        shown = field.alias if field.alias in properties else name
+        shown = field.alias if field.alias is not None and field.alias in properties else name
         if shown not in properties:
             continue
         names: list[Any] = [name, field.alias]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import CallbackManager
 from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import ToolCall as LangChainToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tools import BaseTool, ToolException
@@ -223,7 +224,7 @@ class ToolNode(LangGraphToolNode):
         message.content = content
         return message
 
-    def _settle(self, outcome: Outcome, call: Any, tool_call_id: str, input_type: Any) -> Any:
+    def _settle(self, outcome: Outcome, call: Any, tool_call_id: str | None, input_type: Any) -> Any:
         """One finished call as the node returns it: a message, what the tool returned itself, or
         its failure through ``handle_tool_errors``."""
         result = outcome.result
@@ -237,13 +238,13 @@ class ToolNode(LangGraphToolNode):
                     # A Command the graph cannot take: through handle_tool_errors, as LangGraph does.
                     return self._answer(error, call, None, None)
             return outcome.output
-        error = outcome.error
-        if not isinstance(error, Exception):
-            raise error  # a cancellation or an interrupt: never answered
-        if isinstance(error, ArgumentValidationError):
-            error = ToolArgumentsError(call["name"], error, call.get("args"))
+        failure = outcome.error
+        if not isinstance(failure, Exception):
+            raise failure  # a cancellation or an interrupt: never answered
+        if isinstance(failure, ArgumentValidationError):
+            failure = ToolArgumentsError(call["name"], failure, call.get("args"))
         message = message_for(result, call["name"], tool_call_id, outcome.call)
-        return self._answer(error, call, result.content, message)
+        return self._answer(failure, call, result.content, message)
 
     # -- the whole turn at once ---------------------------------------------------------------
 
@@ -346,7 +347,7 @@ class ToolNode(LangGraphToolNode):
 
     def _outputs(
         self,
-        tool_calls: list[Any],
+        tool_calls: list[LangChainToolCall],
         calls: list[ToolCall],
         results: list[ToolResult],
         batch: LangChainBatch,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -219,6 +219,8 @@ class MCPTool(Tool):
 
     __slots__ = ("_fallbacks", "annotations", "output_schema", "retry_safe", "server", "server_name", "title")
 
+    func: Callable[..., Awaitable[Any]]
+    """The call to the server (``Tool.func``, never None here)."""
     server: str
     server_name: str
     title: str | None

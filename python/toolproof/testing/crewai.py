@@ -94,8 +94,19 @@ class ScriptedCrewLLM(BaseLLM):
         [call] = calls
         return f"Thought: I should use {call.name}\nAction: {call.name}\nAction Input: {arguments_text(call.arguments)}"
 
-    async def acall(self, messages: Any, tools: Any = None, **options: Any) -> Any:
-        return self.call(messages, tools, **options)
+    async def acall(
+        self,
+        messages: Any,
+        tools: Any = None,
+        callbacks: Any = None,
+        available_functions: Any = None,
+        from_task: Any = None,
+        from_agent: Any = None,
+        response_model: Any = None,
+    ) -> Any:
+        return self.call(
+            messages, tools, callbacks, available_functions, from_task, from_agent, response_model
+        )
 
 
 def _copy_messages(messages: Any) -> Any:

@@ -12,8 +12,9 @@ it off).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import os
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +23,9 @@ from toolproof.metrics import collect_into
 from toolproof.testing.checks import failed_reports
 from toolproof.testing.targets import load_target, tools_of
 from toolproof.tools import Tool
+
+if TYPE_CHECKING:
+    import pluggy
 
 _REPORT_KEY = pytest.StashKey["_core.Metrics"]()
 
@@ -81,7 +85,7 @@ class ToolCheckItem(pytest.Item):
             return str(excinfo.value.report)
         return str(super().repr_failure(excinfo))
 
-    def reportinfo(self) -> tuple[str, int | None, str]:
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
         return self.path, None, self.name
 
 
@@ -101,7 +105,7 @@ class DuplicateNamesItem(pytest.Item):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
-    def reportinfo(self) -> tuple[str, int | None, str]:
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
         return self.path, None, self.name
 
 
@@ -163,7 +167,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed and failed_reports:
