@@ -74,6 +74,7 @@ lint: build
 	cargo clippy --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests examples
 	$(VENV)/bin/ruff format --check python tests examples
+	$(PY) -m mypy python/toolproof
 	$(PY) -m mypy.stubtest toolproof._core --allowlist .stubtest-allowlist
 
 clean:

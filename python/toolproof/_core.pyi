@@ -110,7 +110,7 @@ class ToolResult:
         repairs: list[Repair] = ...,
         elapsed: float = 0.0,
         output: Any = None,
-        truncated: dict[str, int] | None = None,
+        truncated: dict[str, int | None] | None = None,
         exception: BaseException | None = None,
     ) -> ToolResult: ...
     def to_openai(self) -> dict[str, Any]:

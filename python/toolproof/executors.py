@@ -370,7 +370,12 @@ class FuturesExecutor(RemoteExecutor):
         self.label = label or type(executor).__name__
 
     def bind(self, tool: str, task: RemoteTask) -> Callable[..., Any]:
-        return functools.partial(self.executor.submit, task)
+        submit = self.executor.submit
+
+        def send(*args: Any, **kwargs: Any) -> Future[Any]:
+            return submit(task, *args, **kwargs)
+
+        return send
 
     async def wait(self, handle: Any) -> Any:
         return await settled(handle)
