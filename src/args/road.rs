@@ -21,6 +21,7 @@ use crate::args::repair::repair_refused;
 use crate::args::unique_items;
 use crate::json_path::JsonPath;
 use crate::limits::{locate_number, oversized_integer, Limits};
+use crate::schema::graph::SchemaGraph;
 use crate::schema::shape::{Extra, ShapePlan, TypeSet};
 use crate::schema::validator::{preview, CompileOptions, CompiledSchema, SchemaError};
 
@@ -103,7 +104,9 @@ impl std::fmt::Debug for ArgumentRoad {
 impl ArgumentRoad {
     pub fn compile(schema: &Value, options: RoadOptions) -> Result<Self, SchemaError> {
         let compiled = CompiledSchema::compile(schema, &options.compile)?;
-        let plan = ShapePlan::compile(schema, &options.aliases);
+        // The one walk over the schema's JSON; the plans below read the graph.
+        let graph = SchemaGraph::compile(schema);
+        let plan = ShapePlan::from_graph(&graph, &options.aliases);
         if options.root == Root::Arguments && !plan.root().types.contains(TypeSet::OBJECT) {
             return Err(SchemaError {
                 location: String::new(),
@@ -128,7 +131,7 @@ impl ArgumentRoad {
         Ok(ArgumentRoad {
             signature: plan.signature(),
             fast: match options.root {
-                Root::Arguments => FastPlan::compile(schema, &options.compile),
+                Root::Arguments => FastPlan::from_graph(&graph, &options.compile),
                 Root::AnyValue => None,
             },
             schema: compiled,
