@@ -650,6 +650,35 @@ mod tests {
     }
 
     #[test]
+    fn a_recursive_schema_is_one_cycle_both_plans_follow() {
+        let thread = road(json!({
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "count": {"type": "integer"},
+                "replies": {"type": "array", "items": {"$ref": "#"}}
+            },
+            "required": ["text"],
+            "additionalProperties": false
+        }));
+        let valid = r#"{"text": "a", "replies": [{"text": "b", "replies": [{"text": "c", "count": 2}]}]}"#;
+        let fast = thread.fast_plan().unwrap();
+        assert_eq!(
+            fast.run(valid, &Limits::default(), &mut crate::args::fast_path::ValueBuilder),
+            Some(serde_json::from_str(valid).unwrap())
+        );
+        // The coercion plan reaches through the cycle too: a count sent as text, two replies down.
+        let parsed = thread
+            .parse_text(
+                r#"{"text": "a", "replies": [{"text": "b", "replies": [{"text": "c", "count": "2"}]}]}"#,
+                Mode::Lenient,
+            )
+            .unwrap();
+        assert_eq!(parsed.value, serde_json::from_str::<Value>(valid).unwrap());
+        assert_eq!(parsed.repairs.len(), 1);
+    }
+
+    #[test]
     fn refuses_non_object_schemas_and_bad_aliases() {
         assert!(ArgumentRoad::compile(&json!({"type": "string"}), RoadOptions::default()).is_err());
         let options = RoadOptions {
