@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::args::scanner::{Next, Number, Scanner};
 use crate::limits::Limits;
-use crate::schema::refs::{self, MAX_SCHEMA_DEPTH};
+use crate::schema::graph::{Body, Items, Keyword, Keywords, NodeId as GraphNodeId, Reference, SchemaGraph};
 use crate::schema::shape::TypeSet;
 use crate::schema::validator::CompileOptions;
 
@@ -278,7 +278,12 @@ impl FastPlan {
     /// it, or `None` when the schema is outside what it evaluates at the root (the full road then
     /// handles every call).
     pub fn compile(schema: &Value, options: &CompileOptions) -> Option<FastPlan> {
-        let plan = FastPlan::compile_for_values(schema, options)?;
+        FastPlan::from_graph(&SchemaGraph::compile(schema), options)
+    }
+
+    /// `compile`, from the schema's compiled graph.
+    pub fn from_graph(graph: &SchemaGraph<'_>, options: &CompileOptions) -> Option<FastPlan> {
+        let plan = FastPlan::for_values_from_graph(graph, options)?;
         let root = plan.resolve(ROOT)?;
         let object = root.object.as_ref()?;
         if root.defer || !root.types.contains(TypeSet::OBJECT) || !root.branches.is_empty() {
@@ -291,29 +296,39 @@ impl FastPlan {
     /// The fast path of a schema for any JSON value, read by `run_value`; `None` when the schema's
     /// dialect is not 2020-12.
     pub fn compile_for_values(schema: &Value, options: &CompileOptions) -> Option<FastPlan> {
-        match schema.get("$schema") {
-            Some(dialect) => {
-                if !dialect.as_str()?.contains("2020-12") {
+        FastPlan::for_values_from_graph(&SchemaGraph::compile(schema), options)
+    }
+
+    /// `compile_for_values`, from the schema's compiled graph.
+    pub fn for_values_from_graph(graph: &SchemaGraph<'_>, options: &CompileOptions) -> Option<FastPlan> {
+        match graph.root().keywords().map(|root| &root.dialect) {
+            Some(Keyword::Present(dialect)) => {
+                if !dialect.contains("2020-12") {
                     return None;
                 }
             }
-            None => {
+            Some(Keyword::Malformed) => return None,
+            Some(Keyword::Absent) | None => {
                 if options.draft.is_some_and(|draft| draft != Draft::Draft202012) {
                     return None;
                 }
             }
         }
         let mut compiler = Compiler {
-            document: schema,
+            graph,
             nodes: Vec::new(),
-            by_pointer: HashMap::new(),
+            plan_ids: vec![None; graph.len()],
+            queue: Vec::new(),
             key_names: Vec::new(),
             key_ids: HashMap::new(),
             known_strings: Vec::new(),
             known_string_ids: HashMap::new(),
             formats_asserted: options.validate_formats == Some(true),
         };
-        compiler.compile(schema, "#".to_owned(), 0);
+        compiler.node_id(SchemaGraph::ROOT);
+        while let Some((id, node)) = compiler.queue.pop() {
+            compiler.nodes[id] = compiler.read(node);
+        }
         compiler.check_one_of_branches();
         Some(FastPlan {
             root_is_open: false,
@@ -715,10 +730,15 @@ impl<B: Builder> Run<'_, '_, B> {
     }
 }
 
-struct Compiler<'s> {
-    document: &'s Value,
+/// Derives the plan from the schema graph: one plan node per subschema a value can reach, read
+/// from a work list (a node needs only the ids of its subschemas, never their content).
+struct Compiler<'g, 's> {
+    graph: &'g SchemaGraph<'s>,
     nodes: Vec<Node>,
-    by_pointer: HashMap<String, NodeId>,
+    /// The plan node of each graph node, once it has one.
+    plan_ids: Vec<Option<NodeId>>,
+    /// Plan nodes still to read, with their graph node.
+    queue: Vec<(NodeId, GraphNodeId)>,
     key_names: Vec<String>,
     key_ids: HashMap<String, u32>,
     known_strings: Vec<String>,
@@ -727,23 +747,26 @@ struct Compiler<'s> {
     formats_asserted: bool,
 }
 
-impl<'s> Compiler<'s> {
-    fn compile(&mut self, schema: &'s Value, pointer: String, depth: usize) -> NodeId {
-        if let Some(&id) = self.by_pointer.get(&pointer) {
+impl Compiler<'_, '_> {
+    fn node_id(&mut self, node: GraphNodeId) -> NodeId {
+        if let Some(id) = self.plan_ids[node] {
             return id;
         }
         let id = self.nodes.len();
         self.nodes.push(Node::deferred());
-        self.by_pointer.insert(pointer.clone(), id);
-        let node = match schema {
-            _ if depth > MAX_SCHEMA_DEPTH => Node::deferred(),
-            Value::Bool(true) => Node::anything(),
-            Value::Object(map) => self.compile_map(map, &pointer, depth).unwrap_or_else(Node::deferred),
-            // `false`, or not a schema at all: the full road says why.
-            _ => Node::deferred(),
-        };
-        self.nodes[id] = node;
+        self.plan_ids[node] = Some(id);
+        self.queue.push((id, node));
         id
+    }
+
+    fn read(&mut self, node: GraphNodeId) -> Node {
+        let graph = self.graph;
+        match &graph.node(node).body {
+            Body::Bool(true) => Node::anything(),
+            Body::Keywords(keywords) => self.compile_map(keywords).unwrap_or_else(Node::deferred),
+            // `false`, not a schema at all, or beyond the schema's limits: the full road says why.
+            Body::Bool(false) | Body::NotSchema | Body::BeyondLimit => Node::deferred(),
+        }
     }
 
     /// A `oneOf` is read as an `anyOf` only when no value can pass two of its branches; any other
@@ -814,31 +837,14 @@ impl<'s> Compiler<'s> {
         self.nodes.len() - 1
     }
 
-    fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<NodeId> {
-        let (target, pointer) = refs::local_target(self.document, reference).ok()?;
-        Some(self.compile(target, pointer, depth + 1))
-    }
-
-    fn compile_branches(
-        &mut self,
-        map: &'s Map<String, Value>,
-        keyword: &str,
-        pointer: &str,
-        depth: usize,
-    ) -> Option<Vec<NodeId>> {
-        let Some(Value::Array(branches)) = map.get(keyword) else {
+    fn compile_branches(&mut self, branches: &Keyword<Vec<GraphNodeId>>) -> Option<Vec<NodeId>> {
+        let Keyword::Present(branches) = branches else {
             return None;
         };
         if branches.is_empty() {
             return None;
         }
-        Some(
-            branches
-                .iter()
-                .enumerate()
-                .map(|(position, branch)| self.compile(branch, format!("{pointer}/{keyword}/{position}"), depth + 1))
-                .collect(),
-        )
+        Some(branches.iter().map(|&branch| self.node_id(branch)).collect())
     }
 
     fn known_string_id(&mut self, text: &str) -> u32 {
@@ -862,21 +868,24 @@ impl<'s> Compiler<'s> {
     }
 
     /// `None` when this schema is outside the fast path.
-    fn compile_map(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Option<Node> {
-        if map.keys().any(|key| DEFERRED.contains(&key.as_str())) {
+    fn compile_map(&mut self, keywords: &Keywords<'_>) -> Option<Node> {
+        if keywords.names().any(|key| DEFERRED.contains(&key)) {
             return None;
         }
         // Every applicator of the object is a part the value must pass, next to its own keywords.
         let mut parts = Vec::new();
-        if let Some(reference) = map.get("$ref") {
-            parts.push(self.compile_reference(reference.as_str()?, depth)?);
+        if let Some(reference) = &keywords.reference {
+            match reference {
+                Reference::Resolved(target) => parts.push(self.node_id(*target)),
+                Reference::Unresolved(_) | Reference::NotText => return None,
+            }
         }
-        if map.contains_key("allOf") {
-            parts.extend(self.compile_branches(map, "allOf", pointer, depth)?);
+        if keywords.all_of.is_present() {
+            parts.extend(self.compile_branches(&keywords.all_of)?);
         }
-        for (keyword, combine) in [("anyOf", Branches::Any), ("oneOf", Branches::One)] {
-            if map.contains_key(keyword) {
-                let branches = self.compile_branches(map, keyword, pointer, depth)?;
+        for (branches, combine) in [(&keywords.any_of, Branches::Any), (&keywords.one_of, Branches::One)] {
+            if branches.is_present() {
+                let branches = self.compile_branches(branches)?;
                 parts.push(self.part(Node {
                     branches,
                     combine,
@@ -884,7 +893,7 @@ impl<'s> Compiler<'s> {
                 }));
             }
         }
-        let own = self.compile_keywords(map, pointer, depth)?;
+        let own = self.compile_keywords(keywords)?;
         if parts.is_empty() {
             return Some(own);
         }
@@ -905,29 +914,21 @@ impl<'s> Compiler<'s> {
     }
 
     /// The keywords of a schema object that apply to the value itself (not its applicators).
-    fn compile_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Option<Node> {
+    fn compile_keywords(&mut self, keywords: &Keywords<'_>) -> Option<Node> {
         let mut node = Node::anything();
-        if self.formats_asserted && map.contains_key("format") {
+        if self.formats_asserted && keywords.format.is_present() {
             return None;
         }
-        match map.get("type") {
-            None => {}
-            Some(Value::String(name)) => node.types = TypeSet::from_name(name)?,
-            Some(Value::Array(names)) => {
-                let mut types = TypeSet::EMPTY;
-                for name in names {
-                    types = types.union(TypeSet::from_name(name.as_str()?)?);
-                }
-                node.types = types;
-            }
-            Some(_) => return None,
+        match keywords.types {
+            Keyword::Absent => {}
+            Keyword::Present(types) => node.types = types,
+            Keyword::Malformed => return None,
         }
-        let allowed = match (map.get("enum"), map.get("const")) {
-            (Some(_), Some(_)) => return None,
-            (Some(Value::Array(values)), None) => Some(values.as_slice()),
-            (Some(_), None) => return None,
-            (None, Some(constant)) => Some(std::slice::from_ref(constant)),
-            (None, None) => None,
+        let allowed = match (&keywords.enumeration, keywords.constant) {
+            (Keyword::Absent, None) => None,
+            (Keyword::Absent, Some(constant)) => Some(std::slice::from_ref(constant)),
+            (Keyword::Present(values), None) => Some(*values),
+            _ => return None,
         };
         if let Some(values) = allowed {
             let mut allowed = compile_allowed(values)?;
@@ -935,105 +936,97 @@ impl<'s> Compiler<'s> {
             node.allowed = Some(allowed);
         }
         node.bounds = Bounds {
-            minimum: bound(map, "minimum")?,
-            maximum: bound(map, "maximum")?,
-            exclusive_minimum: bound(map, "exclusiveMinimum")?,
-            exclusive_maximum: bound(map, "exclusiveMaximum")?,
+            minimum: bound(&keywords.minimum)?,
+            maximum: bound(&keywords.maximum)?,
+            exclusive_minimum: bound(&keywords.exclusive_minimum)?,
+            exclusive_maximum: bound(&keywords.exclusive_maximum)?,
         };
-        node.min_length = count(map, "minLength")?;
-        node.max_length = count(map, "maxLength")?;
-        match map.get("pattern") {
-            None => {}
-            Some(Value::String(pattern)) => node.pattern = Some(compile_pattern(pattern)?),
-            Some(_) => return None,
+        node.min_length = count(&keywords.min_length)?;
+        node.max_length = count(&keywords.max_length)?;
+        match keywords.pattern {
+            Keyword::Absent => {}
+            Keyword::Present(pattern) => node.pattern = Some(compile_pattern(pattern)?),
+            Keyword::Malformed => return None,
         }
-        match map.get("uniqueItems") {
-            None | Some(Value::Bool(false)) => {}
-            Some(Value::Bool(true)) => node.unique = true,
-            Some(_) => return None,
+        match keywords.unique_items {
+            Keyword::Absent | Keyword::Present(false) => {}
+            Keyword::Present(true) => node.unique = true,
+            Keyword::Malformed => return None,
         }
-        if ["prefixItems", "items", "minItems", "maxItems"]
-            .iter()
-            .any(|k| map.contains_key(*k))
+        if keywords.prefix_items.is_present()
+            || keywords.items.is_present()
+            || keywords.min_items.is_present()
+            || keywords.max_items.is_present()
         {
-            let prefix = match map.get("prefixItems") {
-                None => Vec::new(),
-                Some(Value::Array(schemas)) => schemas
-                    .iter()
-                    .enumerate()
-                    .map(|(position, schema)| {
-                        self.compile(schema, format!("{pointer}/prefixItems/{position}"), depth + 1)
-                    })
-                    .collect(),
-                Some(_) => return None,
+            let prefix = match &keywords.prefix_items {
+                Keyword::Absent => Vec::new(),
+                Keyword::Present(schemas) => schemas.iter().map(|&schema| self.node_id(schema)).collect(),
+                Keyword::Malformed => return None,
             };
-            let items = match map.get("items") {
-                None => None,
-                Some(items @ (Value::Object(_) | Value::Bool(_))) => {
-                    Some(self.compile(items, format!("{pointer}/items"), depth + 1))
-                }
-                Some(_) => return None,
+            let items = match &keywords.items {
+                Keyword::Absent => None,
+                Keyword::Present(Items::Every(items)) => Some(self.node_id(*items)),
+                // The draft-4 tuple form means something else in 2020-12.
+                Keyword::Present(Items::Tuple(_)) | Keyword::Malformed => return None,
             };
             node.array = Some(ArrayRule {
                 prefix,
                 items,
-                min_items: count(map, "minItems")?,
-                max_items: count(map, "maxItems")?,
+                min_items: count(&keywords.min_items)?,
+                max_items: count(&keywords.max_items)?,
             });
         }
-        if ["properties", "required", "additionalProperties"]
-            .iter()
-            .any(|k| map.contains_key(*k))
+        if keywords.properties.is_present()
+            || keywords.required.is_present()
+            || keywords.additional_properties.is_some()
         {
-            node.object = Some(self.compile_object(map, pointer, depth)?);
+            node.object = Some(self.compile_object(keywords)?);
         }
         Some(node)
     }
 
-    fn compile_object(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Option<ObjectRule> {
+    fn compile_object(&mut self, keywords: &Keywords<'_>) -> Option<ObjectRule> {
         let mut properties = Vec::new();
         let mut index = AHashMap::new();
-        match map.get("properties") {
-            None => {}
-            Some(Value::Object(declared)) => {
+        match &keywords.properties {
+            Keyword::Absent => {}
+            Keyword::Present(declared) => {
                 if declared.len() > MAX_FAST_PROPERTIES {
                     return None;
                 }
-                for (name, schema) in declared {
-                    let node = self.compile(
-                        schema,
-                        format!("{pointer}/properties/{}", refs::escape_pointer(name)),
-                        depth + 1,
-                    );
-                    index.insert(name.clone(), properties.len());
+                for &(name, schema) in declared {
+                    let node = self.node_id(schema);
+                    index.insert(name.to_owned(), properties.len());
                     properties.push(Property {
-                        name: name.clone(),
+                        name: name.to_owned(),
                         key_id: self.key_id(name),
                         node,
                     });
                 }
             }
-            Some(_) => return None,
+            Keyword::Malformed => return None,
         }
         let mut required_mask = 0u64;
-        match map.get("required") {
-            None => {}
-            Some(Value::Array(names)) => {
+        match keywords.required {
+            Keyword::Absent => {}
+            Keyword::Present(names) => {
                 for name in names {
                     // A required key that is not declared: rare, and the full road handles it.
                     let position = *index.get(name.as_str()?)?;
                     required_mask |= 1 << position;
                 }
             }
-            Some(_) => return None,
+            Keyword::Malformed => return None,
         }
-        let additional = match map.get("additionalProperties") {
-            None | Some(Value::Bool(true)) => Additional::Anything,
-            Some(Value::Bool(false)) => Additional::Forbidden,
-            Some(schema @ Value::Object(_)) => {
-                Additional::Node(self.compile(schema, format!("{pointer}/additionalProperties"), depth + 1))
-            }
-            Some(_) => return None,
+        let graph = self.graph;
+        let additional = match keywords
+            .additional_properties
+            .map(|node| (node, &graph.node(node).body))
+        {
+            None | Some((_, Body::Bool(true))) => Additional::Anything,
+            Some((_, Body::Bool(false))) => Additional::Forbidden,
+            Some((node, Body::Keywords(_) | Body::BeyondLimit)) => Additional::Node(self.node_id(node)),
+            Some((_, Body::NotSchema)) => return None,
         };
         Some(ObjectRule {
             properties,
@@ -1081,22 +1074,22 @@ fn compile_allowed(values: &[Value]) -> Option<Allowed> {
 }
 
 /// `Some(None)` when absent, `None` when present but not evaluated here.
-fn bound(map: &Map<String, Value>, keyword: &str) -> Option<Option<f64>> {
-    match map.get(keyword) {
-        None => Some(None),
-        Some(Value::Number(number)) => {
+fn bound(keyword: &Keyword<&serde_json::Number>) -> Option<Option<f64>> {
+    match keyword {
+        Keyword::Absent => Some(None),
+        Keyword::Present(number) => {
             let value = number.as_f64()?;
             let exact = number.is_f64() || number.as_i64().is_some_and(|i| i.abs() <= EXACT_FLOAT_INTEGER);
             exact.then_some(Some(value))
         }
-        Some(_) => None,
+        Keyword::Malformed => None,
     }
 }
 
-fn count(map: &Map<String, Value>, keyword: &str) -> Option<Option<u64>> {
-    match map.get(keyword) {
-        None => Some(None),
-        Some(Value::Number(number)) => match number.as_u64() {
+fn count(keyword: &Keyword<&serde_json::Number>) -> Option<Option<u64>> {
+    match keyword {
+        Keyword::Absent => Some(None),
+        Keyword::Present(number) => match number.as_u64() {
             Some(count) => Some(Some(count)),
             // `2.0` is a count too.
             None => number
@@ -1104,7 +1097,7 @@ fn count(map: &Map<String, Value>, keyword: &str) -> Option<Option<u64>> {
                 .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= EXACT_FLOAT_INTEGER as f64)
                 .map(|f| Some(f as u64)),
         },
-        Some(_) => None,
+        Keyword::Malformed => None,
     }
 }
 

@@ -21,6 +21,7 @@ use crate::args::repair::repair_refused;
 use crate::args::unique_items;
 use crate::json_path::JsonPath;
 use crate::limits::{locate_number, oversized_integer, Limits};
+use crate::schema::graph::SchemaGraph;
 use crate::schema::shape::{Extra, ShapePlan, TypeSet};
 use crate::schema::validator::{preview, CompileOptions, CompiledSchema, SchemaError};
 
@@ -103,7 +104,9 @@ impl std::fmt::Debug for ArgumentRoad {
 impl ArgumentRoad {
     pub fn compile(schema: &Value, options: RoadOptions) -> Result<Self, SchemaError> {
         let compiled = CompiledSchema::compile(schema, &options.compile)?;
-        let plan = ShapePlan::compile(schema, &options.aliases);
+        // The one walk over the schema's JSON; the plans below read the graph.
+        let graph = SchemaGraph::compile(schema);
+        let plan = ShapePlan::from_graph(&graph, &options.aliases);
         if options.root == Root::Arguments && !plan.root().types.contains(TypeSet::OBJECT) {
             return Err(SchemaError {
                 location: String::new(),
@@ -128,7 +131,7 @@ impl ArgumentRoad {
         Ok(ArgumentRoad {
             signature: plan.signature(),
             fast: match options.root {
-                Root::Arguments => FastPlan::compile(schema, &options.compile),
+                Root::Arguments => FastPlan::from_graph(&graph, &options.compile),
                 Root::AnyValue => None,
             },
             schema: compiled,
@@ -644,6 +647,35 @@ mod tests {
                 assert_eq!(result, alone[n], "{}", texts[n]);
             }
         }
+    }
+
+    #[test]
+    fn a_recursive_schema_is_one_cycle_both_plans_follow() {
+        let thread = road(json!({
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "count": {"type": "integer"},
+                "replies": {"type": "array", "items": {"$ref": "#"}}
+            },
+            "required": ["text"],
+            "additionalProperties": false
+        }));
+        let valid = r#"{"text": "a", "replies": [{"text": "b", "replies": [{"text": "c", "count": 2}]}]}"#;
+        let fast = thread.fast_plan().unwrap();
+        assert_eq!(
+            fast.run(valid, &Limits::default(), &mut crate::args::fast_path::ValueBuilder),
+            Some(serde_json::from_str(valid).unwrap())
+        );
+        // The coercion plan reaches through the cycle too: a count sent as text, two replies down.
+        let parsed = thread
+            .parse_text(
+                r#"{"text": "a", "replies": [{"text": "b", "replies": [{"text": "c", "count": "2"}]}]}"#,
+                Mode::Lenient,
+            )
+            .unwrap();
+        assert_eq!(parsed.value, serde_json::from_str::<Value>(valid).unwrap());
+        assert_eq!(parsed.repairs.len(), 1);
     }
 
     #[test]

@@ -12,38 +12,9 @@
 use serde_json::{json, Map, Value};
 
 use super::export::{nested_deeper_than, MAX_JSON_NESTING};
-
-/// Deeper than this, a schema is left as it is: real tool schemas are nowhere near it, and
-/// it keeps the walk's recursion bounded whatever the input.
-const MAX_DEPTH: usize = 128;
-
-/// Keywords whose value is a map from names to schemas.
-const SCHEMA_MAPS: [&str; 5] = [
-    "properties",
-    "patternProperties",
-    "$defs",
-    "definitions",
-    "dependentSchemas",
-];
-
-/// Keywords whose value is one schema.
-const SCHEMA_SINGLES: [&str; 12] = [
-    "additionalProperties",
-    "items",
-    "additionalItems",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contentSchema",
-];
-
-/// Keywords whose value is a list of schemas.
-const SCHEMA_LISTS: [&str; 4] = ["prefixItems", "anyOf", "oneOf", "allOf"];
+// Where subschemas sit and how deep a schema is read are the schema graph's: the document this
+// produces is the one the graph is compiled from, and nothing past the graph's limit is read.
+use super::graph::{MAX_SCHEMA_DEPTH as MAX_DEPTH, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLES};
 
 /// The JSON Schema version of `schema`, and one line per change made to get there.
 ///
@@ -609,7 +580,7 @@ mod tests {
         assert!(
             changes
                 .last()
-                .is_some_and(|change| change.contains("nested more than 128 levels")),
+                .is_some_and(|change| change.contains(&format!("nested more than {MAX_DEPTH} levels"))),
             "{changes:?}"
         );
         assert_eq!(normalized["items"]["type"], "array");

@@ -1,15 +1,10 @@
-//! What every reader of a tool's schema shares: how a `$ref` inside the schema is resolved, and
-//! how deep a reader follows nested schemas before it stops.
+//! How a `$ref` inside the schema is resolved, for the schema graph and the provider exports.
 //!
 //! The validator (the jsonschema crate) resolves references itself, also into documents supplied
-//! up front; the readers here (the fast plan, the coercion plan, the provider exports) only follow
-//! references into the schema itself, and all of them the same way.
+//! up front; the graph and the exports only follow references into the schema itself, and both
+//! the same way.
 
 use serde_json::Value;
-
-/// Past this depth of schema nesting (counting each `$ref` followed) a reader stops: the fast plan
-/// and the coercion plan hand the rest to the validator, an export refuses the schema.
-pub const MAX_SCHEMA_DEPTH: usize = 64;
 
 /// The subschema a `$ref` inside `document` points to, with its canonical pointer (`#/$defs/A`,
 /// percent-decoded), or why it cannot be followed.

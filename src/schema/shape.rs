@@ -6,12 +6,10 @@
 //! conditionals), the plan says "anything", and the road leaves that location alone: the validator
 //! still has the last word, and a change is only ever made where exactly one reading exists.
 
-use std::collections::HashMap;
-
 use ahash::AHashMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::schema::refs::{self, escape_pointer, MAX_SCHEMA_DEPTH};
+use crate::schema::graph::{Body, Items, Keyword, Keywords, NodeId, Reference, SchemaGraph, MAX_SCHEMA_DEPTH};
 
 /// A set of JSON types, as in the `type` keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -350,12 +348,23 @@ impl ShapePlan {
     /// Read the plan from a schema. `aliases` are extra names for the root's properties
     /// (`alias → property`), matched exactly.
     pub fn compile(schema: &Value, aliases: &[(String, String)]) -> Self {
+        ShapePlan::from_graph(&SchemaGraph::compile(schema), aliases)
+    }
+
+    /// Read the plan from a schema's compiled graph.
+    pub fn from_graph(graph: &SchemaGraph<'_>, aliases: &[(String, String)]) -> Self {
         let mut compiler = Compiler {
-            document: schema,
+            graph,
             nodes: Vec::new(),
-            by_pointer: HashMap::new(),
+            states: Vec::new(),
+            graph_nodes: Vec::new(),
+            shape_ids: vec![None; graph.len()],
+            queue: Vec::new(),
         };
-        compiler.compile(schema, "#".to_owned(), 0);
+        compiler.shape_id(SchemaGraph::ROOT);
+        while let Some(id) = compiler.queue.pop() {
+            compiler.ensure_read(id, 0);
+        }
         let mut plan = ShapePlan { nodes: compiler.nodes };
         if let Some(Node::Shape(root)) = plan.nodes.get_mut(ShapePlan::ROOT) {
             if let Some(root) = &mut root.object {
@@ -440,60 +449,100 @@ impl ShapePlan {
     }
 }
 
-struct Compiler<'s> {
-    document: &'s Value,
-    nodes: Vec<Node>,
-    by_pointer: HashMap<String, ShapeId>,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadState {
+    /// A placeholder (anything) until it is read.
+    Queued,
+    /// Being read: a cycle reaching it sees the placeholder.
+    Reading,
+    Read,
 }
 
-impl<'s> Compiler<'s> {
-    fn compile(&mut self, schema: &'s Value, pointer: String, depth: usize) -> ShapeId {
-        if let Some(&id) = self.by_pointer.get(&pointer) {
+/// Derives the plan from the graph: one shape per subschema a value can reach, read once. Shapes
+/// whose content another shape needs (an `allOf` member, a union branch, a `$ref` with siblings)
+/// are read on demand, the others from a work list, so only those merges nest.
+struct Compiler<'g, 's> {
+    graph: &'g SchemaGraph<'s>,
+    nodes: Vec<Node>,
+    states: Vec<ReadState>,
+    /// The graph node of each shape.
+    graph_nodes: Vec<NodeId>,
+    /// The shape of each graph node, once it has one.
+    shape_ids: Vec<Option<ShapeId>>,
+    queue: Vec<ShapeId>,
+}
+
+impl Compiler<'_, '_> {
+    fn shape_id(&mut self, node: NodeId) -> ShapeId {
+        if let Some(id) = self.shape_ids[node] {
             return id;
         }
         let id = self.nodes.len();
         self.nodes.push(Node::Shape(Box::new(Shape::any())));
-        self.by_pointer.insert(pointer.clone(), id);
-        if depth > MAX_SCHEMA_DEPTH {
-            return id;
-        }
-        let node = match schema {
-            Value::Bool(true) => Node::Shape(Box::new(Shape::any())),
-            Value::Bool(false) => Node::Shape(Box::new(Shape {
-                types: TypeSet::EMPTY,
-                ..Shape::any()
-            })),
-            Value::Object(map) => self.compile_object(map, &pointer, depth),
-            _ => Node::Shape(Box::new(Shape::any())),
-        };
-        self.nodes[id] = node;
+        self.states.push(ReadState::Queued);
+        self.graph_nodes.push(node);
+        self.shape_ids[node] = Some(id);
+        self.queue.push(id);
         id
     }
 
-    fn compile_object(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Node {
+    /// Read shape `id` now if it is still a placeholder. `nesting` counts the merges that led
+    /// here; past the schema depth limit the placeholder stands in (it is read later from the
+    /// work list), which only ever makes the plan claim less.
+    fn ensure_read(&mut self, id: ShapeId, nesting: usize) {
+        if self.states[id] != ReadState::Queued || nesting > MAX_SCHEMA_DEPTH {
+            return;
+        }
+        self.states[id] = ReadState::Reading;
+        let graph = self.graph;
+        let node = match &graph.node(self.graph_nodes[id]).body {
+            Body::Bool(false) => Node::Shape(Box::new(Shape {
+                types: TypeSet::EMPTY,
+                ..Shape::any()
+            })),
+            Body::Keywords(keywords) => self.read_object(keywords, nesting),
+            Body::Bool(true) | Body::NotSchema | Body::BeyondLimit => Node::Shape(Box::new(Shape::any())),
+        };
+        self.nodes[id] = node;
+        self.states[id] = ReadState::Read;
+    }
+
+    /// Read `id` and every shape its bare references lead through, so `shape_of` sees content.
+    fn ensure_resolved(&mut self, id: ShapeId, nesting: usize) {
+        let mut current = id;
+        for _ in 0..=self.graph.len() {
+            self.ensure_read(current, nesting + 1);
+            match &self.nodes[current] {
+                Node::Shape(_) => return,
+                Node::Alias(target) => current = *target,
+            }
+        }
+    }
+
+    fn read_object(&mut self, keywords: &Keywords<'_>, nesting: usize) -> Node {
         // A bare reference (with annotations only) is the shape it points to.
-        if let Some(Value::String(reference)) = map.get("$ref") {
-            let constraining = map.keys().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()));
-            let target = self.compile_reference(reference, depth);
+        let reference = match &keywords.reference {
+            Some(Reference::Resolved(target)) => Some(Some(self.shape_id(*target))),
+            Some(Reference::Unresolved(_)) => Some(None),
+            Some(Reference::NotText) | None => None,
+        };
+        if let Some(target) = reference {
+            let constraining = keywords.names().any(|k| k != "$ref" && !ANNOTATIONS.contains(&k));
             if !constraining {
                 return match target {
                     Some(target) => Node::Alias(target),
                     None => Node::Shape(Box::new(Shape::any())),
                 };
             }
-            let mut shape = self.compile_keywords(map, pointer, depth);
+            let mut shape = self.read_keywords(keywords, nesting);
             if let Some(target) = target {
+                self.ensure_resolved(target, nesting);
                 let referenced = self.shape_of(target).clone();
                 merge_all_of(&mut shape, &referenced);
             }
             return Node::Shape(Box::new(shape));
         }
-        Node::Shape(Box::new(self.compile_keywords(map, pointer, depth)))
-    }
-
-    fn compile_reference(&mut self, reference: &str, depth: usize) -> Option<ShapeId> {
-        let (target, pointer) = refs::local_target(self.document, reference).ok()?;
-        Some(self.compile(target, pointer, depth + 1))
+        Node::Shape(Box::new(self.read_keywords(keywords, nesting)))
     }
 
     fn shape_of(&self, id: ShapeId) -> &Shape {
@@ -507,24 +556,15 @@ impl<'s> Compiler<'s> {
         &ANY_SHAPE
     }
 
-    fn compile_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> Shape {
+    fn read_keywords(&mut self, keywords: &Keywords<'_>, nesting: usize) -> Shape {
         let mut shape = Shape::any();
-        match map.get("type") {
-            Some(Value::String(name)) => {
-                shape.types = TypeSet::from_name(name).unwrap_or(TypeSet::ANY);
-            }
-            Some(Value::Array(names)) => {
-                let mut types = TypeSet::EMPTY;
-                for name in names {
-                    types = types.union(name.as_str().and_then(TypeSet::from_name).unwrap_or(TypeSet::ANY));
-                }
-                shape.types = types;
-            }
-            _ => {}
+        // A type name JSON Schema does not have constrains nothing the plan can rely on.
+        if let Keyword::Present(types) = keywords.types {
+            shape.types = types;
         }
-        let allowed = match (map.get("enum"), map.get("const")) {
+        let allowed = match (&keywords.enumeration, keywords.constant) {
             (_, Some(constant)) => Some(vec![constant.clone()]),
-            (Some(Value::Array(values)), None) => Some(values.clone()),
+            (Keyword::Present(values), None) => Some(values.to_vec()),
             _ => None,
         };
         if let Some(values) = allowed {
@@ -540,33 +580,32 @@ impl<'s> Compiler<'s> {
             shape.allowed_values = Some(values);
         }
 
-        let has_object_keywords = ["properties", "additionalProperties", "required", "patternProperties"]
-            .iter()
-            .any(|k| map.contains_key(*k));
+        let has_object_keywords = keywords.properties.is_present()
+            || keywords.additional_properties.is_some()
+            || keywords.required.is_present()
+            || keywords.pattern_properties.is_present();
         if has_object_keywords && shape.types.contains(TypeSet::OBJECT) {
-            shape.object = Some(self.compile_object_keywords(map, pointer, depth));
+            shape.object = Some(self.read_object_keywords(keywords));
         }
-        let has_array_keywords = map.contains_key("items") || map.contains_key("prefixItems");
+        let has_array_keywords = keywords.items.is_present() || keywords.prefix_items.is_present();
         if has_array_keywords && shape.types.contains(TypeSet::ARRAY) {
-            shape.array = Some(self.compile_array_keywords(map, pointer, depth));
+            shape.array = Some(self.read_array_keywords(keywords));
         }
 
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            for (position, member) in members.iter().enumerate() {
-                let id = self.compile(member, format!("{pointer}/allOf/{position}"), depth + 1);
+        if let Keyword::Present(members) = &keywords.all_of {
+            for &member in members {
+                let id = self.shape_id(member);
+                self.ensure_resolved(id, nesting);
                 let member_shape = self.shape_of(id).clone();
                 merge_all_of(&mut shape, &member_shape);
             }
         }
-        for keyword in ["anyOf", "oneOf"] {
-            if let Some(Value::Array(branches)) = map.get(keyword) {
-                let ids: Vec<ShapeId> = branches
-                    .iter()
-                    .enumerate()
-                    .map(|(position, branch)| {
-                        self.compile(branch, format!("{pointer}/{keyword}/{position}"), depth + 1)
-                    })
-                    .collect();
+        for branches in [&keywords.any_of, &keywords.one_of] {
+            if let Keyword::Present(branches) = branches {
+                let ids: Vec<ShapeId> = branches.iter().map(|&branch| self.shape_id(branch)).collect();
+                for &id in &ids {
+                    self.ensure_resolved(id, nesting);
+                }
                 let union = self.union_of(&ids);
                 merge_all_of(&mut shape, &union);
             }
@@ -574,60 +613,45 @@ impl<'s> Compiler<'s> {
         shape
     }
 
-    fn compile_object_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> ObjectShape {
+    fn read_object_keywords(&mut self, keywords: &Keywords<'_>) -> ObjectShape {
         let mut object = ObjectShape::new();
-        if let Some(Value::Object(properties)) = map.get("properties") {
-            for (name, schema) in properties {
-                let id = self.compile(
-                    schema,
-                    format!("{pointer}/properties/{}", escape_pointer(name)),
-                    depth + 1,
-                );
+        if let Keyword::Present(properties) = &keywords.properties {
+            for &(name, node) in properties {
+                let id = self.shape_id(node);
                 object.add_property(name, id);
             }
         }
-        if let Some(Value::Array(required)) = map.get("required") {
+        if let Keyword::Present(required) = keywords.required {
             for name in required.iter().filter_map(Value::as_str) {
                 object.mark_required(name);
             }
         }
-        object.extra = match map.get("additionalProperties") {
-            Some(Value::Bool(false)) => Extra::Forbidden,
-            Some(schema @ Value::Object(_)) => Extra::Allowed(Some(self.compile(
-                schema,
-                format!("{pointer}/additionalProperties"),
-                depth + 1,
-            ))),
+        object.extra = match keywords
+            .additional_properties
+            .map(|node| (node, &self.graph.node(node).body))
+        {
+            Some((_, Body::Bool(false))) => Extra::Forbidden,
+            Some((node, Body::Keywords(_))) => Extra::Allowed(Some(self.shape_id(node))),
             _ => Extra::Allowed(None),
         };
-        object.has_pattern_properties = map.contains_key("patternProperties");
+        object.has_pattern_properties = keywords.pattern_properties.is_present();
         object
     }
 
-    fn compile_array_keywords(&mut self, map: &'s Map<String, Value>, pointer: &str, depth: usize) -> ArrayShape {
+    fn read_array_keywords(&mut self, keywords: &Keywords<'_>) -> ArrayShape {
         let mut array = ArrayShape::default();
-        if let Some(Value::Array(prefix)) = map.get("prefixItems") {
-            array.prefix_items = prefix
-                .iter()
-                .enumerate()
-                .map(|(position, item)| self.compile(item, format!("{pointer}/prefixItems/{position}"), depth + 1))
-                .collect();
+        if let Keyword::Present(prefix) = &keywords.prefix_items {
+            array.prefix_items = prefix.iter().map(|&item| self.shape_id(item)).collect();
         }
-        match map.get("items") {
+        match &keywords.items {
             // Draft 7 tuple form.
-            Some(Value::Array(prefix)) => {
-                array.prefix_items = prefix
-                    .iter()
-                    .enumerate()
-                    .map(|(position, item)| self.compile(item, format!("{pointer}/items/{position}"), depth + 1))
-                    .collect();
-                if let Some(additional @ (Value::Object(_) | Value::Bool(_))) = map.get("additionalItems") {
-                    array.items = Some(self.compile(additional, format!("{pointer}/additionalItems"), depth + 1));
+            Keyword::Present(Items::Tuple(prefix)) => {
+                array.prefix_items = prefix.iter().map(|&item| self.shape_id(item)).collect();
+                if let Some(additional) = keywords.additional_items {
+                    array.items = Some(self.shape_id(additional));
                 }
             }
-            Some(items @ (Value::Object(_) | Value::Bool(_))) => {
-                array.items = Some(self.compile(items, format!("{pointer}/items"), depth + 1));
-            }
+            Keyword::Present(Items::Every(items)) => array.items = Some(self.shape_id(*items)),
             _ => {}
         }
         array

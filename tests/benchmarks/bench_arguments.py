@@ -8,6 +8,8 @@ Sections:
            integer with a default, an optional string, a list, a float, extra keys forbidden)
   bfcl-strict, bfcl-lenient
            every BFCL v4 ground-truth call its schema admits, JSON text to a validated dict
+  road-build
+           building the road of every distinct BFCL v4 tool schema (many tools at start-up)
   repair-corpus, repair-document
            broken JSON text to a value: toolproof.repair_json against json_repair, over
            json_repair's test inputs as one batch and over its 9 KB perf document
@@ -547,6 +549,50 @@ def bfcl_sections(quick: bool) -> list[dict[str, Any]]:
     return sections
 
 
+ROAD_BUILD = "toolproof ArgumentRoad(schema)"
+
+
+def road_build_section(quick: bool) -> dict[str, Any]:
+    """Building the road of every distinct BFCL tool schema: what starting an application with many
+    tools costs. The road compiles the schema graph, the validator, the coercion plan and the fast
+    plan; jsonschema_rs compiles its validator alone."""
+    title = "building the road of every distinct BFCL v4 tool schema"
+    if find_corpus("bfcl") is None:
+        return skipped_section(
+            benchmark=BENCHMARK,
+            section="road-build",
+            title=title,
+            reason="the bfcl corpus is absent (see tests/corpora.py)",
+        )
+    import test_bfcl
+
+    distinct: dict[str, Any] = {}
+    for category in test_bfcl.ANSWERED_CATEGORIES:
+        for answer in test_bfcl.ground_truth_answers(category):
+            distinct.setdefault(json.dumps(answer.schema, sort_keys=True), answer.schema)
+    schemas = list(distinct.values())
+    candidates = [
+        Candidate(ROAD_BUILD, lambda: [ArgumentRoad(schema) for schema in schemas], "list of roads"),
+        Candidate(
+            "jsonschema_rs.validator_for",
+            lambda: [jsonschema_rs.validator_for(schema) for schema in schemas],
+            "list of validators (validation only)",
+            baseline=True,
+        ),
+    ]
+    return timing_section(
+        benchmark=BENCHMARK,
+        section="road-build",
+        title=f"{title} ({len(schemas):,} schemas)",
+        candidates=candidates,
+        reference=ROAD_BUILD,
+        notes=["the validator alone is shown for context: the road compiles one too, and its plans"],
+        facts={"schemas": len(schemas)},
+        quick=quick,
+        unit="µs/batch",
+    )
+
+
 # --- repair ------------------------------------------------------------------------------------
 
 TOOLPROOF_REPAIR = "toolproof.repair_json"
@@ -741,6 +787,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         order_valid_section(quick),
         order_invalid_section(quick),
         *bfcl_sections(quick),
+        road_build_section(quick),
         *repair_sections(quick),
         memory_section(quick),
     ]

@@ -19,8 +19,9 @@ use std::str::FromStr;
 
 use serde_json::{json, Map, Value};
 
+use super::graph::MAX_SCHEMA_DEPTH;
 use super::names::check_tool_name;
-use super::refs::{self, percent_decode, MAX_SCHEMA_DEPTH};
+use super::refs::{self, percent_decode};
 
 mod facts;
 mod limits;
