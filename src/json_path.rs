@@ -67,7 +67,11 @@ impl JsonPath {
         let mut items = Vec::new();
         let mut current = Some(instance);
         for raw in pointer.split('/').skip(1) {
-            let segment = raw.replace("~1", "/").replace("~0", "~");
+            let segment = if raw.contains('~') {
+                raw.replace("~1", "/").replace("~0", "~")
+            } else {
+                raw.to_owned()
+            };
             match current {
                 Some(serde_json::Value::Array(array)) => match segment.parse::<usize>() {
                     Ok(index) => {

@@ -32,11 +32,20 @@ impl ArgError {
 
     /// `amount: expected number, got string "ten"`; the root shows as `arguments`.
     pub fn line(&self) -> String {
+        let mut line = String::with_capacity(self.message.len() + 16);
+        self.write_line(&mut line);
+        line
+    }
+
+    /// `line`, written at the end of `text`.
+    pub fn write_line(&self, text: &mut String) {
         if self.path.is_root() {
-            format!("arguments: {}", self.message)
+            text.push_str("arguments");
         } else {
-            format!("{}: {}", self.path, self.message)
+            let _ = write!(text, "{}", self.path);
         }
+        text.push_str(": ");
+        text.push_str(&self.message);
     }
 }
 
@@ -98,7 +107,7 @@ impl ArgumentErrors {
 
     /// A short text a model can act on.
     pub fn for_model(&self, tool: Option<&str>) -> String {
-        let mut text = String::new();
+        let mut text = String::with_capacity(256);
         match tool {
             Some(name) => {
                 let _ = write!(text, "Invalid arguments for tool '{name}':");
@@ -106,7 +115,8 @@ impl ArgumentErrors {
             None => text.push_str("Invalid arguments:"),
         }
         for error in self.errors.iter().take(ERRORS_SHOWN_TO_MODEL) {
-            let _ = write!(text, "\n- {}", error.line());
+            text.push_str("\n- ");
+            error.write_line(&mut text);
         }
         if self.errors.len() > ERRORS_SHOWN_TO_MODEL {
             let _ = write!(text, "\n- ... and {} more", self.errors.len() - ERRORS_SHOWN_TO_MODEL);

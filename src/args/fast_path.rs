@@ -20,10 +20,13 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::args::scanner::{Next, Number, Scanner};
+
+mod index;
 use crate::limits::Limits;
 use crate::schema::graph::{Body, Items, Keyword, Keywords, NodeId as GraphNodeId, Reference, SchemaGraph};
 use crate::schema::shape::TypeSet;
 use crate::schema::validator::CompileOptions;
+use index::{HotAdditional, Index, NONE};
 
 /// Builds the result while the text is read; the road's Python layer builds Python objects, the
 /// tests build `serde_json::Value`s. `None` from any method abandons the fast path.
@@ -236,6 +239,8 @@ impl Node {
 #[derive(Clone, Debug)]
 pub struct FastPlan {
     nodes: Vec<Node>,
+    /// What runs read first, packed (see `index`).
+    index: Index,
     key_names: Vec<String>,
     known_strings: Vec<String>,
     /// The root allows undeclared keys: one of them may be a misspelt parameter, which the full
@@ -332,6 +337,7 @@ impl FastPlan {
         compiler.check_one_of_branches();
         Some(FastPlan {
             root_is_open: false,
+            index: Index::build(&compiler.nodes).unwrap_or_default(),
             nodes: compiler.nodes,
             key_names: compiler.key_names,
             known_strings: compiler.known_strings,
@@ -354,8 +360,10 @@ impl FastPlan {
 
     /// The plan of the schema `true`: any JSON value, of any type at the root.
     pub fn anything() -> FastPlan {
+        let nodes = vec![Node::anything()];
         FastPlan {
-            nodes: vec![Node::anything()],
+            index: Index::build(&nodes).unwrap_or_default(),
+            nodes,
             key_names: Vec::new(),
             known_strings: Vec::new(),
             root_is_open: true,
@@ -419,7 +427,62 @@ enum ScalarKey {
 }
 
 impl<B: Builder> Run<'_, '_, B> {
+    /// The value at the cursor under node `id`: through the index when the node is plain (most
+    /// are), else through the full node.
+    #[inline]
     fn value(&mut self, next: Next, id: NodeId, depth: usize) -> Option<B::Value> {
+        let plan = self.plan;
+        let Some(&hot) = plan.index.hot(id) else {
+            return self.value_in_full(next, id, depth);
+        };
+        if !hot.plain {
+            return self.value_in_full(next, id, depth);
+        }
+        match next {
+            Next::Null => {
+                self.scanner.null()?;
+                hot.types.contains(TypeSet::NULL).then_some(())?;
+                self.builder.null()
+            }
+            Next::True | Next::False => {
+                let value = self.scanner.boolean(next)?;
+                hot.types.contains(TypeSet::BOOLEAN).then_some(())?;
+                self.builder.boolean(value)
+            }
+            Next::String => {
+                if !hot.types.contains(TypeSet::STRING) {
+                    return None;
+                }
+                let text = self.scanner.string()?;
+                if text.len() > self.limits.max_string_length {
+                    return None;
+                }
+                self.builder.string(text)
+            }
+            Next::Number => match self.scanner.number()? {
+                Number::Int(value) => {
+                    hot.types
+                        .intersects(TypeSet::INTEGER.union(TypeSet::NUMBER))
+                        .then_some(())?;
+                    self.builder.integer(value)
+                }
+                Number::Float(value) => {
+                    hot.types.contains(TypeSet::NUMBER).then_some(())?;
+                    self.builder.float(value)
+                }
+            },
+            Next::Object if hot.object != NONE => {
+                if !hot.types.contains(TypeSet::OBJECT) || depth > self.limits.effective_depth() {
+                    return None;
+                }
+                self.indexed_object(hot.object, depth)
+            }
+            Next::Object | Next::Array => self.value_in_full(next, id, depth),
+        }
+    }
+
+    /// `value`, read from the node as compiled.
+    fn value_in_full(&mut self, next: Next, id: NodeId, depth: usize) -> Option<B::Value> {
         let plan = self.plan;
         let node = plan.resolve(id)?;
         if node.defer {
@@ -615,6 +678,59 @@ impl<B: Builder> Run<'_, '_, B> {
             return None;
         }
         self.builder.finish_array(array)
+    }
+
+    /// `object` for a plain node, read through the index.
+    fn indexed_object(&mut self, object: u32, depth: usize) -> Option<B::Value> {
+        let plan = self.plan;
+        let rule = plan.index.object(object);
+        let properties = plan.index.properties(rule);
+        let is_root = depth == 1;
+        let mut built = self.builder.object()?;
+        let mut seen: u64 = 0;
+        let mut hint = 0;
+        let mut key = self.scanner.object_first()?;
+        while let Some(text) = key {
+            if text.len() > self.limits.max_string_length {
+                return None;
+            }
+            match plan.index.lookup(&plan.nodes, rule, text, hint) {
+                Some(position) => {
+                    let property = &properties[position];
+                    if seen & (1 << position) != 0 {
+                        return None;
+                    }
+                    seen |= 1 << position;
+                    hint = position + 1;
+                    let key = self.builder.key(Some(property.key_id), text)?;
+                    let next = self.scanner.peek()?;
+                    let value = self.value(next, property.node as NodeId, depth + 1)?;
+                    self.builder.set(&mut built, key, value)?;
+                }
+                None => {
+                    if is_root && plan.root_is_open {
+                        return None;
+                    }
+                    let target = match rule.additional {
+                        HotAdditional::Forbidden => return None,
+                        HotAdditional::Anything => None,
+                        HotAdditional::Node(id) => Some(id as NodeId),
+                    };
+                    let key = self.builder.key(None, text)?;
+                    let next = self.scanner.peek()?;
+                    let value = match target {
+                        Some(id) => self.value(next, id, depth + 1)?,
+                        None => self.anything(next, depth + 1)?,
+                    };
+                    self.builder.set(&mut built, key, value)?;
+                }
+            }
+            key = self.scanner.object_next()?;
+        }
+        if seen & rule.required_mask != rule.required_mask {
+            return None;
+        }
+        self.builder.finish_object(built)
     }
 
     fn object(&mut self, node: &Node, depth: usize) -> Option<B::Value> {

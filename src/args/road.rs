@@ -270,14 +270,21 @@ impl ArgumentRoad {
         conformer.conform(&mut value, ShapePlan::ROOT, &mut JsonPath::root());
         repairs.append(&mut conformer.repairs);
         let mut errors = conformer.errors;
-        let mut valid = self.schema.is_valid(&value);
-        if !valid && mode == Mode::Lenient && self.merge_duplicate_items(&mut value, &mut repairs) {
-            valid = self.schema.is_valid(&value);
+        let mut schema_errors = Vec::new();
+        if !self.schema.is_valid(&value) {
+            schema_errors = self.schema.errors(&value);
+            if mode == Mode::Lenient && self.merge_duplicate_items(&mut value, &schema_errors, &mut repairs) {
+                schema_errors = if self.schema.is_valid(&value) {
+                    Vec::new()
+                } else {
+                    self.schema.errors(&value)
+                };
+            }
         }
-        if !valid {
+        if !schema_errors.is_empty() {
             // One error per place: the first said about it is the one a model can act on.
             let mut known: ahash::AHashSet<JsonPath> = errors.iter().map(|error| error.path.clone()).collect();
-            for error in self.schema.errors(&value) {
+            for error in schema_errors {
                 if known.insert(error.path.clone()) {
                     errors.push(error);
                 }
@@ -340,11 +347,12 @@ impl ArgumentRoad {
         }
     }
 
-    /// Arrays the schema wants unique (`set[...]` parameters) holding an item twice: each item
-    /// kept once, recorded. Whether any array changed.
-    fn merge_duplicate_items(&self, value: &mut Value, repairs: &mut Vec<Repair>) -> bool {
+    /// Arrays the schema wants unique (`set[...]` parameters) holding an item twice, as `errors`
+    /// (the validator's on `value`) name them: each item kept once, recorded. Whether any array
+    /// changed.
+    fn merge_duplicate_items(&self, value: &mut Value, errors: &[ArgError], repairs: &mut Vec<Repair>) -> bool {
         let mut merged = false;
-        for error in self.schema.errors(value) {
+        for error in errors {
             if error.kind == "uniqueItems" {
                 if let Some(record) = unique_items::merge_at(value, &error.path) {
                     repairs.push(record);

@@ -114,6 +114,15 @@ impl<'t> Scanner<'t> {
     fn string_span(&mut self) -> Option<Span> {
         let start = self.index + 1;
         let mut index = start;
+        // Eight bytes at a time while none ends the plain run; the loop below finds which does.
+        while let Some(chunk) = self.bytes.get(index..index + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if ends_plain_run(u64::from_le_bytes(word)) {
+                break;
+            }
+            index += 8;
+        }
         loop {
             match *self.bytes.get(index)? {
                 b'"' => {
@@ -361,6 +370,20 @@ impl<'t> Scanner<'t> {
     }
 }
 
+/// Whether any byte of `word` is a quote, a backslash or a control byte (below 0x20): the bytes
+/// that end a run of plain string content. Exact for the word as a whole (the classic SWAR tests
+/// for a zero byte and for a byte below a bound).
+#[inline]
+fn ends_plain_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    (quote | backslash | control) != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +393,24 @@ mod tests {
         let value = scanner.number()?;
         scanner.finish()?;
         Some(value)
+    }
+
+    #[test]
+    fn word_test_finds_every_byte_that_ends_a_plain_run() {
+        for special in 0..=255u8 {
+            let ends = special == b'"' || special == b'\\' || special < 0x20;
+            for position in 0..8 {
+                for filler in [b'a', 0x7f, 0x80, 0xff, b' '] {
+                    let mut word = [filler; 8];
+                    word[position] = special;
+                    assert_eq!(
+                        ends_plain_run(u64::from_le_bytes(word)),
+                        ends,
+                        "byte {special:#x} at {position}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

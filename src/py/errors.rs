@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
@@ -30,11 +31,12 @@ pub fn path_to_loc<'py>(py: Python<'py>, path: &JsonPath) -> PyResult<Bound<'py,
 }
 
 pub fn arg_error_to_py<'py>(py: Python<'py>, error: &ArgError) -> PyResult<Bound<'py, PyDict>> {
+    // Interned keys: every record of every refusal shares the same four key objects.
     let record = PyDict::new(py);
-    record.set_item("path", error.path.to_string())?;
-    record.set_item("loc", path_to_loc(py, &error.path)?)?;
-    record.set_item("kind", error.kind.as_ref())?;
-    record.set_item("message", &error.message)?;
+    record.set_item(intern!(py, "path"), error.path.to_string())?;
+    record.set_item(intern!(py, "loc"), path_to_loc(py, &error.path)?)?;
+    record.set_item(intern!(py, "kind"), error.kind.as_ref())?;
+    record.set_item(intern!(py, "message"), &error.message)?;
     Ok(record)
 }
 
@@ -51,8 +53,8 @@ pub fn argument_error(py: Python<'_>, errors: &ArgumentErrors, tool: Option<&str
     let build = || -> PyResult<PyErr> {
         let class = ARGUMENT_ERROR.import(py, ERRORS_MODULE, "ArgumentError")?;
         let kwargs = PyDict::new(py);
-        kwargs.set_item("model_text", errors.for_model(tool))?;
-        kwargs.set_item("tool", tool)?;
+        kwargs.set_item(intern!(py, "model_text"), errors.for_model(tool))?;
+        kwargs.set_item(intern!(py, "tool"), tool)?;
         let message = match tool {
             Some(name) => format!("invalid arguments for tool '{name}': {}", errors.summary()),
             None => format!("invalid arguments: {}", errors.summary()),

@@ -182,6 +182,8 @@ pub struct PyArgumentRoad {
     road: Arc<ArgumentRoad>,
     name: Option<String>,
     keys: Option<KeyCache>,
+    /// The road's limits, kept beside the keys: the fast path reads them on every call.
+    limits: Limits,
 }
 
 impl PyArgumentRoad {
@@ -198,8 +200,7 @@ impl PyArgumentRoad {
     pub fn fast(&self, py: Python<'_>, raw: &Bound<'_, PyAny>) -> Option<Py<PyDict>> {
         let (plan, keys) = (self.road.fast_plan()?, self.keys.as_ref()?);
         let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
-        let limits = &self.road.options().limits;
-        let value = guarded(|| Ok(plan.run(text, limits, &mut PyBuilder::new(py, keys)))).ok()??;
+        let value = guarded(|| Ok(plan.run(text, &self.limits, &mut PyBuilder::new(py, keys)))).ok()??;
         value.cast_into::<PyDict>().ok().map(Bound::unbind)
     }
 
@@ -319,6 +320,7 @@ impl PyArgumentRoad {
             let road = ArgumentRoad::compile(&schema, options).map_err(|e| schema_error(py, &e))?;
             let keys = road.fast_plan().map(|plan| KeyCache::new(py, plan));
             Ok(PyArgumentRoad {
+                limits: road.options().limits,
                 road: Arc::new(road),
                 name,
                 keys,
