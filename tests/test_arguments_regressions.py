@@ -250,3 +250,15 @@ def test_a_python_literal_with_an_integer_beyond_64_bits_is_refused_not_restruct
     with pytest.raises(ArgumentError, match="integer beyond 64 bits"):
         tool.parse_args(text)
     assert repair_json(text) == {"": [{"_": '{"nm": "BarChart", "mn": "chartModule"}', "A": 2**64}]}
+
+
+@pytest.mark.parametrize("wrap", ["```json\n{}\n```", "Here you go: {}", "{}"])
+def test_valid_json_with_an_integer_beyond_64_bits_is_refused_however_wrapped(wrap: str) -> None:
+    inner = '{"_": [{"0": "\\u001f,[", "": -9223372036854775809}], "f": null}'
+    text = wrap.replace("{}", inner)
+    tool = Tool.from_schema("anything", {"type": "object"})
+    for mode in ("lenient", "strict"):
+        with pytest.raises(ArgumentError) as refused:
+            tool.parse_args(text, mode=mode)
+        assert "64 bits" in str(refused.value) or mode == "strict", str(refused.value)
+    assert repair_json(text) == {"_": [{"0": "\x1f,[", "": -9223372036854775809}], "f": None}

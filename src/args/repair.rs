@@ -219,17 +219,21 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
             .and_then(as_python)
     });
     if python.is_none() && wide == WideIntegers::Refuse {
-        // A Python literal (whole, or inside a fence or prose) but for an integer the value
-        // cannot hold: refused, as in valid JSON, rather than given the lenient reader's guess
-        // at a different structure.
+        // Valid JSON or a Python literal (whole, or inside a fence or prose) but for an integer
+        // the value cannot hold: refused, as whole valid JSON is, rather than given the lenient
+        // reader's guess at a different structure (which may read the integer's refusal as a
+        // sign that a quote before it did not end its string).
         let inner = text
             .find(['{', '['])
             .zip(text.rfind(['}', ']']))
             .and_then(|(start, end)| text.get(start..=end));
         for candidate in std::iter::once(text).chain(inner) {
-            if python_text::could_be_literal(candidate)
-                && python_text::read(candidate, limits, WideIntegers::Carry).is_some()
-            {
+            let whole_but_for_an_integer = || {
+                oversized_integer(candidate).is_some() && wide_integer::read_valid(candidate).is_some()
+                    || python_text::could_be_literal(candidate)
+                        && python_text::read(candidate, limits, WideIntegers::Carry).is_some()
+            };
+            if whole_but_for_an_integer() {
                 let at =
                     oversized_integer(text).map_or(0, |literal| literal.as_ptr() as usize - text.as_ptr() as usize);
                 return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
