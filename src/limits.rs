@@ -151,36 +151,61 @@ impl Limits {
 /// The first integer literal in valid JSON text that does not fit in 64 bits. serde_json reads
 /// such a literal as the nearest float, which is another number; the road refuses it instead.
 pub fn oversized_integer(text: &str) -> Option<&str> {
-    let bytes = text.as_bytes();
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'"' => {
-                index += 1;
-                while index < bytes.len() && bytes[index] != b'"' {
-                    index += if bytes[index] == b'\\' { 2 } else { 1 };
-                }
-                index += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = index;
-                index += 1;
-                while index < bytes.len() && bytes[index].is_ascii_digit() {
-                    index += 1;
-                }
-                let is_float = matches!(bytes.get(index), Some(b'.' | b'e' | b'E'));
-                while index < bytes.len() && matches!(bytes[index], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
-                    index += 1;
-                }
-                let literal = &text[start..index];
-                if !is_float && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
-                    return Some(literal);
-                }
-            }
-            _ => index += 1,
-        }
+    oversized_integers(text).next().map(|range| &text[range])
+}
+
+/// Where each integer literal in valid JSON text that does not fit in 64 bits sits (outside
+/// strings), in order: one scan serves the road's refusal and `repair_json`'s reading of them.
+pub fn oversized_integers(text: &str) -> OversizedIntegers<'_> {
+    OversizedIntegers {
+        bytes: text.as_bytes(),
+        index: 0,
     }
-    None
+}
+
+/// See [`oversized_integers`].
+pub struct OversizedIntegers<'a> {
+    bytes: &'a [u8],
+    index: usize,
+}
+
+impl Iterator for OversizedIntegers<'_> {
+    type Item = std::ops::Range<usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let bytes = self.bytes;
+        while self.index < bytes.len() {
+            match bytes[self.index] {
+                b'"' => {
+                    self.index += 1;
+                    while self.index < bytes.len() && bytes[self.index] != b'"' {
+                        self.index += if bytes[self.index] == b'\\' { 2 } else { 1 };
+                    }
+                    self.index += 1;
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = self.index;
+                    self.index += 1;
+                    while self.index < bytes.len()
+                        && matches!(bytes[self.index], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                    {
+                        self.index += 1;
+                    }
+                    let literal = &bytes[start..self.index];
+                    let integral = !literal[1..]
+                        .iter()
+                        .any(|b| matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+                    // Digits and a sign only: ASCII, so the slice is text.
+                    let digits = std::str::from_utf8(literal).unwrap_or_default();
+                    if integral && digits.parse::<i64>().is_err() && digits.parse::<u64>().is_err() {
+                        return Some(start..self.index);
+                    }
+                }
+                _ => self.index += 1,
+            }
+        }
+        None
+    }
 }
 
 /// Where a float read from `literal` sits in the document, for the error's path.

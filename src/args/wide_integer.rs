@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::limits::oversized_integers;
+
 fn mark() -> &'static str {
     static MARK: OnceLock<String> = OnceLock::new();
     MARK.get_or_init(|| {
@@ -40,35 +42,12 @@ pub fn any_carried(value: &Value) -> bool {
 
 /// Valid JSON `text` read with each integer beyond 64 bits as its marked string.
 pub fn read_valid(text: &str) -> Option<Value> {
-    let bytes = text.as_bytes();
     let mut marked = String::with_capacity(text.len() + 64);
     let mut from = 0;
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'"' => {
-                index += 1;
-                while index < bytes.len() && bytes[index] != b'"' {
-                    index += if bytes[index] == b'\\' { 2 } else { 1 };
-                }
-                index += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = index;
-                index += 1;
-                while index < bytes.len() && matches!(bytes[index], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
-                    index += 1;
-                }
-                let literal = &text[start..index];
-                let integral = !literal[1..].contains(['.', 'e', 'E', '+', '-']);
-                if integral && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
-                    marked.push_str(&text[from..start]);
-                    marked.push_str(&serde_json::to_string(&carry(literal)).ok()?);
-                    from = index;
-                }
-            }
-            _ => index += 1,
-        }
+    for literal in oversized_integers(text) {
+        marked.push_str(&text[from..literal.start]);
+        marked.push_str(&serde_json::to_string(&carry(&text[literal.clone()])).ok()?);
+        from = literal.end;
     }
     marked.push_str(&text[from..]);
     serde_json::from_str(&marked).ok()
