@@ -188,47 +188,14 @@ class BatchObserver:
         log_retrying(self._calls[slot], attempt, delay, code, message)
 
 
-class CallObserver:
+class CallObserver(BatchObserver):
     """The engine's observer for one call a tool runs alone (``Tool.run``/``arun``): logged as
-    ``Registry.dispatch`` logs its calls, successes at INFO. Made per call, so it holds nothing
-    but the call and whether successes are reported."""
+    ``Registry.dispatch`` logs its calls, successes at INFO, arguments unredacted as the tool's
+    own log would show them."""
 
-    __slots__ = ("_call", "_watcher", "successes")
+    __slots__ = ()
 
     def __init__(self, call: ToolCall, watcher: CallWatcher | None = None) -> None:
-        self._call = call
-        self._watcher = watcher
-        self.successes = (watcher is not None and watcher.every_call) or logger.isEnabledFor(logging.INFO)
-
-    def finished(
-        self,
-        slot: int,
-        code: str | None,
-        message: str | None,
-        attempts: int,
-        elapsed: float,
-        result_bytes: int,
-        truncated: bool,
-        exception: BaseException | None,
-        bug: bool,
-    ) -> None:
-        if self._watcher is not None:
-            self._watcher.finished(slot, code, message, attempts, elapsed, result_bytes, truncated, exception)
-        log_finished(
-            self._call,
-            logging.INFO,
-            None,
-            code,
-            message,
-            attempts,
-            elapsed,
-            result_bytes,
-            truncated,
-            exception,
-            bug,
-        )
-
-    def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
-        if self._watcher is not None:
-            self._watcher.retrying(slot, attempt, delay, code, message)
-        log_retrying(self._call, attempt, delay, code, message)
+        super().__init__((call,), success_level=logging.INFO, redact=None, watcher=watcher)
+        # A tool run alone runs where its span (``Telemetry.call``) is already current.
+        self.starts = False

@@ -21,32 +21,6 @@ SHARED_STATE: Final = "warn"
 """What a call writing attributes of a shared instance leads to: a ``SharedStateWarning`` naming
 them. ``"error"`` fails the call; ``"off"`` does not watch."""
 
-TOOL_OPTIONS: Final = frozenset(
-    {
-        "aliases",
-        "extra_keys",
-        "limits",
-        "loose",
-        "timeout",
-        "retry",
-        "max_concurrency",
-        "authorize",
-        "max_result_bytes",
-        "shared_state",
-        "executor",
-        "rate_limit",
-        "max_wait",
-        "circuit_breaker",
-        "cache_ttl",
-        "cache_key",
-        "idempotency_key",
-        "lease",
-        "coordinator",
-        "telemetry",
-    }
-)
-"""The ``toolproof.ToolOptions`` an adapter's ``harden`` passes through to the ``toolproof.Tool``."""
-
 ADMISSION_OPTIONS: Final = frozenset(
     {
         "rate_limit",
@@ -59,4 +33,25 @@ ADMISSION_OPTIONS: Final = frozenset(
         "coordinator",
     }
 )
-"""The ``TOOL_OPTIONS`` that guard a tool's calls through a coordinator (``toolproof.admission``)."""
+"""The tool options that guard a tool's calls through a coordinator (``toolproof.admission``)."""
+
+TOOL_OPTIONS: Final = (
+    frozenset(
+        {
+            "aliases",
+            "extra_keys",
+            "limits",
+            "loose",
+            "timeout",
+            "retry",
+            "max_concurrency",
+            "authorize",
+            "max_result_bytes",
+            "shared_state",
+            "executor",
+            "telemetry",
+        }
+    )
+    | ADMISSION_OPTIONS
+)
+"""The ``toolproof.ToolOptions`` an adapter's ``harden`` passes through to the ``toolproof.Tool``."""
