@@ -3,6 +3,7 @@ keys, keys sent twice taken silently, quadratic time on undeclared keys, inputs 
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -175,29 +176,40 @@ def undeclared(count: int) -> dict[str, object]:
 
 
 def refusal_cpu_time(tool: Tool, text: str, mode: str) -> float:
-    """The least CPU time of this thread over three refusals: other processes do not count."""
+    """The least CPU time of this thread over three refusals: other processes do not count.
+
+    The collector is paused while timing: its passes over a hundred thousand fresh error
+    records are Python's cost, not the road's, and vary with the heap the test suite built.
+    """
     times = []
-    for _ in range(3):
-        started = time.thread_time()
-        try:
-            tool.parse_args(text, mode=mode)
-        except ArgumentError:
-            pass
-        times.append(time.thread_time() - started)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(3):
+            started = time.thread_time()
+            try:
+                tool.parse_args(text, mode=mode)
+            except ArgumentError:
+                pass
+            times.append(time.thread_time() - started)
+    finally:
+        if collecting:
+            gc.enable()
     return min(times)
 
 
 @pytest.mark.parametrize("mode", ["strict", "lenient"])
 def test_100000_undeclared_keys_are_refused_in_linear_time(mode: str) -> None:
     tool = Tool.from_schema("search", CLOSED)
-    small = json.dumps(undeclared(10_000))
+    small = json.dumps(undeclared(25_000))
     large = json.dumps(undeclared(100_000))
     assert len(large) < 4 * 1024 * 1024
-    # Ten times the keys: linear work takes about ten times as long, quadratic work a hundred.
-    # The bound sits between, and is read against the same machine at the same moment.
+    # Four times the keys: linear work takes about four times as long, quadratic work sixteen.
+    # The bound sits between, and is read against the same machine at the same moment. Both
+    # sizes are past the processor's caches, so the ratio measures the work, not the memory.
     small_time = refusal_cpu_time(tool, small, mode)
     large_time = refusal_cpu_time(tool, large, mode)
-    assert large_time < 40 * small_time + 0.05, (small_time, large_time)
+    assert large_time < 10 * small_time + 0.02, (small_time, large_time)
 
 
 def test_dict_input_has_the_size_limit_of_text() -> None:
