@@ -452,6 +452,42 @@ def test_spans_a_tool_opens_nest_under_its_call_span(otel: Otel, via: str) -> No
     assert [event.name for event in fetch_call.events] == ["toolproof.retry"]
 
 
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_a_call_that_waits_for_a_cap_starts_its_span_when_it_runs(otel: Otel, via: str) -> None:
+    """With one slot, the second call waits for the first: its span starts after the wait (the
+    wait is not execution), both cover the spans their tools open, and each ends when its call
+    was settled."""
+    inner = otel.tracer_provider.get_tracer("tool code")
+
+    @tool
+    def work(label: str) -> str:
+        with inner.start_as_current_span(f"work {label}"):
+            threading.Event().wait(0.05)
+        return label
+
+    registry = Registry([work], telemetry=otel.telemetry())
+    calls = [ToolCall("first", "work", {"label": "a"}), ToolCall("second", "work", {"label": "b"})]
+    if via == "dispatch":
+        results = registry.dispatch(calls, max_concurrency=1)
+    else:
+
+        async def main() -> list[Any]:
+            return await registry.adispatch(calls, max_concurrency=1)
+
+        results = asyncio.run(main())
+    assert [result.content for result in results] == ["a", "b"]
+    first, second = otel.named_calls()
+    assert second.start_time >= first.end_time - 1_000_000  # type: ignore[operator]
+    for call_span, label in ((first, "a"), (second, "b")):
+        [inner_span] = otel.named(f"work {label}")
+        assert inner_span.parent is not None and inner_span.parent.span_id == call_span.context.span_id
+        assert call_span.start_time <= inner_span.start_time  # type: ignore[operator]
+        assert inner_span.end_time <= call_span.end_time  # type: ignore[operator]
+        assert call_span.end_time - call_span.start_time < 90_000_000  # type: ignore[operator]
+    # The waiting call's elapsed time counts its wait, as its result says.
+    assert results[1].elapsed >= 0.09
+
+
 def test_a_context_variable_set_by_the_caller_reaches_a_traced_sync_tool(otel: Otel) -> None:
     """The context a traced call runs in is a copy of the caller's, with the call's span added."""
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -475,9 +511,9 @@ def test_without_telemetry_no_start_is_asked_for() -> None:
     asked: list[int] = []
     original = _observe.BatchObserver.started
 
-    def spy(self: Any, slot: int) -> Any:
+    def spy(self: Any, slot: int, waited: float) -> Any:
         asked.append(slot)
-        return original(self, slot)
+        return original(self, slot, waited)
 
     @tool
     def ping() -> str:

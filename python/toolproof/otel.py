@@ -19,11 +19,12 @@ and on failure ``error.type`` (toolproof's result code) with status ERROR.
 repair kinds), ``toolproof.timeout`` (the time limit that applied, in seconds; absent when none
 did), ``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; each retry is
 a ``toolproof.retry`` event and each repair a ``toolproof.repair`` event (its kind and path).
-In a batch, a call that runs gets its span just before its first attempt, current in the context
-the call runs in (a sync tool's worker thread included), so spans the tool opens are its children;
-the span ends at the time the call was settled, once its result's attributes are known. A call
-settled before it ran (an unknown tool, bad arguments, a denial) gets its span with the batch's
-results.
+In a batch, a call that runs gets its span when its first attempt is about to begin (for a call
+whose concurrency caps have room, that is when the batch starts; one that waits for a cap starts
+its span after the wait), current in the context the call runs in (a sync tool's worker thread
+included), so spans the tool opens are its children; the span ends at the time the call was
+settled, once its result's attributes are known. A call settled before it ran (an unknown tool,
+bad arguments, a denial) gets its span with the batch's results.
 
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
@@ -263,17 +264,20 @@ def _result_attributes(
     result: ToolResult,
     code: str | None,
     repairs: Sequence[Any],
-    result_bytes: int | None,
 ) -> None:
     attributes["toolproof.attempts"] = result.attempts
     attributes["toolproof.repairs"] = [repair.kind for repair in repairs]
     attributes["toolproof.timed_out"] = code == _TIMEOUT_CODE
-    if result_bytes is None:
-        result_bytes = len(result.content.encode()) if code is None else 0
-    attributes["toolproof.result_bytes"] = result_bytes
+    attributes["toolproof.result_bytes"] = 0 if code is not None else _utf8_length(result.content)
     attributes["toolproof.truncated"] = result.truncated is not None
     if code is not None:
         attributes["error.type"] = code
+
+
+def _utf8_length(text: str) -> int:
+    # ASCII text (most JSON) is as long in UTF-8 as in characters, and CPython knows it is ASCII
+    # without reading it.
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _content(value: Any, redact: Redact | None) -> str:
@@ -323,7 +327,7 @@ class CallTrace:
     def finished(self, *report: Any) -> None:
         """The engine's report of the settled call: the result, given to ``end``, says more."""
 
-    def started(self, slot: int) -> None:
+    def started(self, slot: int, waited: float) -> None:
         """The call runs in the caller's context, where its span is already current."""
         return None
 
@@ -347,7 +351,7 @@ class CallTrace:
         code, message = _error(result)
         repairs = result.repairs
         attributes: dict[str, Any] = {}
-        _result_attributes(attributes, result, code, repairs, None)
+        _result_attributes(attributes, result, code, repairs)
         if telemetry.capture_content:
             attributes["gen_ai.tool.call.arguments"] = _content(self._call.arguments, telemetry.redact)
             if code is None:
@@ -361,11 +365,14 @@ class CallTrace:
 
 
 class BatchTrace:
-    """One batch's calls, as spans under the batch's span and as metrics. The engine reports each
-    call's start, retries and end as they happen; a span ends once the results are known, with the
-    time its call was settled, since a result carries what the span needs (repairs, content)."""
+    """One batch's calls, as spans under the batch's span and as metrics. A call's span starts
+    when the engine asks for the context its first attempt runs in; it ends once the results are
+    known, at the time its call was settled (its start plus its elapsed time), since a result
+    carries what the span needs (repairs, content). So a success needs no report of its own while
+    the batch runs: the engine tells of failures and retries only (and of successes when the log
+    wants them)."""
 
-    every_call = True
+    every_call = False
 
     def __init__(
         self,
@@ -378,6 +385,7 @@ class BatchTrace:
         default_timeout: float | None,
     ) -> None:
         self._telemetry = telemetry
+        self._tracer = telemetry._tracer
         self._parent = trace.set_span_in_context(span)
         self._calls = calls
         self._tools = tools
@@ -386,33 +394,33 @@ class BatchTrace:
         self._default_timeout = default_timeout
         self._static: dict[str, dict[str, Any]] = {}
         """Per tool name: what each of its calls' spans starts with."""
-        self._ended: dict[int, tuple[int, int, int]] = {}
-        """Per slot: when the call started and was settled (ns since the epoch), and its result's
-        size in bytes."""
+        self._ended: dict[int, tuple[int, int]] = {}
+        """Per slot reported settled: when the call started and was settled (ns since the epoch)."""
         self._retries: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        self._spans: dict[int, tuple[trace.Span, int]] = {}
-        """Per slot: the span of a call that started running, and when it started (ns)."""
+        self._spans: dict[int, tuple[trace.Span, int, int]] = {}
+        """Per slot: the span of a call that began running, when the span started and when the call
+        did (ns; earlier by its wait for a concurrency cap)."""
         # The caller's context (the batch's span current in it): what each call's context copies.
         self._base = contextvars.copy_context()
         self._written = False
 
     # -- what the engine reports, as it happens -------------------------------------------------
 
-    def started(self, slot: int) -> contextvars.Context:
+    def started(self, slot: int, waited: float) -> contextvars.Context:
         """The call's span, started now, and the context the call runs in, with it current."""
         call = self._calls[slot]
         attributes = {**self._static_attributes(call.name), "gen_ai.tool.call.id": call.id}
         if self._telemetry.capture_content:
             attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
         start = time.time_ns()
-        span = self._telemetry._tracer.start_span(
+        span = self._tracer.start_span(
             f"execute_tool {call.name}",
             context=self._parent,
             kind=SpanKind.INTERNAL,
             attributes=attributes,
             start_time=start,
         )
-        self._spans[slot] = (span, start)
+        self._spans[slot] = (span, start, start - int(waited * 1e9))
         scope = self._base.copy()
         scope.run(otel_context.attach, trace.set_span_in_context(span, self._parent))
         return scope
@@ -429,7 +437,7 @@ class BatchTrace:
         exception: BaseException | None,
     ) -> None:
         end = time.time_ns()
-        self._ended[slot] = (end - int(elapsed * 1e9), end, result_bytes)
+        self._ended[slot] = (end - int(elapsed * 1e9), end)
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
         event = _retry_event(attempt, delay, code, message)
@@ -451,8 +459,8 @@ class BatchTrace:
         self._telemetry.add_counts(counts)
 
     def close(self) -> None:
-        """A batch that ended without results (interrupted): the calls that were settled still
-        get their spans, without what only the results carry."""
+        """A batch that ended without results (interrupted): the calls that began or were settled
+        still get their spans, without what only the results carry."""
         if self._written:
             return
         for slot, call in enumerate(self._calls):
@@ -476,41 +484,41 @@ class BatchTrace:
     def _record(self, slot: int, call: ToolCall, result: ToolResult | None, counts: _Counts) -> None:
         telemetry = self._telemetry
         name = call.name
-        ended = self._ended.get(slot)
-        if ended is None:
-            now = time.time_ns()
-            started, end, result_bytes = (
-                (now - int(result.elapsed * 1e9) if result is not None else now),
-                now,
-                None,
-            )
-        else:
-            started, end, result_bytes = ended
         live = self._spans.pop(slot, None)
-        attributes: dict[str, Any] = (
-            {} if live is not None else {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
-        )
+        ended = self._ended.get(slot)
+        if live is not None:
+            span, started, began = live
+            if result is not None:
+                end = max(began + int(result.elapsed * 1e9), started)
+            else:
+                end = ended[1] if ended is not None else time.time_ns()
+            attributes: dict[str, Any] = {}
+        else:
+            if ended is not None:
+                started, end = ended
+            else:
+                end = time.time_ns()
+                started = end - int(result.elapsed * 1e9) if result is not None else end
+            attributes = {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
+            if telemetry.capture_content:
+                attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
         code, message = (None, "") if result is None else _error(result)
         repairs: Sequence[Any] = ()
         if result is not None:
             repairs = result.repairs
-            _result_attributes(attributes, result, code, repairs, result_bytes if code is None else 0)
-        if telemetry.capture_content:
-            if live is None:
-                attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
-            if result is not None and code is None:
+            _result_attributes(attributes, result, code, repairs)
+            if code is None and telemetry.capture_content:
                 attributes["gen_ai.tool.call.result"] = _content(result.content, self._redact)
-        if live is not None:
-            span, started = live
-            span.set_attributes(attributes)
-        else:
-            span = telemetry._tracer.start_span(
+        if live is None:
+            span = self._tracer.start_span(
                 f"execute_tool {name}",
                 context=self._parent,
                 kind=SpanKind.INTERNAL,
                 attributes=attributes,
                 start_time=started,
             )
+        elif attributes:
+            span.set_attributes(attributes)
         if repairs:
             _repair_events(span, repairs, started)
         retries = self._retries.get(slot)
