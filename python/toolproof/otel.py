@@ -127,7 +127,7 @@ class Telemetry:
         )
         # Built once per tool (and per result code), not per call: a call's span and measurements
         # then cost what the SDK makes them cost, and little more.
-        self._labels: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._labels: dict[tuple[str, str | None], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
     # -- a registry's batch -----------------------------------------------------------------------
 
@@ -185,22 +185,27 @@ class Telemetry:
 
     def labels(self, tool: str, code: str | None) -> dict[str, Any]:
         """The attributes of a call's measurements (the same dict for every call alike)."""
+        return self._labelled(tool, code)[0]
+
+    def _labelled(self, tool: str, code: str | None) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+        """The attributes of a call's measurements, as a dict and as a key of ``_Counts``."""
         key = (tool, code)
-        labels = self._labels.get(key)
-        if labels is None:
+        labelled = self._labels.get(key)
+        if labelled is None:
             labels = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool}
             if code is not None:
                 labels["error.type"] = code
-            self._labels[key] = labels
-        return labels
+            labelled = self._labels[key] = (labels, tuple(labels.items()))
+        return labelled
 
     def count(
         self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any], counts: _Counts
     ) -> None:
-        """Add one settled call to ``counts`` (counter, attributes) → amount: a batch adds to each
-        counter once per distinct set of attributes, not once per call."""
-        labels = self.labels(tool, code)
-        key = tuple(labels.items())
+        """Record the duration of one settled call, and add it to ``counts`` (counter, attributes)
+        → amount: a batch adds to each counter once per distinct set of attributes, not once per
+        call."""
+        labels, key = self._labelled(tool, code)
+        self.duration.record(result.elapsed, labels)
         counts[self.calls, key] += 1
         if code is not None:
             counts[self.errors, key] += 1
@@ -530,6 +535,4 @@ class BatchTrace:
         span.end(end_time=end)
         if result is None:
             return
-        counted = name if name in self._tools else _UNKNOWN_TOOL
-        telemetry.duration.record(result.elapsed, telemetry.labels(counted, code))
-        telemetry.count(counted, code, result, repairs, counts)
+        telemetry.count(name if name in self._tools else _UNKNOWN_TOOL, code, result, repairs, counts)
