@@ -197,6 +197,23 @@ def test_metrics_through_the_meter(otel: Otel) -> None:
     assert registry.metrics().as_dict()["total"]["calls"] == 5
 
 
+def test_every_telemetry_on_one_meter_provider_counts_into_the_same_counters(otel: Otel) -> None:
+    """The counters are observable ones, whose totals a provider keeps once however many
+    ``Telemetry`` objects feed it: a registry's calls and a tool's own runs add up."""
+
+    @tool(telemetry=otel.telemetry())
+    def ping() -> str:
+        return "pong"
+
+    registry = Registry([ping], telemetry=otel.telemetry())
+    registry.dispatch([ToolCall("c1", "ping", {}), ToolCall("c2", "ping", {})])
+    assert ping.run({}).ok
+    assert [p.value for p in otel.metric_points("toolproof.tool.calls")] == [3]
+    assert [p.count for p in otel.metric_points("gen_ai.execute_tool.duration")] == [3]
+    # Cumulative, as a counter's sum is: read again, the totals stand.
+    assert [p.value for p in otel.metric_points("toolproof.tool.calls")] == [3]
+
+
 def test_the_semconv_version_is_named() -> None:
     assert SEMCONV_VERSION.count(".") == 2
 

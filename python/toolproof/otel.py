@@ -29,19 +29,24 @@ bad arguments, a denial) gets its span with the batch's results.
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
 ``toolproof.tool.errors`` (by ``error.type``), ``toolproof.tool.retries``,
-``toolproof.tool.repairs`` (by ``toolproof.repair.kind``) and ``toolproof.tool.timeouts``.
+``toolproof.tool.repairs`` (by ``toolproof.repair.kind``) and ``toolproof.tool.timeouts``, which
+are observable counters: toolproof keeps their totals, and a reader reads them when it collects, so
+a call makes one measurement (its duration) rather than two.
 ``Registry.metrics()``/``Tool.metrics()`` and the Prometheus text count the same calls, as before.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
+import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -71,7 +76,76 @@ makes up do not each become a series."""
 _TIMEOUT_CODE = ResultCode.TIMEOUT.value
 
 Redact = Callable[[Any], Any]
-_Counts = Counter[tuple[Any, tuple[tuple[str, Any], ...]]]
+_Attributes = tuple[tuple[str, Any], ...]
+_Counts = Counter[tuple[str, _Attributes]]
+
+
+_CALLS = "toolproof.tool.calls"
+_ERRORS = "toolproof.tool.errors"
+_RETRIES = "toolproof.tool.retries"
+_REPAIRS = "toolproof.tool.repairs"
+_TIMEOUTS = "toolproof.tool.timeouts"
+_COUNTERS = {
+    _CALLS: ("{call}", "Tool calls settled."),
+    _ERRORS: ("{call}", "Tool calls that failed, by error.type."),
+    _RETRIES: ("{attempt}", "Attempts after a call's first."),
+    _REPAIRS: ("{repair}", "Repairs made to arguments, by kind."),
+    _TIMEOUTS: ("{call}", "Tool calls that ran past their time limit."),
+}
+
+
+class _Tally:
+    """toolproof's counters of one meter provider, as observable counters: a call adds to the
+    totals here (a lock and a dict update or two), and the provider's readers read them when they
+    collect, where a counter's ``add`` would cost each call what the SDK charges for a measurement
+    (about what the duration's own point costs).
+
+    One per provider, shared by every ``Telemetry`` on it (a meter keeps the first instrument made
+    under a name, and the callbacks of a later one would never run), and made from the provider
+    itself once it is a real one (an SDK's), never through the placeholder that stands in for the
+    global provider until it is set."""
+
+    _by_provider: ClassVar[weakref.WeakKeyDictionary[Any, _Tally]] = weakref.WeakKeyDictionary()
+    _unreferable: ClassVar[dict[int, tuple[Any, _Tally]]] = {}
+    """Providers that cannot be referred to weakly, kept (with their tally) by identity."""
+    _made: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self._lock = threading.Lock()
+        self._totals: dict[str, dict[_Attributes, int]] = {name: {} for name in _COUNTERS}
+        for name, (unit, description) in _COUNTERS.items():
+            meter.create_observable_counter(
+                name, callbacks=[functools.partial(self._observe, name)], unit=unit, description=description
+            )
+
+    @classmethod
+    def of(cls, provider: Any) -> _Tally:
+        with cls._made:
+            try:
+                tally = cls._by_provider.get(provider)
+                weak = True
+            except TypeError:
+                kept = cls._unreferable.get(id(provider))
+                tally = kept[1] if kept is not None else None
+                weak = False
+            if tally is None:
+                tally = cls(provider.get_meter("toolproof", _version(), schema_url=_SCHEMA_URL))
+                if weak:
+                    cls._by_provider[provider] = tally
+                else:
+                    cls._unreferable[id(provider)] = (provider, tally)
+            return tally
+
+    def add(self, counts: _Counts) -> None:
+        with self._lock:
+            for (name, attributes), amount in counts.items():
+                totals = self._totals[name]
+                totals[attributes] = totals.get(attributes, 0) + amount
+
+    def _observe(self, name: str, options: metrics.CallbackOptions) -> list[metrics.Observation]:
+        with self._lock:
+            totals = list(self._totals[name].items())
+        return [metrics.Observation(amount, dict(attributes)) for attributes, amount in totals]
 
 
 def _version() -> str:
@@ -110,21 +184,8 @@ class Telemetry:
             description="Duration of tool executions.",
             explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
         )
-        self.calls = meter.create_counter(
-            "toolproof.tool.calls", unit="{call}", description="Tool calls settled."
-        )
-        self.errors = meter.create_counter(
-            "toolproof.tool.errors", unit="{call}", description="Tool calls that failed, by error.type."
-        )
-        self.retries = meter.create_counter(
-            "toolproof.tool.retries", unit="{attempt}", description="Attempts after a call's first."
-        )
-        self.repairs = meter.create_counter(
-            "toolproof.tool.repairs", unit="{repair}", description="Repairs made to arguments, by kind."
-        )
-        self.timeouts = meter.create_counter(
-            "toolproof.tool.timeouts", unit="{call}", description="Tool calls that ran past their time limit."
-        )
+        # toolproof's counters, made on first use (see ``_Tally``).
+        self._tally: _Tally | None = None
         # Built once per tool (and per result code), not per call: a call's span and measurements
         # then cost what the SDK makes them cost, and little more.
         self._labels: dict[tuple[str, str | None], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
@@ -206,34 +267,33 @@ class Telemetry:
         call."""
         labels, key = self._labelled(tool, code)
         self.duration.record(result.elapsed, labels)
-        counts[self.calls, key] += 1
+        counts[_CALLS, key] += 1
         if code is not None:
-            counts[self.errors, key] += 1
+            counts[_ERRORS, key] += 1
         if result.attempts > 1:
-            counts[self.retries, (("gen_ai.tool.name", tool),)] += result.attempts - 1
+            counts[_RETRIES, (("gen_ai.tool.name", tool),)] += result.attempts - 1
         if code == _TIMEOUT_CODE:
-            counts[self.timeouts, (("gen_ai.tool.name", tool),)] += 1
+            counts[_TIMEOUTS, (("gen_ai.tool.name", tool),)] += 1
         for repair in repairs:
-            counts[self.repairs, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
+            counts[_REPAIRS, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
 
     def record_call(self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any]) -> None:
-        """The measurements of one call run alone, each added as it is (no batch to gather)."""
-        labels = self.labels(tool, code)
-        self.duration.record(result.elapsed, labels)
-        self.calls.add(1, labels)
-        if code is not None:
-            self.errors.add(1, labels)
-        if result.attempts > 1:
-            self.retries.add(result.attempts - 1, {"gen_ai.tool.name": tool})
-        if code == _TIMEOUT_CODE:
-            self.timeouts.add(1, {"gen_ai.tool.name": tool})
-        for repair in repairs:
-            self.repairs.add(1, {"gen_ai.tool.name": tool, "toolproof.repair.kind": repair.kind})
+        """The measurements of one call run alone."""
+        counts: _Counts = Counter()
+        self.count(tool, code, result, repairs, counts)
+        self.add_counts(counts)
 
-    @staticmethod
-    def add_counts(counts: _Counts) -> None:
-        for (counter, labels), value in counts.items():
-            counter.add(value, dict(labels))
+    def add_counts(self, counts: _Counts) -> None:
+        """Add to toolproof's counters, when a meter provider would read them."""
+        if not self._measuring():
+            return
+        tally = self._tally
+        if tally is None:
+            provider = (
+                self._meter_provider if self._meter_provider is not None else metrics.get_meter_provider()
+            )
+            tally = self._tally = _Tally.of(provider)
+        tally.add(counts)
 
     def _measuring(self) -> bool:
         """Whether the meter provider is a real one (an SDK's), not OpenTelemetry's no-op or the
