@@ -656,6 +656,46 @@ async fn head_starts_count_as_first_attempts() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_admitted_call_runs_in_the_slots_it_took_and_is_not_started_again() {
+    let (host, state) = FakeHost::new();
+    let host = FakeHost { scopes: true, ..host };
+    let cap = cap(Some(1)).unwrap().unwrap();
+    let admitted = Planned {
+        caps: vec![Arc::clone(&cap)],
+        head_start: Some(HeadStart {
+            started: Instant::now(),
+            scope: Some(70),
+            first: FirstAttempt::Admitted(try_acquire(&[Arc::clone(&cap)]).unwrap()),
+        }),
+        ..plan(7, vec![Step::Return("admitted", ms(50))])
+    };
+    // The other call waits for the slot the admitted one holds, then is started by the engine.
+    let waiting = Planned {
+        caps: vec![Arc::clone(&cap)],
+        ..plan(8, vec![Step::Return("waited", ms(10))])
+    };
+    let outcomes = by_slot(run_batch(host, vec![waiting, admitted]).await);
+    assert_eq!(returned(&outcomes[&7]), "admitted");
+    assert_eq!(outcomes[&7].elapsed, ms(50));
+    assert_eq!(outcomes[&8].elapsed, ms(60), "its time counts its wait for the slot");
+    let events = state.events();
+    let attempts: Vec<(usize, Option<u32>, Duration)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Attempt { slot, scope, at, .. } => Some((*slot, *scope, *at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, vec![(7, Some(70), ms(0)), (8, Some(80), ms(50))]);
+    assert_eq!(
+        events.iter().filter(|event| matches!(event, Event::Started(_))).count(),
+        1,
+        "only the engine's own call is started by it"
+    );
+    assert_eq!(cap.available_permits(), 1, "the admitted call's slot came back");
+}
+
+#[tokio::test(start_paused = true)]
 async fn every_attempt_runs_in_the_scope_started_gave() {
     let (host, state) = FakeHost::new();
     let host = FakeHost { scopes: true, ..host };

@@ -197,6 +197,23 @@ def test_metrics_through_the_meter(otel: Otel) -> None:
     assert registry.metrics().as_dict()["total"]["calls"] == 5
 
 
+def test_every_telemetry_on_one_meter_provider_counts_into_the_same_counters(otel: Otel) -> None:
+    """The counters are observable ones, whose totals a provider keeps once however many
+    ``Telemetry`` objects feed it: a registry's calls and a tool's own runs add up."""
+
+    @tool(telemetry=otel.telemetry())
+    def ping() -> str:
+        return "pong"
+
+    registry = Registry([ping], telemetry=otel.telemetry())
+    registry.dispatch([ToolCall("c1", "ping", {}), ToolCall("c2", "ping", {})])
+    assert ping.run({}).ok
+    assert [p.value for p in otel.metric_points("toolproof.tool.calls")] == [3]
+    assert [p.count for p in otel.metric_points("gen_ai.execute_tool.duration")] == [3]
+    # Cumulative, as a counter's sum is: read again, the totals stand.
+    assert [p.value for p in otel.metric_points("toolproof.tool.calls")] == [3]
+
+
 def test_the_semconv_version_is_named() -> None:
     assert SEMCONV_VERSION.count(".") == 2
 
@@ -452,6 +469,42 @@ def test_spans_a_tool_opens_nest_under_its_call_span(otel: Otel, via: str) -> No
     assert [event.name for event in fetch_call.events] == ["toolproof.retry"]
 
 
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_a_call_that_waits_for_a_cap_starts_its_span_when_it_runs(otel: Otel, via: str) -> None:
+    """With one slot, the second call waits for the first: its span starts after the wait (the
+    wait is not execution), both cover the spans their tools open, and each ends when its call
+    was settled."""
+    inner = otel.tracer_provider.get_tracer("tool code")
+
+    @tool
+    def work(label: str) -> str:
+        with inner.start_as_current_span(f"work {label}"):
+            threading.Event().wait(0.05)
+        return label
+
+    registry = Registry([work], telemetry=otel.telemetry())
+    calls = [ToolCall("first", "work", {"label": "a"}), ToolCall("second", "work", {"label": "b"})]
+    if via == "dispatch":
+        results = registry.dispatch(calls, max_concurrency=1)
+    else:
+
+        async def main() -> list[Any]:
+            return await registry.adispatch(calls, max_concurrency=1)
+
+        results = asyncio.run(main())
+    assert [result.content for result in results] == ["a", "b"]
+    first, second = otel.named_calls()
+    assert second.start_time >= first.end_time - 1_000_000  # type: ignore[operator]
+    for call_span, label in ((first, "a"), (second, "b")):
+        [inner_span] = otel.named(f"work {label}")
+        assert inner_span.parent is not None and inner_span.parent.span_id == call_span.context.span_id
+        assert call_span.start_time <= inner_span.start_time  # type: ignore[operator]
+        assert inner_span.end_time <= call_span.end_time  # type: ignore[operator]
+        assert call_span.end_time - call_span.start_time < 90_000_000  # type: ignore[operator]
+    # The waiting call's elapsed time counts its wait, as its result says.
+    assert results[1].elapsed >= 0.09
+
+
 def test_a_context_variable_set_by_the_caller_reaches_a_traced_sync_tool(otel: Otel) -> None:
     """The context a traced call runs in is a copy of the caller's, with the call's span added."""
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -475,9 +528,9 @@ def test_without_telemetry_no_start_is_asked_for() -> None:
     asked: list[int] = []
     original = _observe.BatchObserver.started
 
-    def spy(self: Any, slot: int) -> Any:
+    def spy(self: Any, slot: int, waited: float) -> Any:
         asked.append(slot)
-        return original(self, slot)
+        return original(self, slot, waited)
 
     @tool
     def ping() -> str:

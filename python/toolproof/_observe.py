@@ -1,7 +1,8 @@
 """What a batch tells while it runs: the engine reports each call the moment its outcome is
 settled (and each retry before its wait) to one observer, which logs it on the ``toolproof``
-logger and hands it to OpenTelemetry when tracing is on. With tracing on, the engine also asks it,
-just before a call's first attempt, for the context the call runs in.
+logger and hands it to OpenTelemetry when tracing is on. With tracing on, the engine also asks it
+for the context each call runs in: on the dispatching thread before the batch runs for a call that
+starts at once, or when its first attempt begins for one that waited for a concurrency cap.
 
 Log levels: a failure at WARNING; a bug in the tool's own code (an unexpected exception, a
 ``TypeError`` raised inside it) at ERROR with its traceback; a success at the registry's
@@ -44,8 +45,9 @@ class CallWatcher(Protocol):
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None: ...
 
-    def started(self, slot: int) -> contextvars.Context | None:
-        """Just before the call in ``slot`` makes its first attempt: the context it runs in."""
+    def started(self, slot: int, waited: float) -> contextvars.Context | None:
+        """Before the call in ``slot`` makes its first attempt, ``waited`` seconds after it
+        started (its wait for a concurrency cap): the context it runs in."""
         ...
 
 
@@ -150,9 +152,9 @@ class BatchObserver:
         # Read once per batch by the engine: without a watcher, no call's start costs anything.
         self.starts = watcher is not None
 
-    def started(self, slot: int) -> contextvars.Context | None:
+    def started(self, slot: int, waited: float) -> contextvars.Context | None:
         """The context the call in ``slot`` runs in (its span current there), or None."""
-        return self._watcher.started(slot) if self._watcher is not None else None
+        return self._watcher.started(slot, waited) if self._watcher is not None else None
 
     def finished(
         self,

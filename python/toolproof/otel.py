@@ -19,28 +19,34 @@ and on failure ``error.type`` (toolproof's result code) with status ERROR.
 repair kinds), ``toolproof.timeout`` (the time limit that applied, in seconds; absent when none
 did), ``toolproof.timed_out``, ``toolproof.result_bytes``, ``toolproof.truncated``; each retry is
 a ``toolproof.retry`` event and each repair a ``toolproof.repair`` event (its kind and path).
-In a batch, a call that runs gets its span just before its first attempt, current in the context
-the call runs in (a sync tool's worker thread included), so spans the tool opens are its children;
-the span ends at the time the call was settled, once its result's attributes are known. A call
-settled before it ran (an unknown tool, bad arguments, a denial) gets its span with the batch's
-results.
+In a batch, a call that runs gets its span when its first attempt is about to begin (for a call
+whose concurrency caps have room, that is when the batch starts; one that waits for a cap starts
+its span after the wait), current in the context the call runs in (a sync tool's worker thread
+included), so spans the tool opens are its children; the span ends at the time the call was
+settled, once its result's attributes are known. A call settled before it ran (an unknown tool,
+bad arguments, a denial) gets its span with the batch's results.
 
 Metrics, through the meter: ``gen_ai.execute_tool.duration`` (histogram, seconds, by
 ``gen_ai.tool.name`` and ``error.type``) and the counters ``toolproof.tool.calls``,
 ``toolproof.tool.errors`` (by ``error.type``), ``toolproof.tool.retries``,
-``toolproof.tool.repairs`` (by ``toolproof.repair.kind``) and ``toolproof.tool.timeouts``.
+``toolproof.tool.repairs`` (by ``toolproof.repair.kind``) and ``toolproof.tool.timeouts``, which
+are observable counters: toolproof keeps their totals, and a reader reads them when it collects, so
+a call makes one measurement (its duration) rather than two.
 ``Registry.metrics()``/``Tool.metrics()`` and the Prometheus text count the same calls, as before.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
+import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -70,7 +76,76 @@ makes up do not each become a series."""
 _TIMEOUT_CODE = ResultCode.TIMEOUT.value
 
 Redact = Callable[[Any], Any]
-_Counts = Counter[tuple[Any, tuple[tuple[str, Any], ...]]]
+_Attributes = tuple[tuple[str, Any], ...]
+_Counts = Counter[tuple[str, _Attributes]]
+
+
+_CALLS = "toolproof.tool.calls"
+_ERRORS = "toolproof.tool.errors"
+_RETRIES = "toolproof.tool.retries"
+_REPAIRS = "toolproof.tool.repairs"
+_TIMEOUTS = "toolproof.tool.timeouts"
+_COUNTERS = {
+    _CALLS: ("{call}", "Tool calls settled."),
+    _ERRORS: ("{call}", "Tool calls that failed, by error.type."),
+    _RETRIES: ("{attempt}", "Attempts after a call's first."),
+    _REPAIRS: ("{repair}", "Repairs made to arguments, by kind."),
+    _TIMEOUTS: ("{call}", "Tool calls that ran past their time limit."),
+}
+
+
+class _Tally:
+    """toolproof's counters of one meter provider, as observable counters: a call adds to the
+    totals here (a lock and a dict update or two), and the provider's readers read them when they
+    collect, where a counter's ``add`` would cost each call what the SDK charges for a measurement
+    (about what the duration's own point costs).
+
+    One per provider, shared by every ``Telemetry`` on it (a meter keeps the first instrument made
+    under a name, and the callbacks of a later one would never run), and made from the provider
+    itself once it is a real one (an SDK's), never through the placeholder that stands in for the
+    global provider until it is set."""
+
+    _by_provider: ClassVar[weakref.WeakKeyDictionary[Any, _Tally]] = weakref.WeakKeyDictionary()
+    _unreferable: ClassVar[dict[int, tuple[Any, _Tally]]] = {}
+    """Providers that cannot be referred to weakly, kept (with their tally) by identity."""
+    _made: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self._lock = threading.Lock()
+        self._totals: dict[str, dict[_Attributes, int]] = {name: {} for name in _COUNTERS}
+        for name, (unit, description) in _COUNTERS.items():
+            meter.create_observable_counter(
+                name, callbacks=[functools.partial(self._observe, name)], unit=unit, description=description
+            )
+
+    @classmethod
+    def of(cls, provider: Any) -> _Tally:
+        with cls._made:
+            try:
+                tally = cls._by_provider.get(provider)
+                weak = True
+            except TypeError:
+                kept = cls._unreferable.get(id(provider))
+                tally = kept[1] if kept is not None else None
+                weak = False
+            if tally is None:
+                tally = cls(provider.get_meter("toolproof", _version(), schema_url=_SCHEMA_URL))
+                if weak:
+                    cls._by_provider[provider] = tally
+                else:
+                    cls._unreferable[id(provider)] = (provider, tally)
+            return tally
+
+    def add(self, counts: _Counts) -> None:
+        with self._lock:
+            for (name, attributes), amount in counts.items():
+                totals = self._totals[name]
+                totals[attributes] = totals.get(attributes, 0) + amount
+
+    def _observe(self, name: str, options: metrics.CallbackOptions) -> list[metrics.Observation]:
+        with self._lock:
+            totals = list(self._totals[name].items())
+        return [metrics.Observation(amount, dict(attributes)) for attributes, amount in totals]
 
 
 def _version() -> str:
@@ -109,24 +184,11 @@ class Telemetry:
             description="Duration of tool executions.",
             explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
         )
-        self.calls = meter.create_counter(
-            "toolproof.tool.calls", unit="{call}", description="Tool calls settled."
-        )
-        self.errors = meter.create_counter(
-            "toolproof.tool.errors", unit="{call}", description="Tool calls that failed, by error.type."
-        )
-        self.retries = meter.create_counter(
-            "toolproof.tool.retries", unit="{attempt}", description="Attempts after a call's first."
-        )
-        self.repairs = meter.create_counter(
-            "toolproof.tool.repairs", unit="{repair}", description="Repairs made to arguments, by kind."
-        )
-        self.timeouts = meter.create_counter(
-            "toolproof.tool.timeouts", unit="{call}", description="Tool calls that ran past their time limit."
-        )
+        # toolproof's counters, made on first use (see ``_Tally``).
+        self._tally: _Tally | None = None
         # Built once per tool (and per result code), not per call: a call's span and measurements
         # then cost what the SDK makes them cost, and little more.
-        self._labels: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._labels: dict[tuple[str, str | None], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
     # -- a registry's batch -----------------------------------------------------------------------
 
@@ -184,50 +246,54 @@ class Telemetry:
 
     def labels(self, tool: str, code: str | None) -> dict[str, Any]:
         """The attributes of a call's measurements (the same dict for every call alike)."""
+        return self._labelled(tool, code)[0]
+
+    def _labelled(self, tool: str, code: str | None) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+        """The attributes of a call's measurements, as a dict and as a key of ``_Counts``."""
         key = (tool, code)
-        labels = self._labels.get(key)
-        if labels is None:
+        labelled = self._labels.get(key)
+        if labelled is None:
             labels = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool}
             if code is not None:
                 labels["error.type"] = code
-            self._labels[key] = labels
-        return labels
+            labelled = self._labels[key] = (labels, tuple(labels.items()))
+        return labelled
 
     def count(
         self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any], counts: _Counts
     ) -> None:
-        """Add one settled call to ``counts`` (counter, attributes) → amount: a batch adds to each
-        counter once per distinct set of attributes, not once per call."""
-        labels = self.labels(tool, code)
-        key = tuple(labels.items())
-        counts[self.calls, key] += 1
+        """Record the duration of one settled call, and add it to ``counts`` (counter, attributes)
+        → amount: a batch adds to each counter once per distinct set of attributes, not once per
+        call."""
+        labels, key = self._labelled(tool, code)
+        self.duration.record(result.elapsed, labels)
+        counts[_CALLS, key] += 1
         if code is not None:
-            counts[self.errors, key] += 1
+            counts[_ERRORS, key] += 1
         if result.attempts > 1:
-            counts[self.retries, (("gen_ai.tool.name", tool),)] += result.attempts - 1
+            counts[_RETRIES, (("gen_ai.tool.name", tool),)] += result.attempts - 1
         if code == _TIMEOUT_CODE:
-            counts[self.timeouts, (("gen_ai.tool.name", tool),)] += 1
+            counts[_TIMEOUTS, (("gen_ai.tool.name", tool),)] += 1
         for repair in repairs:
-            counts[self.repairs, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
+            counts[_REPAIRS, (("gen_ai.tool.name", tool), ("toolproof.repair.kind", repair.kind))] += 1
 
     def record_call(self, tool: str, code: str | None, result: ToolResult, repairs: Sequence[Any]) -> None:
-        """The measurements of one call run alone, each added as it is (no batch to gather)."""
-        labels = self.labels(tool, code)
-        self.duration.record(result.elapsed, labels)
-        self.calls.add(1, labels)
-        if code is not None:
-            self.errors.add(1, labels)
-        if result.attempts > 1:
-            self.retries.add(result.attempts - 1, {"gen_ai.tool.name": tool})
-        if code == _TIMEOUT_CODE:
-            self.timeouts.add(1, {"gen_ai.tool.name": tool})
-        for repair in repairs:
-            self.repairs.add(1, {"gen_ai.tool.name": tool, "toolproof.repair.kind": repair.kind})
+        """The measurements of one call run alone."""
+        counts: _Counts = Counter()
+        self.count(tool, code, result, repairs, counts)
+        self.add_counts(counts)
 
-    @staticmethod
-    def add_counts(counts: _Counts) -> None:
-        for (counter, labels), value in counts.items():
-            counter.add(value, dict(labels))
+    def add_counts(self, counts: _Counts) -> None:
+        """Add to toolproof's counters, when a meter provider would read them."""
+        if not self._measuring():
+            return
+        tally = self._tally
+        if tally is None:
+            provider = (
+                self._meter_provider if self._meter_provider is not None else metrics.get_meter_provider()
+            )
+            tally = self._tally = _Tally.of(provider)
+        tally.add(counts)
 
     def _measuring(self) -> bool:
         """Whether the meter provider is a real one (an SDK's), not OpenTelemetry's no-op or the
@@ -263,17 +329,20 @@ def _result_attributes(
     result: ToolResult,
     code: str | None,
     repairs: Sequence[Any],
-    result_bytes: int | None,
 ) -> None:
     attributes["toolproof.attempts"] = result.attempts
     attributes["toolproof.repairs"] = [repair.kind for repair in repairs]
     attributes["toolproof.timed_out"] = code == _TIMEOUT_CODE
-    if result_bytes is None:
-        result_bytes = len(result.content.encode()) if code is None else 0
-    attributes["toolproof.result_bytes"] = result_bytes
+    attributes["toolproof.result_bytes"] = 0 if code is not None else _utf8_length(result.content)
     attributes["toolproof.truncated"] = result.truncated is not None
     if code is not None:
         attributes["error.type"] = code
+
+
+def _utf8_length(text: str) -> int:
+    # ASCII text (most JSON) is as long in UTF-8 as in characters, and CPython knows it is ASCII
+    # without reading it.
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _content(value: Any, redact: Redact | None) -> str:
@@ -323,7 +392,7 @@ class CallTrace:
     def finished(self, *report: Any) -> None:
         """The engine's report of the settled call: the result, given to ``end``, says more."""
 
-    def started(self, slot: int) -> None:
+    def started(self, slot: int, waited: float) -> None:
         """The call runs in the caller's context, where its span is already current."""
         return None
 
@@ -347,7 +416,7 @@ class CallTrace:
         code, message = _error(result)
         repairs = result.repairs
         attributes: dict[str, Any] = {}
-        _result_attributes(attributes, result, code, repairs, None)
+        _result_attributes(attributes, result, code, repairs)
         if telemetry.capture_content:
             attributes["gen_ai.tool.call.arguments"] = _content(self._call.arguments, telemetry.redact)
             if code is None:
@@ -361,11 +430,14 @@ class CallTrace:
 
 
 class BatchTrace:
-    """One batch's calls, as spans under the batch's span and as metrics. The engine reports each
-    call's start, retries and end as they happen; a span ends once the results are known, with the
-    time its call was settled, since a result carries what the span needs (repairs, content)."""
+    """One batch's calls, as spans under the batch's span and as metrics. A call's span starts
+    when the engine asks for the context its first attempt runs in; it ends once the results are
+    known, at the time its call was settled (its start plus its elapsed time), since a result
+    carries what the span needs (repairs, content). So a success needs no report of its own while
+    the batch runs: the engine tells of failures and retries only (and of successes when the log
+    wants them)."""
 
-    every_call = True
+    every_call = False
 
     def __init__(
         self,
@@ -378,6 +450,7 @@ class BatchTrace:
         default_timeout: float | None,
     ) -> None:
         self._telemetry = telemetry
+        self._tracer = telemetry._tracer
         self._parent = trace.set_span_in_context(span)
         self._calls = calls
         self._tools = tools
@@ -386,33 +459,33 @@ class BatchTrace:
         self._default_timeout = default_timeout
         self._static: dict[str, dict[str, Any]] = {}
         """Per tool name: what each of its calls' spans starts with."""
-        self._ended: dict[int, tuple[int, int, int]] = {}
-        """Per slot: when the call started and was settled (ns since the epoch), and its result's
-        size in bytes."""
+        self._ended: dict[int, tuple[int, int]] = {}
+        """Per slot reported settled: when the call started and was settled (ns since the epoch)."""
         self._retries: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        self._spans: dict[int, tuple[trace.Span, int]] = {}
-        """Per slot: the span of a call that started running, and when it started (ns)."""
+        self._spans: dict[int, tuple[trace.Span, int, int]] = {}
+        """Per slot: the span of a call that began running, when the span started and when the call
+        did (ns; earlier by its wait for a concurrency cap)."""
         # The caller's context (the batch's span current in it): what each call's context copies.
         self._base = contextvars.copy_context()
         self._written = False
 
     # -- what the engine reports, as it happens -------------------------------------------------
 
-    def started(self, slot: int) -> contextvars.Context:
+    def started(self, slot: int, waited: float) -> contextvars.Context:
         """The call's span, started now, and the context the call runs in, with it current."""
         call = self._calls[slot]
         attributes = {**self._static_attributes(call.name), "gen_ai.tool.call.id": call.id}
         if self._telemetry.capture_content:
             attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
         start = time.time_ns()
-        span = self._telemetry._tracer.start_span(
+        span = self._tracer.start_span(
             f"execute_tool {call.name}",
             context=self._parent,
             kind=SpanKind.INTERNAL,
             attributes=attributes,
             start_time=start,
         )
-        self._spans[slot] = (span, start)
+        self._spans[slot] = (span, start, start - int(waited * 1e9))
         scope = self._base.copy()
         scope.run(otel_context.attach, trace.set_span_in_context(span, self._parent))
         return scope
@@ -429,7 +502,7 @@ class BatchTrace:
         exception: BaseException | None,
     ) -> None:
         end = time.time_ns()
-        self._ended[slot] = (end - int(elapsed * 1e9), end, result_bytes)
+        self._ended[slot] = (end - int(elapsed * 1e9), end)
 
     def retrying(self, slot: int, attempt: int, delay: float, code: str, message: str) -> None:
         event = _retry_event(attempt, delay, code, message)
@@ -451,8 +524,8 @@ class BatchTrace:
         self._telemetry.add_counts(counts)
 
     def close(self) -> None:
-        """A batch that ended without results (interrupted): the calls that were settled still
-        get their spans, without what only the results carry."""
+        """A batch that ended without results (interrupted): the calls that began or were settled
+        still get their spans, without what only the results carry."""
         if self._written:
             return
         for slot, call in enumerate(self._calls):
@@ -476,41 +549,41 @@ class BatchTrace:
     def _record(self, slot: int, call: ToolCall, result: ToolResult | None, counts: _Counts) -> None:
         telemetry = self._telemetry
         name = call.name
-        ended = self._ended.get(slot)
-        if ended is None:
-            now = time.time_ns()
-            started, end, result_bytes = (
-                (now - int(result.elapsed * 1e9) if result is not None else now),
-                now,
-                None,
-            )
-        else:
-            started, end, result_bytes = ended
         live = self._spans.pop(slot, None)
-        attributes: dict[str, Any] = (
-            {} if live is not None else {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
-        )
+        ended = self._ended.get(slot)
+        if live is not None:
+            span, started, began = live
+            if result is not None:
+                end = max(began + int(result.elapsed * 1e9), started)
+            else:
+                end = ended[1] if ended is not None else time.time_ns()
+            attributes: dict[str, Any] = {}
+        else:
+            if ended is not None:
+                started, end = ended
+            else:
+                end = time.time_ns()
+                started = end - int(result.elapsed * 1e9) if result is not None else end
+            attributes = {**self._static_attributes(name), "gen_ai.tool.call.id": call.id}
+            if telemetry.capture_content:
+                attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
         code, message = (None, "") if result is None else _error(result)
         repairs: Sequence[Any] = ()
         if result is not None:
             repairs = result.repairs
-            _result_attributes(attributes, result, code, repairs, result_bytes if code is None else 0)
-        if telemetry.capture_content:
-            if live is None:
-                attributes["gen_ai.tool.call.arguments"] = _content(call.arguments, self._redact)
-            if result is not None and code is None:
+            _result_attributes(attributes, result, code, repairs)
+            if code is None and telemetry.capture_content:
                 attributes["gen_ai.tool.call.result"] = _content(result.content, self._redact)
-        if live is not None:
-            span, started = live
-            span.set_attributes(attributes)
-        else:
-            span = telemetry._tracer.start_span(
+        if live is None:
+            span = self._tracer.start_span(
                 f"execute_tool {name}",
                 context=self._parent,
                 kind=SpanKind.INTERNAL,
                 attributes=attributes,
                 start_time=started,
             )
+        elif attributes:
+            span.set_attributes(attributes)
         if repairs:
             _repair_events(span, repairs, started)
         retries = self._retries.get(slot)
@@ -522,6 +595,4 @@ class BatchTrace:
         span.end(end_time=end)
         if result is None:
             return
-        counted = name if name in self._tools else _UNKNOWN_TOOL
-        telemetry.duration.record(result.elapsed, telemetry.labels(counted, code))
-        telemetry.count(counted, code, result, repairs, counts)
+        telemetry.count(name if name in self._tools else _UNKNOWN_TOOL, code, result, repairs, counts)

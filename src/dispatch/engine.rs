@@ -116,7 +116,8 @@ pub struct Planned<H: Host> {
     pub head_start: Option<HeadStart<H>>,
 }
 
-/// The first attempt of a call the host began itself (on the caller's thread, say).
+/// A call the host began itself (on the caller's thread, say), or admitted at once: the slots
+/// of its caps taken and its start told (`Host::started` is not asked again).
 pub struct HeadStart<H: Host> {
     pub started: Instant,
     /// What `started` gave for it there.
@@ -125,6 +126,9 @@ pub struct HeadStart<H: Host> {
 }
 
 pub enum FirstAttempt<H: Host> {
+    /// It has not begun, and holds the slots of the caps it took without waiting (so that its
+    /// host could tell the world it started at once): the engine begins it.
+    Admitted(Vec<OwnedSemaphorePermit>),
     /// It finished, with a failure worth another attempt.
     Settled(HostAttempt<H>),
     /// It still runs, holding the slots of the caps it took.
@@ -161,13 +165,13 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
                 let left = timeout.map(|limit| limit.saturating_sub(started.elapsed()));
                 within(left, attempt).await
             }
+            Some(FirstAttempt::Admitted(permits)) => {
+                let _permits = permits;
+                attempt_once(host, &call, is_async, timeout, scope.as_ref()).await
+            }
             None => {
                 let _permits = acquire(&caps).await;
-                if is_async {
-                    within(timeout, host.start_async(&call, scope.as_ref())).await
-                } else {
-                    within(timeout, host.run_sync(&call, scope.as_ref())).await
-                }
+                attempt_once(host, &call, is_async, timeout, scope.as_ref()).await
             }
         };
         timed_out |= matches!(attempt, Attempt::TimedOut);
@@ -252,6 +256,21 @@ pub async fn interruptible<T, E>(
             return Ok(done);
         }
         check()?;
+    }
+}
+
+/// One attempt, within its time limit.
+async fn attempt_once<H: Host>(
+    host: &H,
+    call: &Arc<H::Call>,
+    is_async: bool,
+    timeout: Option<Duration>,
+    scope: Option<&H::Scope>,
+) -> HostAttempt<H> {
+    if is_async {
+        within(timeout, host.start_async(call, scope)).await
+    } else {
+        within(timeout, host.run_sync(call, scope)).await
     }
 }
 

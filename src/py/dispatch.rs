@@ -38,6 +38,7 @@ use crate::py::metrics::PyMetrics;
 use crate::py::road::{parse_mode, PyRepair};
 use crate::schema::shape::normalize_name;
 
+mod admit;
 mod authorize;
 mod eager_start;
 mod host;
@@ -199,7 +200,11 @@ impl PyEngine {
         let host = prepared.host(&self.core, bridge, &pending);
         let planned = pending
             .into_iter()
-            .map(|call| self.core.plan(call, &options.limits))
+            .map(|call| {
+                let mut planned = self.core.plan(call, &options.limits);
+                admit::admit(py, options.observer.as_ref(), &mut planned);
+                planned
+            })
             .collect();
         let watch_signals = on_main_thread(py);
         let running = engine::run_batch(host, planned);

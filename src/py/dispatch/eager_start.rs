@@ -5,7 +5,8 @@
 //!
 //! Concurrency caps still hold: a call starts here only if every cap it counts against has a slot
 //! free now, and a started task keeps its slots until it ends. Whatever cannot start here (a sync
-//! tool, a full cap) goes to the engine, as does a first attempt worth retrying.
+//! tool, a full cap) goes to the engine, as does a first attempt worth retrying; a sync call whose
+//! caps have room is admitted here when tracing is on (see `admit`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use tokio::sync::oneshot::error::TryRecvError;
 
+use super::admit::admit;
 use super::host::{CallScope, PyHost, TaskAttempt};
 use super::{BatchOptions, EngineCore, Pending, PyOutcome, Settled};
 use crate::dispatch::engine::{try_acquire, FirstAttempt, HeadStart, Outcome, Planned};
@@ -38,6 +40,9 @@ pub(super) fn start_eagerly(
             None
         };
         let Some(permits) = permits else {
+            if !planned.is_async {
+                admit(py, options.observer.as_ref(), &mut planned);
+            }
             rest.push(planned);
             continue;
         };

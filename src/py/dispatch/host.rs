@@ -28,30 +28,42 @@ use super::observe::Observer;
 /// The context a call runs in, shared by its attempts and cloned without the GIL.
 pub(crate) type Scope = Arc<CallScope>;
 
-/// The `contextvars.Context` a call runs in, asked of the observer's `started` when the call's
-/// first attempt begins, on the thread that runs it: a sync call on a worker thread costs no extra
-/// trip to the interpreter from the engine's thread.
+/// The `contextvars.Context` a call runs in, asked of the observer's `started`. A call admitted
+/// at once (its caps had room) asks on the dispatching thread before the batch runs, with the
+/// GIL it already holds; one that waited for a cap asks when its first attempt begins, on the
+/// thread that runs it, telling how long it waited, so its span starts when it really does.
 pub(crate) struct CallScope {
     observer: Arc<Observer>,
     slot: usize,
+    /// When the call started (before any wait for a cap), as the engine counts its elapsed time.
+    began: Instant,
     context: OnceLock<Option<Py<PyAny>>>,
 }
 
 impl CallScope {
-    /// The scope of the call in `slot`, when its observer asks to be told of starts.
+    /// The scope of the call in `slot`, when its observer asks to be told of starts; its context
+    /// is asked for when the first attempt begins.
     pub(super) fn of(observer: Option<&Arc<Observer>>, slot: usize) -> Option<Scope> {
         let observer = observer.filter(|observer| observer.starts())?;
         Some(Arc::new(CallScope {
             observer: Arc::clone(observer),
             slot,
+            began: Instant::now(),
             context: OnceLock::new(),
         }))
+    }
+
+    /// The scope of the call in `slot`, starting now: its context is asked for at once.
+    pub(super) fn started_now(py: Python<'_>, observer: Option<&Arc<Observer>>, slot: usize) -> Option<Scope> {
+        let scope = Self::of(observer, slot)?;
+        scope.context(py);
+        Some(scope)
     }
 
     /// The context, asked for the first time any attempt of the call begins.
     pub(crate) fn context(&self, py: Python<'_>) -> Option<&Py<PyAny>> {
         self.context
-            .get_or_init(|| self.observer.started(py, self.slot))
+            .get_or_init(|| self.observer.started(py, self.slot, self.began.elapsed()))
             .as_ref()
     }
 }

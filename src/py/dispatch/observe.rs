@@ -7,10 +7,13 @@
 //! `retrying(slot, attempt, delay, code, message)`. `slot` is the call's position in the batch;
 //! `code` is None on success; `bug` says the tool's own code failed (its traceback is worth a log).
 //! Its `successes` attribute, read once per batch, says whether successes are reported too.
-//! When its `starts` attribute (read once per batch) is true, `started(slot)` is called just
-//! before a call's first attempt runs; a `contextvars.Context` it returns is what the call runs in
-//! (a sync tool through `context.run` on its worker thread, an async tool as a coroutine and task
-//! created in it), so a span it made current there is the parent of the spans the tool opens.
+//! When its `starts` attribute (read once per batch) is true, `started(slot, waited)` is called
+//! before a call's first attempt runs: on the dispatching thread before the batch runs for a
+//! call whose caps had room at once (`waited` is then 0), else when the attempt begins, `waited`
+//! seconds after the call started (its wait for a cap). A `contextvars.Context` it returns is what
+//! the call runs in (a sync tool through `context.run` on its worker thread, an async tool as a
+//! coroutine and task created in it), so a span it made current there is the parent of the spans
+//! the tool opens. A call's `elapsed` counts from its start, wait included.
 //! What the observer raises is reported as unraisable and never changes a result.
 
 use std::sync::Arc;
@@ -75,10 +78,14 @@ impl Observer {
         self.starts
     }
 
-    /// The call in `slot` is about to make its first attempt: what the observer says it runs in
-    /// (a `contextvars.Context`), if anything.
-    pub(super) fn started(&self, py: Python<'_>, slot: usize) -> Option<Py<PyAny>> {
-        match self.target.bind(py).call_method1(pyo3::intern!(py, "started"), (slot,)) {
+    /// The call in `slot` is about to make its first attempt, `waited` after it started (its wait
+    /// for a cap): what the observer says it runs in (a `contextvars.Context`), if anything.
+    pub(super) fn started(&self, py: Python<'_>, slot: usize, waited: Duration) -> Option<Py<PyAny>> {
+        let asked = self
+            .target
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "started"), (slot, waited.as_secs_f64()));
+        match asked {
             Ok(scope) if scope.is_none() => None,
             Ok(scope) => Some(scope.unbind()),
             Err(error) => {
