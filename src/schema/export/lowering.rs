@@ -170,7 +170,7 @@ impl<'a> Lowering<'a> {
                 let found = if lowering.report.problems.is_empty() {
                     check_openai_strict(&out)
                 } else {
-                    openai_limit_problems(&out)
+                    openai_limit_problems(&SchemaGraph::compile(&out))
                 };
                 lowering.report.problems.extend(found);
             }
@@ -688,7 +688,7 @@ impl<'a> Lowering<'a> {
                 "make some of them required, or export with strict=False",
             );
         }
-        let unions = count_unions(out, 0);
+        let unions = count_unions(&SchemaGraph::compile(out), SchemaGraph::ROOT, 0);
         if unions > ANTHROPIC_MAX_UNIONS {
             self.report.problem(
                 &root,
@@ -1003,28 +1003,21 @@ pub(super) fn nullable(value: Value) -> Value {
     Value::Object(outer)
 }
 
-/// Schemas below the root that are unions (anyOf or a list of types).
-pub(super) fn count_unions(schema: &Value, depth: usize) -> usize {
-    let Value::Object(node) = schema else {
+/// Schemas below the root that are unions (anyOf or a list of types), in the graph of the
+/// schema as sent.
+pub(super) fn count_unions(graph: &SchemaGraph, id: NodeId, depth: usize) -> usize {
+    let Value::Object(node) = graph.schema(id) else {
         return 0;
     };
     if depth > MAX_SCHEMA_DEPTH {
         return 0;
     }
     let own = usize::from(depth > 0 && (node.contains_key("anyOf") || node.get("type").is_some_and(Value::is_array)));
-    own + children(node)
-        .map(|child| count_unions(child, depth + 1))
-        .sum::<usize>()
-}
-
-/// The subschemas of a strict or Gemini schema: properties, items and union members.
-pub(super) fn children(node: &Map<String, Value>) -> impl Iterator<Item = &Value> {
-    let properties = node
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values());
-    let items = node.get("items").into_iter();
-    let members = node.get("anyOf").and_then(Value::as_array).into_iter().flatten();
-    properties.chain(items).chain(members)
+    let below = graph.node(id).keywords().map_or(0, |keywords| {
+        graph_children(keywords)
+            .into_iter()
+            .map(|child| count_unions(graph, child, depth + 1))
+            .sum::<usize>()
+    });
+    own + below
 }

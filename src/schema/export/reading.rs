@@ -58,6 +58,16 @@ pub(super) fn not_a_schema(report: &mut Report, at: &Loc, value: &Value) {
     );
 }
 
+/// A subschema the graph did not read (past its limit on how many subschemas it reads):
+/// refused with the graph's reason.
+pub(super) fn unread(graph: &SchemaGraph, id: NodeId, at: &Loc, report: &mut Report) {
+    let message = graph.problem_at(&graph.node(id).pointer).map_or_else(
+        || "the schema was not read this far".to_string(),
+        |problem| problem.message.clone(),
+    );
+    report.problem(at, message, "split the schema");
+}
+
 pub(super) fn has_any(node: &Map<String, Value>, keywords: &[&str]) -> bool {
     keywords.iter().any(|keyword| node.contains_key(*keyword))
 }

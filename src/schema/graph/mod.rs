@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Value;
 
 pub use error::GraphError;
-pub use keywords::{Items, Keyword, Keywords, Reference, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLES};
+pub use keywords::{Items, Keyword, Keywords, Reference, Subschemas, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLES};
 
 use crate::schema::refs;
 
@@ -67,6 +67,9 @@ impl<'s> GraphNode<'s> {
 pub struct SchemaGraph<'s> {
     document: &'s Value,
     nodes: Vec<GraphNode<'s>>,
+    /// The JSON of each node, read or not (a node beyond the limits still says what it is).
+    schemas: Vec<&'s Value>,
+    by_pointer: HashMap<String, NodeId>,
     problems: Vec<GraphError>,
 }
 
@@ -90,6 +93,8 @@ impl<'s> SchemaGraph<'s> {
         SchemaGraph {
             document,
             nodes: compiler.nodes,
+            schemas: compiler.schemas,
+            by_pointer: compiler.by_pointer,
             problems: compiler.problems,
         }
     }
@@ -100,6 +105,11 @@ impl<'s> SchemaGraph<'s> {
 
     pub fn node(&self, id: NodeId) -> &GraphNode<'s> {
         &self.nodes[id]
+    }
+
+    /// The subschema as the document writes it.
+    pub fn schema(&self, id: NodeId) -> &'s Value {
+        self.schemas[id]
     }
 
     pub fn root(&self) -> &GraphNode<'s> {
@@ -126,14 +136,18 @@ impl<'s> SchemaGraph<'s> {
 
     /// The node with this pointer, if the compile reached it.
     pub fn find(&self, pointer: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|node| node.pointer == pointer)
+        self.by_pointer.get(pointer).copied()
+    }
+
+    /// What the compile says about the node at `pointer` that it did not read.
+    pub fn problem_at(&self, pointer: &str) -> Option<&GraphError> {
+        self.problems.iter().find(|problem| problem.pointer == pointer)
     }
 }
 
 struct Compiler<'s> {
     document: &'s Value,
     nodes: Vec<GraphNode<'s>>,
-    /// The JSON of each node, until it is read.
     schemas: Vec<&'s Value>,
     by_pointer: HashMap<String, NodeId>,
     queue: VecDeque<NodeId>,

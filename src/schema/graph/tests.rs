@@ -92,7 +92,16 @@ fn keyword_tables_are_parsed_once_and_malformed_values_kept_as_such() {
         panic!("{:?}", root.items)
     };
     assert_eq!(graph.node(tuple[0]).pointer, "#/items/0");
-    assert_eq!(root.other_subschemas, vec![graph.find("#/not").unwrap()]);
+    assert_eq!(
+        root.others,
+        vec![("not", Subschemas::One(graph.find("#/not").unwrap()))]
+    );
+    assert_eq!(
+        root.subschemas_of("not"),
+        Some(Subschemas::One(graph.find("#/not").unwrap()))
+    );
+    assert_eq!(root.subschemas_of("anyOf"), None);
+    assert_eq!(root.value("anyOf"), Some(&json!({"type": "string"})));
     assert_eq!(read_types_of(json!({"type": "dict"})), Keyword::Malformed);
     assert_eq!(read_types_of(json!({"type": ["string", 5]})), Keyword::Malformed);
     assert_eq!(read_types_of(json!({"type": []})), Keyword::Present(TypeSet::EMPTY));
