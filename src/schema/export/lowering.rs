@@ -135,7 +135,8 @@ pub(super) fn placement(target: Target, keyword: &str, value: &Value) -> Placeme
 /// strict or Gemini. Problems and notes are collected as it goes.
 pub(super) struct Lowering<'a> {
     pub(super) target: Target,
-    pub(super) resolver: Resolver<'a>,
+    /// The graph of the schema being lowered: where its references lead, its definitions.
+    pub(super) graph: SchemaGraph<'a>,
     pub(super) report: Report,
     /// References being expanded, innermost last: meeting one again means recursion.
     pub(super) expanding: Vec<String>,
@@ -150,7 +151,7 @@ impl<'a> Lowering<'a> {
     pub(super) fn run(schema: &'a Value, target: Target) -> Result<Exported, Vec<ExportProblem>> {
         let mut lowering = Lowering {
             target,
-            resolver: Resolver { root: schema },
+            graph: SchemaGraph::compile(schema),
             report: Report::default(),
             expanding: vec!["#".to_string()],
             wanted: Vec::new(),
@@ -270,8 +271,7 @@ impl<'a> Lowering<'a> {
                 return Value::Null;
             }
         };
-        let resolver = self.resolver;
-        let target = match resolver.resolve(&reference) {
+        let target = match self.graph.resolve(&reference) {
             Ok(target) => target,
             Err(why) => {
                 self.report.problem(
@@ -357,6 +357,16 @@ impl<'a> Lowering<'a> {
         out
     }
 
+    /// The definition `name` under the root's `container` (`$defs` or `definitions`).
+    fn definition(&self, container: &str, name: &str) -> Option<&'a Value> {
+        let root = self.graph.root().keywords()?;
+        let Some(Subschemas::Named(definitions)) = root.subschemas_of(container) else {
+            return None;
+        };
+        let (_, id) = definitions.into_iter().find(|(known, _)| *known == name)?;
+        Some(self.graph.schema(id))
+    }
+
     /// The definitions an OpenAI strict schema still refers to, rewritten, under the root.
     pub(super) fn attach_definitions(&mut self, out: &mut Value) {
         let mut lowered: Vec<((String, String), Value)> = Vec::new();
@@ -364,8 +374,7 @@ impl<'a> Lowering<'a> {
             if lowered.iter().any(|(done, _)| done == &key) {
                 continue;
             }
-            let resolver = self.resolver;
-            let Some(schema) = resolver.root.get(&key.0).and_then(|defs| defs.get(&key.1)) else {
+            let Some(schema) = self.definition(&key.0, &key.1) else {
                 continue;
             };
             let at = Loc::definition(&key.0, &key.1);
@@ -379,17 +388,22 @@ impl<'a> Lowering<'a> {
             return;
         };
         for container in ["$defs", "definitions"] {
-            let Some(Value::Object(original)) = self.resolver.root.get(container) else {
+            let Some(Subschemas::Named(original)) = self
+                .graph
+                .root()
+                .keywords()
+                .and_then(|root| root.subschemas_of(container))
+            else {
                 continue;
             };
             let mut kept = Map::new();
             let mut unused: Vec<String> = Vec::new();
-            for name in original.keys() {
+            for (name, _) in original {
                 match lowered.iter().find(|((c, n), _)| c == container && n == name) {
                     Some((_, value)) => {
-                        kept.insert(name.clone(), value.clone());
+                        kept.insert(name.to_string(), value.clone());
                     }
-                    None => unused.push(name.clone()),
+                    None => unused.push(name.to_string()),
                 }
             }
             if !kept.is_empty() {
@@ -523,7 +537,7 @@ impl<'a> Lowering<'a> {
             let mut value = self.lower(schema, &at.property(name));
             if !required.contains(name) {
                 optional.push(name.clone());
-                if self.target == Target::OpenAiStrict && !admits_null(schema, &self.resolver, 0) {
+                if self.target == Target::OpenAiStrict && !admits_null(schema, &self.graph, 0) {
                     value = nullable(value);
                 }
             }

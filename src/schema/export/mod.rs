@@ -24,7 +24,7 @@ use super::graph::{
     SCHEMA_SINGLES,
 };
 use super::names::check_tool_name;
-use super::refs::{self, percent_decode};
+use super::refs::percent_decode;
 
 mod facts;
 mod limits;

@@ -140,7 +140,7 @@ pub struct Keywords<'s> {
 /// Hands out the node id of the subschema at `pointer`, creating the node when it is new.
 pub(super) trait NodeIds<'s> {
     fn child(&mut self, schema: &'s Value, pointer: String) -> NodeId;
-    fn reference(&mut self, reference: &str) -> Result<NodeId, String>;
+    fn reference(&mut self, reference: &'s str) -> Result<NodeId, String>;
 }
 
 impl<'s> Keywords<'s> {

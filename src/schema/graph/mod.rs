@@ -70,6 +70,8 @@ pub struct SchemaGraph<'s> {
     /// The JSON of each node, read or not (a node beyond the limits still says what it is).
     schemas: Vec<&'s Value>,
     by_pointer: HashMap<String, NodeId>,
+    /// Every `$ref` text the compile met, and where it leads.
+    references: HashMap<&'s str, Result<NodeId, String>>,
     problems: Vec<GraphError>,
 }
 
@@ -82,6 +84,7 @@ impl<'s> SchemaGraph<'s> {
             nodes: Vec::new(),
             schemas: Vec::new(),
             by_pointer: HashMap::new(),
+            references: HashMap::new(),
             queue: VecDeque::new(),
             problems: Vec::new(),
             depth: 0,
@@ -95,6 +98,7 @@ impl<'s> SchemaGraph<'s> {
             nodes: compiler.nodes,
             schemas: compiler.schemas,
             by_pointer: compiler.by_pointer,
+            references: compiler.references,
             problems: compiler.problems,
         }
     }
@@ -139,6 +143,16 @@ impl<'s> SchemaGraph<'s> {
         self.by_pointer.get(pointer).copied()
     }
 
+    /// The schema a `$ref` of this document names, as the compile resolved it. A reference the
+    /// compile did not meet (written in a subschema beyond the limits) is resolved here.
+    pub fn resolve(&self, reference: &str) -> Result<&'s Value, String> {
+        match self.references.get(reference) {
+            Some(Ok(id)) => Ok(self.schemas[*id]),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => refs::local_target(self.document, reference).map(|(target, _)| target),
+        }
+    }
+
     /// What the compile says about the node at `pointer` that it did not read.
     pub fn problem_at(&self, pointer: &str) -> Option<&GraphError> {
         self.problems.iter().find(|problem| problem.pointer == pointer)
@@ -150,6 +164,7 @@ struct Compiler<'s> {
     nodes: Vec<GraphNode<'s>>,
     schemas: Vec<&'s Value>,
     by_pointer: HashMap<String, NodeId>,
+    references: HashMap<&'s str, Result<NodeId, String>>,
     queue: VecDeque<NodeId>,
     problems: Vec<GraphError>,
     /// The depth of the node being read.
@@ -219,11 +234,13 @@ impl<'s> keywords::NodeIds<'s> for Compiler<'s> {
         self.node_at(schema, pointer, self.depth + 1)
     }
 
-    fn reference(&mut self, reference: &str) -> Result<NodeId, String> {
-        match refs::local_target(self.document, reference) {
+    fn reference(&mut self, reference: &'s str) -> Result<NodeId, String> {
+        let found = match refs::local_target(self.document, reference) {
             Ok((target, pointer)) => Ok(self.node_at(target, pointer, self.depth + 1)),
             Err(reason) => Err(reason),
-        }
+        };
+        self.references.entry(reference).or_insert_with(|| found.clone());
+        found
     }
 }
 
