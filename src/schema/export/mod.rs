@@ -27,12 +27,14 @@ use super::names::check_tool_name;
 use super::refs::percent_decode;
 
 mod facts;
+mod gemini;
 mod limits;
 mod lowering;
 mod permissive;
 mod reading;
 mod report;
 mod strict_check;
+mod strict_lowering;
 #[cfg(test)]
 mod tests;
 
