@@ -160,11 +160,7 @@ impl Lowering<'_> {
                 "{} accepts extra keys; Gemini is offered only its declared properties",
                 at.subject()
             )),
-            ExtraKeys::Malformed => self.report.problem(
-                &at.keyword("additionalProperties"),
-                "'additionalProperties' must be true, false or a schema",
-                "set it to false",
-            ),
+            ExtraKeys::Malformed => self.malformed_extra_keys(at),
             ExtraKeys::Unstated | ExtraKeys::Forbidden => {}
         }
         let mut lowered = Map::new();

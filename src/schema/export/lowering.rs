@@ -418,6 +418,14 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    pub(super) fn malformed_extra_keys(&mut self, at: &Loc) {
+        self.report.problem(
+            &at.keyword("additionalProperties"),
+            "'additionalProperties' must be true, false or a schema",
+            "set it to false",
+        );
+    }
+
     pub(super) fn declared_properties(&mut self, node: &Map<String, Value>, at: &Loc) -> Map<String, Value> {
         match node.get("properties") {
             None => Map::new(),

@@ -108,11 +108,7 @@ impl Lowering<'_> {
                 "{} accepts extra keys; {label} offers only its declared properties",
                 at.subject()
             )),
-            ExtraKeys::Malformed => self.report.problem(
-                &at.keyword("additionalProperties"),
-                "'additionalProperties' must be true, false or a schema",
-                "set it to false",
-            ),
+            ExtraKeys::Malformed => self.malformed_extra_keys(at),
             ExtraKeys::Unstated | ExtraKeys::Forbidden => {}
         }
         undeclared_required(&required, &properties, at, &mut self.report);
