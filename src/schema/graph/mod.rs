@@ -3,8 +3,9 @@
 //! parsed once into a table, and one limit on how far the compile goes.
 //!
 //! The stages that read a tool's schema (the coercion plan, the fast plan) are derived from the
-//! graph rather than walking the JSON themselves; the validator is compiled by the jsonschema
-//! crate from the same document.
+//! graph rather than walking the JSON themselves, and the provider exports walk it (the
+//! rewrites follow references through it); the validator is compiled by the jsonschema crate
+//! from the same document.
 //!
 //! The compile is breadth-first and never recurses, so a node's depth is the fewest steps (a
 //! nesting or a `$ref`) from the root, whatever order the document lists things in.
