@@ -2,22 +2,21 @@
 
 use super::*;
 
-/// OpenAI strict mode's size limits ("Supported schemas"), measured on `schema`.
-pub(super) fn openai_limit_problems(schema: &Value) -> Vec<ExportProblem> {
+/// OpenAI strict mode's size limits ("Supported schemas"), measured on the graph of the schema.
+pub(super) fn openai_limit_problems(graph: &SchemaGraph) -> Vec<ExportProblem> {
     let mut tally = Tally::default();
-    tally.walk(schema, &Loc::root(), 0);
-    if let Value::Object(root) = schema {
+    tally.walk(graph, SchemaGraph::ROOT, &Loc::root(), 0);
+    if let Some(root) = graph.root().keywords() {
         for container in ["$defs", "definitions"] {
-            if let Some(Value::Object(definitions)) = root.get(container) {
+            if let Some(Subschemas::Named(definitions)) = root.subschemas_of(container) {
                 for (name, definition) in definitions {
                     tally.text_chars += name.chars().count();
-                    tally.walk(definition, &Loc::definition(container, name), 0);
+                    tally.walk(graph, definition, &Loc::definition(container, name), 0);
                 }
             }
         }
     }
-    let resolver = Resolver { root: schema };
-    let depth = nesting_depth(schema, &resolver, &mut HashMap::new(), &mut Vec::new(), 0);
+    let depth = nesting_depth(graph, SchemaGraph::ROOT, &mut HashMap::new(), &mut Vec::new(), 0);
 
     let mut report = Report::default();
     let root = Loc::root();
@@ -85,8 +84,9 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    pub(super) fn walk(&mut self, schema: &Value, at: &Loc, depth: usize) {
-        let Value::Object(node) = schema else {
+    /// Counts the schema at `id` and, below it, its properties, items and union members.
+    pub(super) fn walk(&mut self, graph: &SchemaGraph, id: NodeId, at: &Loc, depth: usize) {
+        let Value::Object(node) = graph.schema(id) else {
             return;
         };
         if depth > MAX_SCHEMA_DEPTH {
@@ -108,17 +108,28 @@ impl Tally {
         }
         if let Some(Value::Object(properties)) = node.get("properties") {
             self.properties += properties.len();
+            self.text_chars += properties.keys().map(|name| name.chars().count()).sum::<usize>();
+        }
+        if depth == MAX_SCHEMA_DEPTH {
+            // What lies below is not counted.
+            return;
+        }
+        // Read by the graph: within the walk's depth, and the graph's depth is never more
+        // than one beyond (definitions start the walk afresh).
+        let Some(keywords) = graph.node(id).keywords() else {
+            return;
+        };
+        if let Keyword::Present(properties) = &keywords.properties {
             for (name, property) in properties {
-                self.text_chars += name.chars().count();
-                self.walk(property, &at.property(name), depth + 1);
+                self.walk(graph, *property, &at.property(name), depth + 1);
             }
         }
-        if let Some(items) = node.get("items") {
-            self.walk(items, &at.items("items"), depth + 1);
+        if let Keyword::Present(Items::Every(items)) = &keywords.items {
+            self.walk(graph, *items, &at.items("items"), depth + 1);
         }
-        if let Some(Value::Array(members)) = node.get("anyOf") {
+        if let Keyword::Present(members) = &keywords.any_of {
             for (index, member) in members.iter().enumerate() {
-                self.walk(member, &at.member("anyOf", index), depth + 1);
+                self.walk(graph, *member, &at.member("anyOf", index), depth + 1);
             }
         }
     }
@@ -136,44 +147,66 @@ pub(super) fn text_length(value: &Value) -> usize {
 
 /// How many objects and lists deep the schema goes, the root included, following `$ref`s
 /// (a reference back into itself adds nothing: recursion is allowed). Counting lists as
-/// levels is the cautious reading of "levels of nesting".
+/// levels is the cautious reading of "levels of nesting". `memo` and `active` hold the
+/// targets of references, by node.
 pub(super) fn nesting_depth(
-    schema: &Value,
-    resolver: &Resolver,
-    memo: &mut HashMap<String, usize>,
-    active: &mut Vec<String>,
+    graph: &SchemaGraph,
+    id: NodeId,
+    memo: &mut HashMap<NodeId, usize>,
+    active: &mut Vec<NodeId>,
     depth: usize,
 ) -> usize {
-    let Value::Object(node) = schema else {
+    if !graph.schema(id).is_object() {
         return 0;
-    };
+    }
     if depth > MAX_SCHEMA_DEPTH {
         return depth;
     }
-    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        if active.iter().any(|open| open == reference) {
-            return 0;
+    let Some(node) = graph.node(id).keywords() else {
+        return depth;
+    };
+    match &node.reference {
+        Some(Reference::Resolved(target)) => {
+            if active.contains(target) {
+                return 0;
+            }
+            if let Some(known) = memo.get(target) {
+                return *known;
+            }
+            active.push(*target);
+            let found = nesting_depth(graph, *target, memo, active, depth + 1);
+            active.pop();
+            memo.insert(*target, found);
+            return found;
         }
-        if let Some(known) = memo.get(reference) {
-            return *known;
-        }
-        let Ok(target) = resolver.resolve(reference) else {
-            return 0;
-        };
-        active.push(reference.to_string());
-        let found = nesting_depth(target, resolver, memo, active, depth + 1);
-        active.pop();
-        memo.insert(reference.to_string(), found);
-        return found;
+        Some(Reference::Unresolved(_)) => return 0,
+        Some(Reference::NotText) | None => {}
     }
-    let own = match node.get("type") {
+    let own = match node.value("type") {
         Some(Value::String(name)) => usize::from(name == "object" || name == "array"),
         Some(Value::Array(names)) => usize::from(names.iter().any(|name| name == "object" || name == "array")),
         _ => 0,
     };
-    let deepest = children(node)
-        .map(|child| nesting_depth(child, resolver, memo, active, depth + 1))
+    let deepest = graph_children(node)
+        .into_iter()
+        .map(|child| nesting_depth(graph, child, memo, active, depth + 1))
         .max()
         .unwrap_or(0);
     own + deepest
+}
+
+/// The subschemas of a strict or Gemini schema in its graph: properties, items and union
+/// members.
+pub(super) fn graph_children(node: &Keywords) -> Vec<NodeId> {
+    let mut found: Vec<NodeId> = Vec::new();
+    if let Keyword::Present(properties) = &node.properties {
+        found.extend(properties.iter().map(|(_, id)| *id));
+    }
+    if let Keyword::Present(Items::Every(items)) = &node.items {
+        found.push(*items);
+    }
+    if let Keyword::Present(members) = &node.any_of {
+        found.extend(members);
+    }
+    found
 }

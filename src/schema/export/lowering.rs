@@ -1,4 +1,6 @@
-//! Strict and Gemini exports: a rewrite into the provider's subset.
+//! Strict and Gemini exports: what every rewrite into a provider's subset shares (which keyword goes
+//! where, references, definitions, the keywords a rewrite does not handle itself); the rewrites
+//! themselves are in strict_lowering.rs and gemini.rs.
 
 use super::*;
 
@@ -135,7 +137,8 @@ pub(super) fn placement(target: Target, keyword: &str, value: &Value) -> Placeme
 /// strict or Gemini. Problems and notes are collected as it goes.
 pub(super) struct Lowering<'a> {
     pub(super) target: Target,
-    pub(super) resolver: Resolver<'a>,
+    /// The graph of the schema being lowered: where its references lead, its definitions.
+    pub(super) graph: SchemaGraph<'a>,
     pub(super) report: Report,
     /// References being expanded, innermost last: meeting one again means recursion.
     pub(super) expanding: Vec<String>,
@@ -150,7 +153,7 @@ impl<'a> Lowering<'a> {
     pub(super) fn run(schema: &'a Value, target: Target) -> Result<Exported, Vec<ExportProblem>> {
         let mut lowering = Lowering {
             target,
-            resolver: Resolver { root: schema },
+            graph: SchemaGraph::compile(schema),
             report: Report::default(),
             expanding: vec!["#".to_string()],
             wanted: Vec::new(),
@@ -170,7 +173,7 @@ impl<'a> Lowering<'a> {
                 let found = if lowering.report.problems.is_empty() {
                     check_openai_strict(&out)
                 } else {
-                    openai_limit_problems(&out)
+                    openai_limit_problems(&SchemaGraph::compile(&out))
                 };
                 lowering.report.problems.extend(found);
             }
@@ -270,8 +273,7 @@ impl<'a> Lowering<'a> {
                 return Value::Null;
             }
         };
-        let resolver = self.resolver;
-        let target = match resolver.resolve(&reference) {
+        let target = match self.graph.resolve(&reference) {
             Ok(target) => target,
             Err(why) => {
                 self.report.problem(
@@ -357,6 +359,16 @@ impl<'a> Lowering<'a> {
         out
     }
 
+    /// The definition `name` under the root's `container` (`$defs` or `definitions`).
+    fn definition(&self, container: &str, name: &str) -> Option<&'a Value> {
+        let root = self.graph.root().keywords()?;
+        let Some(Subschemas::Named(definitions)) = root.subschemas_of(container) else {
+            return None;
+        };
+        let (_, id) = definitions.into_iter().find(|(known, _)| *known == name)?;
+        Some(self.graph.schema(id))
+    }
+
     /// The definitions an OpenAI strict schema still refers to, rewritten, under the root.
     pub(super) fn attach_definitions(&mut self, out: &mut Value) {
         let mut lowered: Vec<((String, String), Value)> = Vec::new();
@@ -364,8 +376,7 @@ impl<'a> Lowering<'a> {
             if lowered.iter().any(|(done, _)| done == &key) {
                 continue;
             }
-            let resolver = self.resolver;
-            let Some(schema) = resolver.root.get(&key.0).and_then(|defs| defs.get(&key.1)) else {
+            let Some(schema) = self.definition(&key.0, &key.1) else {
                 continue;
             };
             let at = Loc::definition(&key.0, &key.1);
@@ -379,17 +390,22 @@ impl<'a> Lowering<'a> {
             return;
         };
         for container in ["$defs", "definitions"] {
-            let Some(Value::Object(original)) = self.resolver.root.get(container) else {
+            let Some(Subschemas::Named(original)) = self
+                .graph
+                .root()
+                .keywords()
+                .and_then(|root| root.subschemas_of(container))
+            else {
                 continue;
             };
             let mut kept = Map::new();
             let mut unused: Vec<String> = Vec::new();
-            for name in original.keys() {
+            for (name, _) in original {
                 match lowered.iter().find(|((c, n), _)| c == container && n == name) {
                     Some((_, value)) => {
-                        kept.insert(name.clone(), value.clone());
+                        kept.insert(name.to_string(), value.clone());
                     }
-                    None => unused.push(name.clone()),
+                    None => unused.push(name.to_string()),
                 }
             }
             if !kept.is_empty() {
@@ -402,152 +418,12 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    // ----- OpenAI and Anthropic strict -----
-
-    pub(super) fn strict_schema(&mut self, mut node: Map<String, Value>, at: &Loc, is_root: bool) -> Value {
-        let label = self.target.label();
-        let mut moved = Moved::default();
-        if let Some(order) = rewrite_tuple(&mut node, at, &mut self.report) {
-            moved.remarks.push(order);
-        }
-        let (types, broken) = settle_types(&node, at, is_root, &mut self.report);
-        if is_root {
-            check_root_shape(&node, types.as_deref(), label, &mut self.report);
-        }
-        let mut out = Map::new();
-        match &types {
-            Some(types) => {
-                out.insert("type".to_string(), types_value(types));
-            }
-            None if !broken && !has_any(&node, &["anyOf", "enum", "const"]) => self.report.problem(
-                at,
-                format!("{} accepts any JSON value, which {label} cannot express", at.subject()),
-                ANY_VALUE_FIX,
-            ),
-            None => {}
-        }
-        let types = types.or_else(|| walkable_types(&node, broken)).unwrap_or_default();
-        if let Some(title) = node.get("title").filter(|title| title.is_string()) {
-            out.insert("title".to_string(), title.clone());
-        }
-        let description = node.get("description").and_then(Value::as_str).map(str::to_string);
-        if let Some(values) = node.get("enum") {
-            if let Some(values) = self.checked_enum(values, at) {
-                out.insert("enum".to_string(), values);
-            }
-        }
-        if let Some(value) = node.get("const") {
-            if self.target == Target::AnthropicStrict && (value.is_array() || value.is_object()) {
-                self.report.problem(
-                    &at.keyword("const"),
-                    format!("'const' holds a list or an object, which {label} does not accept"),
-                    "use a string, number, boolean or null",
-                );
-            }
-            out.insert("const".to_string(), value.clone());
-        }
-        if types.iter().any(|t| t == "object") {
-            self.strict_object(&node, at, is_root, &mut out);
-        }
-        if types.iter().any(|t| t == "array") {
-            self.items(&node, at, &mut out);
-        }
-        if let Some(any_of) = node.get("anyOf") {
-            let members = self.union_members(any_of, at);
-            out.insert("anyOf".to_string(), Value::Array(members));
-        }
-        self.place_remaining(&node, &types, at, &mut out, &mut moved);
-        moved.apply(&mut out, description, at, &mut self.report);
-        Value::Object(ordered(out))
-    }
-
-    pub(super) fn strict_object(
-        &mut self,
-        node: &Map<String, Value>,
-        at: &Loc,
-        is_root: bool,
-        out: &mut Map<String, Value>,
-    ) {
-        let label = self.target.label();
-        let properties = self.declared_properties(node, at);
-        let required = required_names(node, at, &mut self.report);
-        match extra_keys(node) {
-            ExtraKeys::Typed(values) => {
-                let message = if properties.is_empty() {
-                    format!(
-                        "{} is a free-form object (a dict with {} values), which {label} cannot express",
-                        at.subject(),
-                        short_label(values)
-                    )
-                } else {
-                    format!(
-                        "{} accepts extra keys besides its properties ('additionalProperties' is a schema), which {label} cannot express",
-                        at.subject()
-                    )
-                };
-                self.report
-                    .problem(&at.keyword("additionalProperties"), message, FREE_FORM_FIX);
-            }
-            ExtraKeys::Any if properties.is_empty() => self.report.problem(
-                &at.keyword("additionalProperties"),
-                format!(
-                    "{} is a free-form object (any keys), which {label} cannot express",
-                    at.subject()
-                ),
-                FREE_FORM_FIX,
-            ),
-            ExtraKeys::Unstated if properties.is_empty() && !is_root => self.report.problem(
-                at,
-                format!(
-                    "{} is a free-form object (any keys), which {label} cannot express",
-                    at.subject()
-                ),
-                FREE_FORM_FIX,
-            ),
-            ExtraKeys::Any => self.report.note(format!(
-                "{} accepts extra keys; {label} offers only its declared properties",
-                at.subject()
-            )),
-            ExtraKeys::Malformed => self.report.problem(
-                &at.keyword("additionalProperties"),
-                "'additionalProperties' must be true, false or a schema",
-                "set it to false",
-            ),
-            ExtraKeys::Unstated | ExtraKeys::Forbidden => {}
-        }
-        undeclared_required(&required, &properties, at, &mut self.report);
-
-        let mut lowered = Map::new();
-        let mut optional: Vec<String> = Vec::new();
-        for (name, schema) in &properties {
-            let mut value = self.lower(schema, &at.property(name));
-            if !required.contains(name) {
-                optional.push(name.clone());
-                if self.target == Target::OpenAiStrict && !admits_null(schema, &self.resolver, 0) {
-                    value = nullable(value);
-                }
-            }
-            lowered.insert(name.clone(), value);
-        }
-        let required: Vec<String> = match self.target {
-            Target::OpenAiStrict => properties.keys().cloned().collect(),
-            _ => required
-                .into_iter()
-                .filter(|name| properties.contains_key(name))
-                .collect(),
-        };
-        if self.target == Target::OpenAiStrict && !optional.is_empty() {
-            self.report.note(format!(
-                "optional {} {} of {} sent as required and nullable: null stands for 'not given'",
-                if optional.len() == 1 { "property" } else { "properties" },
-                quoted_list(&optional),
-                at.subject()
-            ));
-        }
-        self.optional_properties += optional.len();
-        out.insert("properties".to_string(), Value::Object(lowered));
-        out.insert("required".to_string(), json!(required));
-        out.insert("additionalProperties".to_string(), json!(false));
+    pub(super) fn malformed_extra_keys(&mut self, at: &Loc) {
+        self.report.problem(
+            &at.keyword("additionalProperties"),
+            "'additionalProperties' must be true, false or a schema",
+            "set it to false",
+        );
     }
 
     pub(super) fn declared_properties(&mut self, node: &Map<String, Value>, at: &Loc) -> Map<String, Value> {
@@ -675,267 +551,6 @@ impl<'a> Lowering<'a> {
             }
         }
     }
-
-    pub(super) fn check_anthropic_budget(&mut self, out: &Value) {
-        let root = Loc::root();
-        if self.optional_properties > ANTHROPIC_MAX_OPTIONAL {
-            self.report.problem(
-                &root,
-                format!(
-                    "the parameters have {} optional properties; Anthropic strict tool use allows at most {ANTHROPIC_MAX_OPTIONAL} across all strict tools of a request",
-                    self.optional_properties
-                ),
-                "make some of them required, or export with strict=False",
-            );
-        }
-        let unions = count_unions(out, 0);
-        if unions > ANTHROPIC_MAX_UNIONS {
-            self.report.problem(
-                &root,
-                format!(
-                    "{unions} parameters use anyOf or a list of types; Anthropic strict tool use allows at most {ANTHROPIC_MAX_UNIONS} across all strict tools of a request"
-                ),
-                "give some of them a single type, or export with strict=False",
-            );
-        }
-    }
-
-    // ----- Gemini -----
-
-    pub(super) fn gemini_schema(&mut self, mut node: Map<String, Value>, at: &Loc, is_root: bool) -> Value {
-        let mut moved = Moved::default();
-        if let Some(order) = rewrite_tuple(&mut node, at, &mut self.report) {
-            moved.remarks.push(order);
-        }
-        let (types, broken) = settle_types(&node, at, is_root, &mut self.report);
-        if is_root {
-            check_root_shape(&node, types.as_deref(), "Gemini", &mut self.report);
-        }
-        let mut types = types.or_else(|| walkable_types(&node, broken)).unwrap_or_default();
-        let mut nullable = types.iter().any(|t| t == "null");
-        if nullable && types.len() > 1 {
-            types.retain(|t| t != "null");
-        } else {
-            nullable = false;
-        }
-        if types.len() > 1 {
-            return self.gemini_union(node, types, nullable, at, moved);
-        }
-        let mut out = Map::new();
-        match types.first() {
-            Some(name) => {
-                out.insert("type".to_string(), json!(name));
-            }
-            None if !broken && !has_any(&node, &["anyOf", "enum", "const"]) => self.report.problem(
-                at,
-                format!("{} accepts any JSON value, which Gemini cannot express", at.subject()),
-                ANY_VALUE_FIX,
-            ),
-            None => {}
-        }
-        if let Some(title) = node.get("title").filter(|title| title.is_string()) {
-            out.insert("title".to_string(), title.clone());
-        }
-        let mut description = node.get("description").and_then(Value::as_str).map(str::to_string);
-        self.gemini_values(&node, at, &mut out, &mut nullable, &mut moved);
-        if types.iter().any(|t| t == "object") {
-            self.gemini_object(&node, at, is_root, &mut out, &mut moved);
-        }
-        if types.iter().any(|t| t == "array") {
-            self.items(&node, at, &mut out);
-        }
-        if let Some(any_of) = node.get("anyOf") {
-            let members = self.union_members(any_of, at);
-            let mut kept: Vec<Value> = Vec::new();
-            for member in members {
-                if is_null_schema(&member) {
-                    nullable = true;
-                } else {
-                    kept.push(member);
-                }
-            }
-            match kept.len() {
-                0 if !out.contains_key("type") => {
-                    out.insert("type".to_string(), json!("null"));
-                }
-                0 => {}
-                // Optional[X]: the one remaining member is the schema itself.
-                1 if !out.contains_key("type") => {
-                    if let Some(Value::Object(member)) = kept.pop() {
-                        for (keyword, value) in member {
-                            if keyword == "description" {
-                                if description.is_none() {
-                                    description = value.as_str().map(str::to_string);
-                                }
-                            } else if !out.contains_key(&keyword) {
-                                out.insert(keyword, value);
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    out.insert("anyOf".to_string(), Value::Array(kept));
-                }
-            }
-        }
-        self.place_remaining(&node, &types, at, &mut out, &mut moved);
-        if nullable {
-            out.insert("nullable".to_string(), json!(true));
-        }
-        moved.apply(&mut out, description, at, &mut self.report);
-        Value::Object(ordered(out))
-    }
-
-    /// `enum` and `const`: Gemini takes enums of strings only.
-    pub(super) fn gemini_values(
-        &mut self,
-        node: &Map<String, Value>,
-        at: &Loc,
-        out: &mut Map<String, Value>,
-        nullable: &mut bool,
-        moved: &mut Moved,
-    ) {
-        if let Some(values) = node.get("enum") {
-            if let Some(Value::Array(values)) = self.checked_enum(values, at) {
-                if values.contains(&Value::Null) {
-                    *nullable = true;
-                }
-                let values: Vec<Value> = values.into_iter().filter(|value| !value.is_null()).collect();
-                if values.iter().all(Value::is_string) {
-                    out.insert("enum".to_string(), Value::Array(values));
-                } else {
-                    moved.describe("enum", &Value::Array(values));
-                }
-            }
-        }
-        match node.get("const") {
-            Some(Value::Null) => *nullable = true,
-            Some(Value::String(text)) if !node.contains_key("enum") => {
-                out.insert("enum".to_string(), json!([text]));
-            }
-            Some(value) => moved.describe("const", value),
-            None => {}
-        }
-        if out.contains_key("enum") && !out.contains_key("type") {
-            out.insert("type".to_string(), json!("string"));
-        }
-    }
-
-    pub(super) fn gemini_object(
-        &mut self,
-        node: &Map<String, Value>,
-        at: &Loc,
-        is_root: bool,
-        out: &mut Map<String, Value>,
-        moved: &mut Moved,
-    ) {
-        let properties = self.declared_properties(node, at);
-        let required = required_names(node, at, &mut self.report);
-        undeclared_required(&required, &properties, at, &mut self.report);
-        let free_form = properties.is_empty();
-        match extra_keys(node) {
-            ExtraKeys::Any | ExtraKeys::Typed(_) if free_form && is_root => self.report.problem(
-                &at.keyword("additionalProperties"),
-                "the parameters are a free-form object (any keys), which Gemini cannot describe",
-                "declare the parameters as named properties",
-            ),
-            ExtraKeys::Typed(values) => {
-                let values = short_label(values);
-                moved.remarks.push(if free_form {
-                    format!("Keys are free-form; each value is {values}.")
-                } else {
-                    format!("Other keys are allowed too; each value is {values}.")
-                });
-                self.report.note(format!(
-                    "additionalProperties of {} left out (Gemini does not take it); the value type is in the description",
-                    at.subject()
-                ));
-            }
-            ExtraKeys::Any if free_form => self.report.note(format!(
-                "{} is a free-form object; Gemini is told only that it is an object",
-                at.subject()
-            )),
-            ExtraKeys::Any => self.report.note(format!(
-                "{} accepts extra keys; Gemini is offered only its declared properties",
-                at.subject()
-            )),
-            ExtraKeys::Malformed => self.report.problem(
-                &at.keyword("additionalProperties"),
-                "'additionalProperties' must be true, false or a schema",
-                "set it to false",
-            ),
-            ExtraKeys::Unstated | ExtraKeys::Forbidden => {}
-        }
-        let mut lowered = Map::new();
-        for (name, schema) in &properties {
-            let value = self.lower(schema, &at.property(name));
-            lowered.insert(name.clone(), value);
-        }
-        if !lowered.is_empty() || is_root {
-            out.insert("properties".to_string(), Value::Object(lowered));
-        }
-        let required: Vec<String> = required
-            .into_iter()
-            .filter(|name| properties.contains_key(name))
-            .collect();
-        if !required.is_empty() {
-            out.insert("required".to_string(), json!(required));
-        }
-    }
-
-    /// A schema of several types becomes a union of one schema per type, each with the
-    /// keywords of its own type.
-    pub(super) fn gemini_union(
-        &mut self,
-        mut node: Map<String, Value>,
-        types: Vec<String>,
-        nullable: bool,
-        at: &Loc,
-        mut moved: Moved,
-    ) -> Value {
-        let mut out = Map::new();
-        if let Some(title) = node.shift_remove("title").filter(Value::is_string) {
-            out.insert("title".to_string(), title);
-        }
-        let description = node
-            .shift_remove("description")
-            .and_then(|text| text.as_str().map(str::to_string));
-        if let Some(default) = node.shift_remove("default") {
-            out.insert("default".to_string(), default);
-        }
-        for keyword in ["enum", "const"] {
-            if let Some(value) = node.shift_remove(keyword) {
-                moved.describe(keyword, &value);
-            }
-        }
-        node.shift_remove("type");
-        let mut branches = Vec::new();
-        for (index, name) in types.iter().enumerate() {
-            let mut branch = Map::new();
-            branch.insert("type".to_string(), json!(name));
-            for (keyword, value) in &node {
-                let belongs = match family(keyword) {
-                    Some(family) => family_applies(family, std::slice::from_ref(name)),
-                    None => index == 0,
-                };
-                if belongs {
-                    branch.insert(keyword.clone(), value.clone());
-                }
-            }
-            branches.push(self.gemini_schema(branch, at, false));
-        }
-        out.insert("anyOf".to_string(), Value::Array(branches));
-        if nullable {
-            out.insert("nullable".to_string(), json!(true));
-        }
-        self.report.note(format!(
-            "{} accepts {}; sent to Gemini as anyOf",
-            at.subject(),
-            types.join(" or ")
-        ));
-        moved.apply(&mut out, description, at, &mut self.report);
-        Value::Object(ordered(out))
-    }
 }
 
 /// The parameters must be one object: not a union, not a scalar, not nullable.
@@ -957,74 +572,4 @@ pub(super) fn check_root_shape(node: &Map<String, Value>, types: Option<&[String
             );
         }
     }
-}
-
-/// An OpenAI strict schema that also accepts null, for an optional property: null then
-/// stands for "not given".
-pub(super) fn nullable(value: Value) -> Value {
-    let Value::Object(mut node) = value else {
-        return value;
-    };
-    if !node.contains_key("type") {
-        if let Some(Value::Array(members)) = node.get_mut("anyOf") {
-            members.push(json!({"type": "null"}));
-            return Value::Object(node);
-        }
-    }
-    let scalar_types: Option<Vec<String>> = match node.get("type") {
-        Some(Value::String(name)) => Some(vec![name.clone()]),
-        Some(Value::Array(names)) => Some(names.iter().filter_map(Value::as_str).map(str::to_string).collect()),
-        _ => None,
-    }
-    .filter(|types| {
-        types
-            .iter()
-            .all(|t| matches!(t.as_str(), "string" | "number" | "integer" | "boolean" | "null"))
-    });
-    if let (Some(mut types), false) = (scalar_types, node.contains_key("$ref")) {
-        types.push("null".to_string());
-        node.insert("type".to_string(), json!(types));
-        if let Some(Value::Array(values)) = node.get_mut("enum") {
-            values.push(Value::Null);
-        }
-        if let Some(value) = node.shift_remove("const") {
-            node.insert("enum".to_string(), json!([value, null]));
-        }
-        return Value::Object(node);
-    }
-    // Objects, lists and references: a union keeps their own keywords intact.
-    let mut outer = Map::new();
-    for keyword in ["title", "description"] {
-        if let Some(value) = node.shift_remove(keyword) {
-            outer.insert(keyword.to_string(), value);
-        }
-    }
-    outer.insert("anyOf".to_string(), json!([Value::Object(node), {"type": "null"}]));
-    Value::Object(outer)
-}
-
-/// Schemas below the root that are unions (anyOf or a list of types).
-pub(super) fn count_unions(schema: &Value, depth: usize) -> usize {
-    let Value::Object(node) = schema else {
-        return 0;
-    };
-    if depth > MAX_SCHEMA_DEPTH {
-        return 0;
-    }
-    let own = usize::from(depth > 0 && (node.contains_key("anyOf") || node.get("type").is_some_and(Value::is_array)));
-    own + children(node)
-        .map(|child| count_unions(child, depth + 1))
-        .sum::<usize>()
-}
-
-/// The subschemas of a strict or Gemini schema: properties, items and union members.
-pub(super) fn children(node: &Map<String, Value>) -> impl Iterator<Item = &Value> {
-    let properties = node
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values());
-    let items = node.get("items").into_iter();
-    let members = node.get("anyOf").and_then(Value::as_array).into_iter().flatten();
-    properties.chain(items).chain(members)
 }

@@ -19,17 +19,22 @@ use std::str::FromStr;
 
 use serde_json::{json, Map, Value};
 
-use super::graph::MAX_SCHEMA_DEPTH;
+use super::graph::{
+    Items, Keyword, Keywords, NodeId, Reference, SchemaGraph, Subschemas, MAX_SCHEMA_DEPTH, SCHEMA_LISTS, SCHEMA_MAPS,
+    SCHEMA_SINGLES,
+};
 use super::names::check_tool_name;
-use super::refs::{self, percent_decode};
+use super::refs::percent_decode;
 
 mod facts;
+mod gemini;
 mod limits;
 mod lowering;
 mod permissive;
 mod reading;
 mod report;
 mod strict_check;
+mod strict_lowering;
 #[cfg(test)]
 mod tests;
 
@@ -284,13 +289,14 @@ pub fn check_openai_strict(schema: &Value) -> Vec<ExportProblem> {
     if nested_deeper_than(schema, MAX_JSON_NESTING) {
         return vec![too_deep()];
     }
+    let graph = SchemaGraph::compile(schema);
     let mut checker = StrictChecker {
-        resolver: Resolver { root: schema },
+        graph: &graph,
         report: Report::default(),
         depth: 0,
     };
-    checker.check_root(schema);
+    checker.check_root();
     let mut problems = checker.report.problems;
-    problems.extend(openai_limit_problems(schema));
+    problems.extend(openai_limit_problems(&graph));
     problems
 }

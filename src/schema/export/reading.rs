@@ -2,18 +2,6 @@
 
 use super::*;
 
-/// Looks up `$ref`s inside the schema being exported.
-#[derive(Clone, Copy)]
-pub(super) struct Resolver<'a> {
-    pub(super) root: &'a Value,
-}
-
-impl<'a> Resolver<'a> {
-    pub(super) fn resolve(&self, reference: &str) -> Result<&'a Value, String> {
-        refs::local_target(self.root, reference).map(|(target, _)| target)
-    }
-}
-
 /// For `#/$defs/Name` and `#/definitions/Name`: the container and the name.
 pub(super) fn definition_target(reference: &str) -> Option<(String, String)> {
     let pointer = percent_decode(reference.strip_prefix("#/")?);
@@ -56,6 +44,16 @@ pub(super) fn not_a_schema(report: &mut Report, at: &Loc, value: &Value) {
         format!("{} is not a schema ({})", at.subject(), kind_of(value)),
         "write a JSON Schema object here, e.g. {\"type\": \"string\"}",
     );
+}
+
+/// A subschema the graph did not read (past its limit on how many subschemas it reads):
+/// refused with the graph's reason.
+pub(super) fn unread(graph: &SchemaGraph, id: NodeId, at: &Loc, report: &mut Report) {
+    let message = graph.problem_at(&graph.node(id).pointer).map_or_else(
+        || "the schema was not read this far".to_string(),
+        |problem| problem.message.clone(),
+    );
+    report.problem(at, message, "split the schema");
 }
 
 pub(super) fn has_any(node: &Map<String, Value>, keywords: &[&str]) -> bool {
@@ -287,7 +285,7 @@ pub(super) fn keyword_value_ok(keyword: &str, value: &Value) -> bool {
 }
 
 /// Whether the schema says outright that null is allowed.
-pub(super) fn admits_null(schema: &Value, resolver: &Resolver, hops: usize) -> bool {
+pub(super) fn admits_null(schema: &Value, graph: &SchemaGraph, hops: usize) -> bool {
     let Value::Object(node) = schema else {
         return false;
     };
@@ -308,13 +306,13 @@ pub(super) fn admits_null(schema: &Value, resolver: &Resolver, hops: usize) -> b
     let by_members = ["anyOf", "oneOf"].iter().any(|keyword| {
         node.get(*keyword)
             .and_then(Value::as_array)
-            .is_some_and(|members| members.iter().any(|member| admits_null(member, resolver, hops + 1)))
+            .is_some_and(|members| members.iter().any(|member| admits_null(member, graph, hops + 1)))
     });
     let by_reference = node
         .get("$ref")
         .and_then(Value::as_str)
-        .and_then(|reference| resolver.resolve(reference).ok())
-        .is_some_and(|target| admits_null(target, resolver, hops + 1));
+        .and_then(|reference| graph.resolve(reference).ok())
+        .is_some_and(|target| admits_null(target, graph, hops + 1));
     by_type || by_values || by_members || by_reference
 }
 

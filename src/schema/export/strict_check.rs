@@ -1,65 +1,72 @@
-//! OpenAI strict: the independent check of an exported schema.
+//! OpenAI strict: the independent check of an exported schema, read from the schema's graph.
 
 use super::*;
 
-pub(super) struct StrictChecker<'a> {
-    pub(super) resolver: Resolver<'a>,
+/// Walks the graph of the schema as sent: the root, its definitions, and from each schema the
+/// subschemas OpenAI strict mode reads (union members, properties, items). References are
+/// checked, not followed: their targets are definitions, checked once each.
+pub(super) struct StrictChecker<'g, 's> {
+    pub(super) graph: &'g SchemaGraph<'s>,
     pub(super) report: Report,
     pub(super) depth: usize,
 }
 
-impl StrictChecker<'_> {
-    pub(super) fn check_root(&mut self, schema: &Value) {
+impl StrictChecker<'_, '_> {
+    pub(super) fn check_root(&mut self) {
         let root = Loc::root();
-        let Value::Object(node) = schema else {
+        let Some(node) = self.graph.root().keywords() else {
             self.report.problem(
                 &root,
-                format!("a strict schema must be a JSON object, not {}", kind_of(schema)),
+                format!(
+                    "a strict schema must be a JSON object, not {}",
+                    kind_of(self.graph.document())
+                ),
                 "describe the parameters as an object schema",
             );
             return;
         };
-        if node.get("type") != Some(&json!("object")) {
+        if node.value("type") != Some(&json!("object")) {
             self.report.problem(
                 &root,
                 "the root of a strict schema must have 'type': 'object'",
                 "make the parameters one object",
             );
         }
-        if node.contains_key("anyOf") {
+        if node.has("anyOf") {
             self.report.problem(
                 &root,
                 "the root of a strict schema must not be anyOf",
                 "make the parameters one object and put the union inside a property",
             );
         }
-        self.check(schema, &root, true);
+        self.check(SchemaGraph::ROOT, &root, true);
         for container in ["$defs", "definitions"] {
-            match node.get(container) {
-                Some(Value::Object(definitions)) => {
+            match node.subschemas_of(container) {
+                Some(Subschemas::Named(definitions)) => {
                     for (name, definition) in definitions {
                         self.check(definition, &Loc::definition(container, name), false);
                     }
                 }
-                Some(_) => self.report.problem(
+                _ if node.has(container) => self.report.problem(
                     &root.keyword(container),
                     format!("'{container}' must map names to schemas"),
                     "write it as an object of schemas",
                 ),
-                None => {}
+                _ => {}
             }
         }
     }
 
-    pub(super) fn check(&mut self, schema: &Value, at: &Loc, is_root: bool) {
-        let Value::Object(node) = schema else {
+    pub(super) fn check(&mut self, id: NodeId, at: &Loc, is_root: bool) {
+        let schema = self.graph.schema(id);
+        if !schema.is_object() {
             self.report.problem(
                 at,
                 format!("every strict schema must be a JSON object, not {}", kind_of(schema)),
                 "replace it with a schema that has a 'type'",
             );
             return;
-        };
+        }
         if self.depth >= MAX_SCHEMA_DEPTH {
             self.report.problem(
                 at,
@@ -68,15 +75,19 @@ impl StrictChecker<'_> {
             );
             return;
         }
+        let Some(node) = self.graph.node(id).keywords() else {
+            unread(self.graph, id, at, &mut self.report);
+            return;
+        };
         self.depth += 1;
         self.check_node(node, at, is_root);
         self.depth -= 1;
     }
 
-    pub(super) fn check_node(&mut self, node: &Map<String, Value>, at: &Loc, is_root: bool) {
-        for keyword in node.keys() {
-            let allowed = OPENAI_STRICT_KEYWORDS.contains(&keyword.as_str())
-                || (is_root && matches!(keyword.as_str(), "$defs" | "definitions"));
+    pub(super) fn check_node(&mut self, node: &Keywords, at: &Loc, is_root: bool) {
+        for keyword in node.names() {
+            let allowed =
+                OPENAI_STRICT_KEYWORDS.contains(&keyword) || (is_root && matches!(keyword, "$defs" | "definitions"));
             if !allowed {
                 self.report.problem(
                     &at.keyword(keyword),
@@ -85,11 +96,11 @@ impl StrictChecker<'_> {
                 );
             }
         }
-        if let Some(reference) = node.get("$ref") {
+        if let Some(reference) = node.value("$ref") {
             self.check_reference(node, reference, at);
             return;
         }
-        let types: Vec<String> = match node.get("type") {
+        let types: Vec<String> = match node.value("type") {
             None => Vec::new(),
             Some(Value::String(name)) => vec![name.clone()],
             Some(Value::Array(names)) if !names.is_empty() && names.iter().all(Value::is_string) => {
@@ -113,18 +124,18 @@ impl StrictChecker<'_> {
                 );
             }
         }
-        if types.is_empty() && !node.contains_key("anyOf") {
+        if types.is_empty() && !node.has("anyOf") {
             self.report.problem(
                 at,
                 "every strict schema needs a 'type' (or 'anyOf' or '$ref')",
                 "give it a type",
             );
         }
-        if let Some(any_of) = node.get("anyOf") {
-            match any_of {
-                Value::Array(members) if !members.is_empty() => {
+        if node.has("anyOf") {
+            match &node.any_of {
+                Keyword::Present(members) if !members.is_empty() => {
                     for (index, member) in members.iter().enumerate() {
-                        self.check(member, &at.member("anyOf", index), false);
+                        self.check(*member, &at.member("anyOf", index), false);
                     }
                 }
                 _ => self.report.problem(
@@ -138,8 +149,10 @@ impl StrictChecker<'_> {
             self.check_object(node, at);
         }
         if types.iter().any(|t| t == "array") {
-            match node.get("items") {
-                Some(items @ Value::Object(_)) => self.check(items, &at.items("items"), false),
+            match &node.items {
+                Keyword::Present(Items::Every(items)) if self.graph.schema(*items).is_object() => {
+                    self.check(*items, &at.items("items"), false)
+                }
                 _ => self.report.problem(
                     &at.keyword("items"),
                     "every list needs an 'items' schema in OpenAI strict mode",
@@ -147,7 +160,7 @@ impl StrictChecker<'_> {
                 ),
             }
         }
-        if let Some(format) = node.get("format") {
+        if let Some(format) = node.value("format") {
             if !format.as_str().is_some_and(|format| OPENAI_FORMATS.contains(&format)) {
                 self.report.problem(
                     &at.keyword("format"),
@@ -169,7 +182,7 @@ impl StrictChecker<'_> {
             "minItems",
             "maxItems",
         ] {
-            if let Some(value) = node.get(keyword) {
+            if let Some(value) = node.value(keyword) {
                 if !keyword_value_ok(keyword, value) {
                     self.report.problem(
                         &at.keyword(keyword),
@@ -179,7 +192,7 @@ impl StrictChecker<'_> {
                 }
             }
         }
-        if let Some(values) = node.get("enum") {
+        if let Some(values) = node.value("enum") {
             if values.as_array().is_none_or(|values| values.is_empty()) {
                 self.report.problem(
                     &at.keyword("enum"),
@@ -190,8 +203,8 @@ impl StrictChecker<'_> {
         }
     }
 
-    pub(super) fn check_reference(&mut self, node: &Map<String, Value>, reference: &Value, at: &Loc) {
-        if node.len() > 1 {
+    pub(super) fn check_reference(&mut self, node: &Keywords, reference: &Value, at: &Loc) {
+        if node.map().len() > 1 {
             self.report.problem(
                 at,
                 "'$ref' must stand alone in OpenAI strict mode (no keywords next to it)",
@@ -212,21 +225,21 @@ impl StrictChecker<'_> {
                 format!("'{reference}' must point at '#' or a definition under $defs in OpenAI strict mode"),
                 "move the schema under $defs and refer to it as '#/$defs/Name'",
             );
-        } else if let Err(why) = self.resolver.resolve(reference) {
+        } else if let Some(Reference::Unresolved(why)) = &node.reference {
             self.report
                 .problem(&at.keyword("$ref"), why, "point it at a definition in this schema");
         }
     }
 
-    pub(super) fn check_object(&mut self, node: &Map<String, Value>, at: &Loc) {
-        if node.get("additionalProperties") != Some(&Value::Bool(false)) {
+    pub(super) fn check_object(&mut self, node: &Keywords, at: &Loc) {
+        if node.value("additionalProperties") != Some(&Value::Bool(false)) {
             self.report.problem(
                 &at.keyword("additionalProperties"),
                 "'additionalProperties' must be false on every object in OpenAI strict mode",
                 "set 'additionalProperties' to false",
             );
         }
-        let Some(properties) = node.get("properties").and_then(Value::as_object) else {
+        let Keyword::Present(properties) = &node.properties else {
             self.report.problem(
                 &at.keyword("properties"),
                 "every object needs 'properties' in OpenAI strict mode",
@@ -235,14 +248,14 @@ impl StrictChecker<'_> {
             return;
         };
         let required: Vec<&str> = node
-            .get("required")
+            .value("required")
             .and_then(Value::as_array)
             .map(|names| names.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let missing: Vec<String> = properties
-            .keys()
-            .filter(|name| !required.contains(&name.as_str()))
-            .cloned()
+            .iter()
+            .filter(|(name, _)| !required.contains(name))
+            .map(|(name, _)| name.to_string())
             .collect();
         if !missing.is_empty() {
             self.report.problem(
@@ -256,7 +269,7 @@ impl StrictChecker<'_> {
         }
         let strays: Vec<String> = required
             .iter()
-            .filter(|name| !properties.contains_key(**name))
+            .filter(|name| !properties.iter().any(|(property, _)| property == *name))
             .map(|name| name.to_string())
             .collect();
         if !strays.is_empty() {
@@ -267,7 +280,7 @@ impl StrictChecker<'_> {
             );
         }
         for (name, property) in properties {
-            self.check(property, &at.property(name), false);
+            self.check(*property, &at.property(name), false);
         }
     }
 }

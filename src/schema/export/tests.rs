@@ -947,3 +947,89 @@ fn problem_display_reads_as_one_line() {
         "properties.tags: 'tags' is a free-form object (fix: declare the keys)"
     );
 }
+
+/// The parameters behind a root `$ref` are read as if their keywords were written at the
+/// root: the permissive exports take the merged keywords' subschemas from the schema the
+/// reference names, and the root's own from the root.
+#[test]
+fn parameters_behind_a_root_reference_export_as_if_written_at_the_root() {
+    let mut seed = 0x51_7cc1_b727_220a_u64;
+    let mut compared = 0;
+    for _ in 0..3_000 {
+        // A target with a `$ref` of its own would be inlined again once written at the root.
+        let Value::Object(target) = noise(&mut seed, 1) else {
+            continue;
+        };
+        if target.contains_key("$ref") {
+            continue;
+        }
+        let sibling = noise(&mut seed, 1);
+        let description = noise(&mut seed, 2);
+        let behind = json!({
+            "$ref": "#/$defs/P",
+            "description": description,
+            "$defs": {"P": target, "a": sibling}
+        });
+        // A reference to a place other than a definition reads the two documents differently.
+        if behind.to_string().contains("#/properties") {
+            continue;
+        }
+        let mut written: Map<String, Value> = target.clone();
+        for keyword in ["$defs", "definitions", "$schema", "$id"] {
+            written.shift_remove(keyword);
+        }
+        written.insert("description".to_string(), behind["description"].clone());
+        written.insert("$defs".to_string(), behind["$defs"].clone());
+        let written = Value::Object(written);
+        for provider in [Provider::OpenAI, Provider::Anthropic] {
+            assert_eq!(
+                export_parameters(&behind, provider, false),
+                export_parameters(&written, provider, false),
+                "{provider}: {behind}"
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared > 500, "only {compared} schemas compared");
+}
+
+/// OpenAI's limits count a definition reached by reference as if it were written where the
+/// reference is (its name aside): the same properties, enum values and nesting.
+#[test]
+fn openai_limits_count_a_referenced_definition_as_written_in_place() {
+    let mut seed = 0x2f6b_9d0e_71c4_a853_u64;
+    let mut compared = 0;
+    for _ in 0..3_000 {
+        let inner = noise(&mut seed, 1);
+        if !inner.is_object() || inner.to_string().contains("$ref") || inner.to_string().contains("$defs") {
+            continue;
+        }
+        let in_place = json!({"type": "object", "properties": {"p": {"type": "array", "items": inner}}});
+        let by_reference = json!({
+            "type": "object",
+            "properties": {"p": {"type": "array", "items": {"$ref": "#/$defs/D"}}},
+            "$defs": {"D": inner}
+        });
+        let count = |schema: &Value| {
+            let graph = SchemaGraph::compile(schema);
+            let mut tally = Tally::default();
+            tally.walk(&graph, SchemaGraph::ROOT, &Loc::root(), 0);
+            if let Some(Subschemas::Named(definitions)) = graph.root().keywords().unwrap().subschemas_of("$defs") {
+                for (name, definition) in definitions {
+                    tally.text_chars += name.chars().count();
+                    tally.walk(&graph, definition, &Loc::definition("$defs", name), 0);
+                }
+            }
+            let depth = nesting_depth(&graph, SchemaGraph::ROOT, &mut HashMap::new(), &mut Vec::new(), 0);
+            (tally.properties, tally.enum_values, tally.text_chars, depth)
+        };
+        let (properties, enum_values, text_chars, depth) = count(&in_place);
+        assert_eq!(
+            count(&by_reference),
+            (properties, enum_values, text_chars + "D".len(), depth),
+            "{inner}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 300, "only {compared} schemas compared");
+}

@@ -71,6 +71,27 @@ pub enum Reference {
     NotText,
 }
 
+/// The subschemas one keyword names, as the document writes them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subschemas<'s> {
+    /// A keyword of [`SCHEMA_MAPS`]: name and node, in document order.
+    Named(Vec<(&'s str, NodeId)>),
+    /// A keyword of [`SCHEMA_LISTS`], or `items` as a list: one node per position.
+    Listed(Vec<NodeId>),
+    /// A keyword of [`SCHEMA_SINGLES`].
+    One(NodeId),
+}
+
+impl Subschemas<'_> {
+    pub fn ids(&self) -> Vec<NodeId> {
+        match self {
+            Subschemas::Named(named) => named.iter().map(|(_, id)| *id).collect(),
+            Subschemas::Listed(listed) => listed.clone(),
+            Subschemas::One(id) => vec![*id],
+        }
+    }
+}
+
 /// `items`: one schema for every item, or (draft 4) one per position.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Items {
@@ -111,15 +132,15 @@ pub struct Keywords<'s> {
     pub all_of: Keyword<Vec<NodeId>>,
     pub any_of: Keyword<Vec<NodeId>>,
     pub one_of: Keyword<Vec<NodeId>>,
-    /// Every subschema the fields above do not name (`not`, `if`, `$defs`, ...), for walks that
-    /// visit all of them.
-    pub other_subschemas: Vec<NodeId>,
+    /// The subschemas of every keyword the fields above do not name (`not`, `if`, `$defs`,
+    /// ...), by keyword, in document order.
+    pub others: Vec<(&'s str, Subschemas<'s>)>,
 }
 
 /// Hands out the node id of the subschema at `pointer`, creating the node when it is new.
 pub(super) trait NodeIds<'s> {
     fn child(&mut self, schema: &'s Value, pointer: String) -> NodeId;
-    fn reference(&mut self, reference: &str) -> Result<NodeId, String>;
+    fn reference(&mut self, reference: &'s str) -> Result<NodeId, String>;
 }
 
 impl<'s> Keywords<'s> {
@@ -131,6 +152,46 @@ impl<'s> Keywords<'s> {
     /// The names of every keyword of the schema object, known or not, in document order.
     pub fn names(&self) -> impl Iterator<Item = &'s str> + 's {
         self.map.keys().map(String::as_str)
+    }
+
+    /// The schema object itself, every keyword with its value as written.
+    pub fn map(&self) -> &'s Map<String, Value> {
+        self.map
+    }
+
+    /// A keyword's value as written, for what the table does not parse (`description`) and
+    /// for messages that quote it.
+    pub fn value(&self, keyword: &str) -> Option<&'s Value> {
+        self.map.get(keyword)
+    }
+
+    /// The subschemas `keyword` names: [`None`] when it is absent or names none (its value has
+    /// the wrong JSON type, or a single subschema is neither an object nor a boolean, except
+    /// for `additionalProperties`, whose node says what it is).
+    pub fn subschemas_of(&self, keyword: &str) -> Option<Subschemas<'s>> {
+        let named =
+            |table: &Keyword<Vec<(&'s str, NodeId)>>| table.present().map(|named| Subschemas::Named(named.clone()));
+        let listed = |table: &Keyword<Vec<NodeId>>| table.present().map(|listed| Subschemas::Listed(listed.clone()));
+        match keyword {
+            "properties" => named(&self.properties),
+            "patternProperties" => named(&self.pattern_properties),
+            "prefixItems" => listed(&self.prefix_items),
+            "anyOf" => listed(&self.any_of),
+            "oneOf" => listed(&self.one_of),
+            "allOf" => listed(&self.all_of),
+            "items" => match &self.items {
+                Keyword::Present(Items::Every(id)) => Some(Subschemas::One(*id)),
+                Keyword::Present(Items::Tuple(ids)) => Some(Subschemas::Listed(ids.clone())),
+                _ => None,
+            },
+            "additionalProperties" => self.additional_properties.map(Subschemas::One),
+            "additionalItems" => self.additional_items.map(Subschemas::One),
+            _ => self
+                .others
+                .iter()
+                .find(|(name, _)| *name == keyword)
+                .map(|(_, subschemas)| subschemas.clone()),
+        }
     }
 
     pub(super) fn read(map: &'s Map<String, Value>, pointer: &str, ids: &mut impl NodeIds<'s>) -> Self {
@@ -168,7 +229,7 @@ impl<'s> Keywords<'s> {
             all_of: Keyword::Absent,
             any_of: Keyword::Absent,
             one_of: Keyword::Absent,
-            other_subschemas: Vec::new(),
+            others: Vec::new(),
         };
         keywords.types = read_types(map.get("type"));
         keywords.enumeration = list(map, "enum");
@@ -199,7 +260,7 @@ impl<'s> Keywords<'s> {
                     .collect();
                 match keyword {
                     "properties" | "patternProperties" => *keywords.named_table(keyword) = Keyword::Present(named),
-                    _ => keywords.other_subschemas.extend(named.into_iter().map(|(_, id)| id)),
+                    _ => keywords.others.push((keyword, Subschemas::Named(named))),
                 }
             } else if SCHEMA_LISTS.contains(&keyword) || (keyword == "items" && value.is_array()) {
                 let Value::Array(members) = value else {
@@ -230,7 +291,7 @@ impl<'s> Keywords<'s> {
                     }
                     _ if schema_like => {
                         let id = ids.child(value, child(keyword));
-                        keywords.other_subschemas.push(id);
+                        keywords.others.push((keyword, Subschemas::One(id)));
                     }
                     _ => {}
                 }
@@ -278,7 +339,9 @@ impl<'s> Keywords<'s> {
         if let Some(Reference::Resolved(id)) = self.reference {
             found.push(id);
         }
-        found.extend(&self.other_subschemas);
+        for (_, subschemas) in &self.others {
+            found.extend(subschemas.ids());
+        }
         found
     }
 }

@@ -3,8 +3,9 @@
 //! parsed once into a table, and one limit on how far the compile goes.
 //!
 //! The stages that read a tool's schema (the coercion plan, the fast plan) are derived from the
-//! graph rather than walking the JSON themselves; the validator is compiled by the jsonschema
-//! crate from the same document.
+//! graph rather than walking the JSON themselves, and the provider exports walk it (the
+//! rewrites follow references through it); the validator is compiled by the jsonschema crate
+//! from the same document.
 //!
 //! The compile is breadth-first and never recurses, so a node's depth is the fewest steps (a
 //! nesting or a `$ref`) from the root, whatever order the document lists things in.
@@ -17,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Value;
 
 pub use error::GraphError;
-pub use keywords::{Items, Keyword, Keywords, Reference, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLES};
+pub use keywords::{Items, Keyword, Keywords, Reference, Subschemas, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLES};
 
 use crate::schema::refs;
 
@@ -67,6 +68,11 @@ impl<'s> GraphNode<'s> {
 pub struct SchemaGraph<'s> {
     document: &'s Value,
     nodes: Vec<GraphNode<'s>>,
+    /// The JSON of each node, read or not (a node beyond the limits still says what it is).
+    schemas: Vec<&'s Value>,
+    by_pointer: HashMap<String, NodeId>,
+    /// Every `$ref` text the compile met, and where it leads.
+    references: HashMap<&'s str, Result<NodeId, String>>,
     problems: Vec<GraphError>,
 }
 
@@ -79,6 +85,7 @@ impl<'s> SchemaGraph<'s> {
             nodes: Vec::new(),
             schemas: Vec::new(),
             by_pointer: HashMap::new(),
+            references: HashMap::new(),
             queue: VecDeque::new(),
             problems: Vec::new(),
             depth: 0,
@@ -90,6 +97,9 @@ impl<'s> SchemaGraph<'s> {
         SchemaGraph {
             document,
             nodes: compiler.nodes,
+            schemas: compiler.schemas,
+            by_pointer: compiler.by_pointer,
+            references: compiler.references,
             problems: compiler.problems,
         }
     }
@@ -100,6 +110,11 @@ impl<'s> SchemaGraph<'s> {
 
     pub fn node(&self, id: NodeId) -> &GraphNode<'s> {
         &self.nodes[id]
+    }
+
+    /// The subschema as the document writes it.
+    pub fn schema(&self, id: NodeId) -> &'s Value {
+        self.schemas[id]
     }
 
     pub fn root(&self) -> &GraphNode<'s> {
@@ -126,16 +141,31 @@ impl<'s> SchemaGraph<'s> {
 
     /// The node with this pointer, if the compile reached it.
     pub fn find(&self, pointer: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|node| node.pointer == pointer)
+        self.by_pointer.get(pointer).copied()
+    }
+
+    /// The schema a `$ref` of this document names, as the compile resolved it. A reference the
+    /// compile did not meet (written in a subschema beyond the limits) is resolved here.
+    pub fn resolve(&self, reference: &str) -> Result<&'s Value, String> {
+        match self.references.get(reference) {
+            Some(Ok(id)) => Ok(self.schemas[*id]),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => refs::local_target(self.document, reference).map(|(target, _)| target),
+        }
+    }
+
+    /// What the compile says about the node at `pointer` that it did not read.
+    pub fn problem_at(&self, pointer: &str) -> Option<&GraphError> {
+        self.problems.iter().find(|problem| problem.pointer == pointer)
     }
 }
 
 struct Compiler<'s> {
     document: &'s Value,
     nodes: Vec<GraphNode<'s>>,
-    /// The JSON of each node, until it is read.
     schemas: Vec<&'s Value>,
     by_pointer: HashMap<String, NodeId>,
+    references: HashMap<&'s str, Result<NodeId, String>>,
     queue: VecDeque<NodeId>,
     problems: Vec<GraphError>,
     /// The depth of the node being read.
@@ -205,11 +235,13 @@ impl<'s> keywords::NodeIds<'s> for Compiler<'s> {
         self.node_at(schema, pointer, self.depth + 1)
     }
 
-    fn reference(&mut self, reference: &str) -> Result<NodeId, String> {
-        match refs::local_target(self.document, reference) {
+    fn reference(&mut self, reference: &'s str) -> Result<NodeId, String> {
+        let found = match refs::local_target(self.document, reference) {
             Ok((target, pointer)) => Ok(self.node_at(target, pointer, self.depth + 1)),
             Err(reason) => Err(reason),
-        }
+        };
+        self.references.entry(reference).or_insert_with(|| found.clone());
+        found
     }
 }
 

@@ -92,7 +92,16 @@ fn keyword_tables_are_parsed_once_and_malformed_values_kept_as_such() {
         panic!("{:?}", root.items)
     };
     assert_eq!(graph.node(tuple[0]).pointer, "#/items/0");
-    assert_eq!(root.other_subschemas, vec![graph.find("#/not").unwrap()]);
+    assert_eq!(
+        root.others,
+        vec![("not", Subschemas::One(graph.find("#/not").unwrap()))]
+    );
+    assert_eq!(
+        root.subschemas_of("not"),
+        Some(Subschemas::One(graph.find("#/not").unwrap()))
+    );
+    assert_eq!(root.subschemas_of("anyOf"), None);
+    assert_eq!(root.value("anyOf"), Some(&json!({"type": "string"})));
     assert_eq!(read_types_of(json!({"type": "dict"})), Keyword::Malformed);
     assert_eq!(read_types_of(json!({"type": ["string", 5]})), Keyword::Malformed);
     assert_eq!(read_types_of(json!({"type": []})), Keyword::Present(TypeSet::EMPTY));
@@ -202,4 +211,84 @@ fn odd_documents_do_not_panic() {
         SchemaGraph::compile(&json!(false)).root().body,
         Body::Bool(false)
     ));
+}
+
+#[test]
+fn each_keyword_names_its_subschemas_in_document_order() {
+    let schema = json!({
+        "$defs": {"B": {"type": "string"}, "A": {"type": "integer"}},
+        "not": {"type": "null"},
+        "if": 5,
+        "properties": {"z": true, "y": {"$ref": "#/$defs/A"}},
+        "anyOf": [{"type": "string"}, false],
+        "items": [{"type": "integer"}],
+        "additionalProperties": "no schema"
+    });
+    let graph = SchemaGraph::compile(&schema);
+    let root = graph.root().keywords().unwrap();
+    let at = |pointer: &str| graph.find(pointer).unwrap();
+    assert_eq!(
+        root.subschemas_of("$defs"),
+        Some(Subschemas::Named(vec![("B", at("#/$defs/B")), ("A", at("#/$defs/A"))]))
+    );
+    assert_eq!(
+        root.subschemas_of("properties"),
+        Some(Subschemas::Named(vec![
+            ("z", at("#/properties/z")),
+            ("y", at("#/properties/y"))
+        ]))
+    );
+    assert_eq!(
+        root.subschemas_of("anyOf"),
+        Some(Subschemas::Listed(vec![at("#/anyOf/0"), at("#/anyOf/1")]))
+    );
+    assert_eq!(
+        root.subschemas_of("items"),
+        Some(Subschemas::Listed(vec![at("#/items/0")]))
+    );
+    assert_eq!(root.subschemas_of("not"), Some(Subschemas::One(at("#/not"))));
+    // A single subschema that is no schema has no node, except `additionalProperties`.
+    assert_eq!(root.subschemas_of("if"), None);
+    assert_eq!(root.value("if"), Some(&json!(5)));
+    let additional = at("#/additionalProperties");
+    assert_eq!(
+        root.subschemas_of("additionalProperties"),
+        Some(Subschemas::One(additional))
+    );
+    assert!(matches!(graph.node(additional).body, Body::NotSchema));
+    assert_eq!(graph.schema(additional), &json!("no schema"));
+    // The per-keyword tables and the list of every subschema agree.
+    let mut by_keyword: Vec<NodeId> = root
+        .names()
+        .filter_map(|keyword| root.subschemas_of(keyword))
+        .flat_map(|subschemas| subschemas.ids())
+        .collect();
+    let mut every = root.subschemas();
+    by_keyword.sort_unstable();
+    every.sort_unstable();
+    assert_eq!(by_keyword, every);
+}
+
+#[test]
+fn references_are_looked_up_where_the_compile_resolved_them() {
+    let schema = json!({
+        "properties": {"a": {"$ref": "#/$defs/A"}, "broken": {"$ref": "#/$defs/Missing"}},
+        "$defs": {"A": {"type": "string"}, "B": {"type": "integer"}}
+    });
+    let graph = SchemaGraph::compile(&schema);
+    for reference in [
+        "#/$defs/A",
+        "#/$defs/Missing",
+        "#/$defs/B",
+        "#",
+        "https://example.com/x",
+    ] {
+        // Met by the compile or not, a reference leads where the document says.
+        assert_eq!(
+            graph.resolve(reference),
+            refs::local_target(&schema, reference).map(|(target, _)| target),
+            "{reference}"
+        );
+    }
+    assert_eq!(graph.resolve("#/$defs/A"), Ok(&json!({"type": "string"})));
 }
