@@ -68,6 +68,30 @@ def test_strict_mode_changes_nothing_and_names_every_field():
     assert error.tool == "file_claim"
 
 
+def test_a_refusal_from_the_road_is_the_exception_its_constructor_makes():
+    # The road makes the exception without running ArgumentError.__init__; every attribute
+    # must still be what the constructor would have set, and it must survive pickling.
+    import pickle
+
+    with pytest.raises(ArgumentError) as caught:
+        file_claim.parse_args('{"claim_id": "C1", "amount": "ten", "extra key": 1}', mode="strict")
+    error = caught.value
+    made = ArgumentError(str(error), error.errors, model_text=error.for_model(), tool=error.tool)
+    assert error.args == made.args == (str(error),)
+    assert vars(error) == vars(made)
+    assert type(error.errors) is list
+    assert str(error).startswith("invalid arguments for tool 'file_claim': ")
+    # A one-key path reads as the key, and loc holds it; a quoted key keeps its own loc.
+    by_path = {record["path"]: record for record in error.errors}
+    assert by_path["amount"]["loc"] == ["amount"]
+    assert by_path['["extra key"]']["loc"] == ["extra key"]
+    assert [list(record) for record in error.errors] == [["path", "loc", "kind", "message"]] * len(
+        error.errors
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.args, vars(copy)) == (error.args, vars(error))
+
+
 def test_lenient_mode_still_refuses_what_it_cannot_fix_safely():
     with pytest.raises(ArgumentError) as caught:
         file_claim.parse_args('{"claim_id": "C1", "amount": "ten"}')

@@ -48,6 +48,8 @@ class ArgumentError(ToolproofError, ValueError):
         model_text: str | None = None,
         tool: str | None = None,
     ) -> None:
+        # The core raises this class without running __init__ (src/py/errors.rs, argument_error):
+        # it sets these three attributes itself, so a change here is made there too.
         super().__init__(message)
         self.errors: list[dict[str, Any]] = list(errors)
         self.tool = tool

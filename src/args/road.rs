@@ -281,15 +281,7 @@ impl ArgumentRoad {
                 };
             }
         }
-        if !schema_errors.is_empty() {
-            // One error per place: the first said about it is the one a model can act on.
-            let mut known: ahash::AHashSet<JsonPath> = errors.iter().map(|error| error.path.clone()).collect();
-            for error in schema_errors {
-                if known.insert(error.path.clone()) {
-                    errors.push(error);
-                }
-            }
-        }
+        add_once_per_path(&mut errors, schema_errors);
         if !errors.is_empty() {
             return Err(ArgumentErrors {
                 errors,
@@ -424,6 +416,31 @@ impl ArgumentRoad {
     fn fail(&self, error: ArgError) -> ArgumentErrors {
         ArgumentErrors::single(error).with_expected(self.signature.clone())
     }
+}
+
+/// Below this many errors, finding a path among those kept is a scan: cheaper than hashing.
+const SCANNED_ERRORS: usize = 16;
+
+/// `more` added to `errors`, one error per place: the first said about a path is the one a model
+/// can act on.
+fn add_once_per_path(errors: &mut Vec<ArgError>, more: Vec<ArgError>) {
+    if errors.len() + more.len() <= SCANNED_ERRORS {
+        for error in more {
+            if !errors.iter().any(|kept| kept.path == error.path) {
+                errors.push(error);
+            }
+        }
+        return;
+    }
+    let keep: Vec<bool> = {
+        let mut known: ahash::AHashSet<&JsonPath> = errors.iter().map(|error| &error.path).collect();
+        more.iter().map(|error| known.insert(&error.path)).collect()
+    };
+    errors.extend(
+        more.into_iter()
+            .zip(keep)
+            .filter_map(|(error, new)| new.then_some(error)),
+    );
 }
 
 fn refused_repair(repair: &Repair) -> ArgError {

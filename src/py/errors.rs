@@ -6,7 +6,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::json_path::{JsonPath, PathItem};
@@ -31,35 +31,45 @@ pub fn path_to_loc<'py>(py: Python<'py>, path: &JsonPath) -> PyResult<Bound<'py,
 }
 
 pub fn arg_error_to_py<'py>(py: Python<'py>, error: &ArgError) -> PyResult<Bound<'py, PyDict>> {
+    let shown = error.path.to_string();
+    let path = PyString::new(py, &shown);
+    // Most refusals name one top-level argument, whose path reads as the key itself: `loc` then
+    // holds the same string object rather than a second copy.
+    let loc = match error.path.items() {
+        [PathItem::Key(key)] if *key == shown => PyList::new(py, [&path])?,
+        _ => path_to_loc(py, &error.path)?,
+    };
     // Interned keys: every record of every refusal shares the same four key objects.
     let record = PyDict::new(py);
-    record.set_item(intern!(py, "path"), error.path.to_string())?;
-    record.set_item(intern!(py, "loc"), path_to_loc(py, &error.path)?)?;
+    record.set_item(intern!(py, "path"), path)?;
+    record.set_item(intern!(py, "loc"), loc)?;
     record.set_item(intern!(py, "kind"), error.kind.as_ref())?;
     record.set_item(intern!(py, "message"), &error.message)?;
     Ok(record)
 }
 
 pub fn arg_errors_to_list<'py>(py: Python<'py>, errors: &[ArgError]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for error in errors {
-        list.append(arg_error_to_py(py, error)?)?;
-    }
-    Ok(list)
+    let records = errors
+        .iter()
+        .map(|error| arg_error_to_py(py, error))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, records)
 }
 
 /// `toolproof.ArgumentError`, with every error and the text for the model.
 pub fn argument_error(py: Python<'_>, errors: &ArgumentErrors, tool: Option<&str>) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = ARGUMENT_ERROR.import(py, ERRORS_MODULE, "ArgumentError")?;
-        let kwargs = PyDict::new(py);
-        kwargs.set_item(intern!(py, "model_text"), errors.for_model(tool))?;
-        kwargs.set_item(intern!(py, "tool"), tool)?;
         let message = match tool {
             Some(name) => format!("invalid arguments for tool '{name}': {}", errors.summary()),
             None => format!("invalid arguments: {}", errors.summary()),
         };
-        let instance = class.call((message, arg_errors_to_list(py, &errors.errors)?), Some(&kwargs))?;
+        // `BaseException.__new__` keeps the message as `args`; the class's `__init__` would only
+        // store the three attributes set here, so it is not run (a Python frame per refusal).
+        let instance = class.call_method1(intern!(py, "__new__"), (class, message))?;
+        instance.setattr(intern!(py, "errors"), arg_errors_to_list(py, &errors.errors)?)?;
+        instance.setattr(intern!(py, "tool"), tool)?;
+        instance.setattr(intern!(py, "_model_text"), errors.for_model(tool))?;
         Ok(PyErr::from_value(instance))
     };
     build().unwrap_or_else(|failure| failure)

@@ -112,8 +112,10 @@ impl CompiledSchema {
         let mut errors: Vec<ArgError> = self
             .validator
             .iter_errors(instance)
-            .flat_map(|error| describe(&error, instance))
-            .collect();
+            .fold(Vec::new(), |mut errors, error| {
+                describe(&error, instance, &mut errors);
+                errors
+            });
         errors.dedup();
         errors
     }
@@ -128,16 +130,32 @@ pub fn preview(value: &Value) -> String {
         Value::Array(items) if items.is_empty() => "an empty array".to_owned(),
         Value::Array(items) => format!("an array of {} items", items.len()),
         Value::String(text) => {
-            let shown: String = text.chars().take(LIMIT).collect();
-            let mut quoted = Value::String(shown).to_string();
-            if text.chars().count() > LIMIT {
-                quoted.insert_str(quoted.len() - 1, "...");
+            let (shown, cut) = match text.char_indices().nth(LIMIT) {
+                Some((end, _)) => (&text[..end], true),
+                None => (text.as_str(), false),
+            };
+            // Quoted and escaped as JSON writes a string (which cannot fail for a `str`).
+            let quoted = serde_json::to_string(shown).unwrap_or_default();
+            let mut preview = String::with_capacity(quoted.len() + 10);
+            preview.push_str("string ");
+            preview.push_str(&quoted);
+            if cut {
+                preview.insert_str(preview.len() - 1, "...");
             }
-            format!("string {quoted}")
+            preview
         }
         Value::Number(number) => number.to_string(),
         Value::Bool(flag) => flag.to_string(),
         Value::Null => "null".to_owned(),
+    }
+}
+
+/// `preview`, made only when a message shows it.
+struct Preview<'a>(&'a Value);
+
+impl fmt::Display for Preview<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&preview(self.0))
     }
 }
 
@@ -155,32 +173,30 @@ fn list_values(values: &Value) -> String {
     }
 }
 
-fn describe(error: &ValidationError<'_>, root: &Value) -> Vec<ArgError> {
-    let path = JsonPath::from_pointer_in(error.instance_path().as_str(), root);
-    let instance = error.instance();
-    let got = preview(instance);
+fn describe(error: &ValidationError<'_>, root: &Value, into: &mut Vec<ArgError>) {
+    let mut path = JsonPath::from_pointer_in(error.instance_path().as_str(), root);
+    // Shown only by the messages that quote the value.
+    let got = Preview(error.instance());
     let kind = error.kind();
-    let keyword = kind.keyword().to_owned();
-    let simple = |message: String| vec![ArgError::new(path.clone(), keyword.clone(), message)];
-    match kind {
+    let message = match kind {
         ValidationErrorKind::Required { property } => {
-            let name = property
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| property.to_string());
-            let mut at = path.clone();
-            at.push_key(&name);
-            vec![ArgError::new(at, "required", "required, but missing")]
+            match property.as_str() {
+                Some(name) => path.push_key(name),
+                None => path.push_key(&property.to_string()),
+            }
+            into.push(ArgError::new(path, "required", "required, but missing"));
+            return;
         }
         ValidationErrorKind::AdditionalProperties { unexpected }
-        | ValidationErrorKind::UnevaluatedProperties { unexpected } => unexpected
-            .iter()
-            .map(|name| {
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            let keyword = kind.keyword().to_owned();
+            into.extend(unexpected.iter().map(|name| {
                 let mut at = path.clone();
                 at.push_key(name);
                 ArgError::new(at, keyword.clone(), "not an accepted argument here")
-            })
-            .collect(),
+            }));
+            return;
+        }
         ValidationErrorKind::Type { kind: expected } => {
             let expected = match expected {
                 jsonschema::error::TypeKind::Single(single) => single.to_string(),
@@ -188,40 +204,40 @@ fn describe(error: &ValidationError<'_>, root: &Value) -> Vec<ArgError> {
                     many.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or ")
                 }
             };
-            simple(format!("expected {expected}, got {got}"))
+            format!("expected {expected}, got {got}")
         }
-        ValidationErrorKind::Enum { options } => simple(format!("must be one of {}; got {got}", list_values(options))),
-        ValidationErrorKind::Constant { expected_value } => simple(format!("must be {expected_value}; got {got}")),
-        ValidationErrorKind::Minimum { limit } => simple(format!("must be at least {limit}; got {got}")),
-        ValidationErrorKind::Maximum { limit } => simple(format!("must be at most {limit}; got {got}")),
-        ValidationErrorKind::ExclusiveMinimum { limit } => simple(format!("must be greater than {limit}; got {got}")),
-        ValidationErrorKind::ExclusiveMaximum { limit } => simple(format!("must be less than {limit}; got {got}")),
+        ValidationErrorKind::Enum { options } => format!("must be one of {}; got {got}", list_values(options)),
+        ValidationErrorKind::Constant { expected_value } => format!("must be {expected_value}; got {got}"),
+        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}; got {got}"),
+        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}; got {got}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("must be greater than {limit}; got {got}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("must be less than {limit}; got {got}"),
         ValidationErrorKind::MultipleOf { multiple_of } => {
-            simple(format!("must be a multiple of {multiple_of}; got {got}"))
+            format!("must be a multiple of {multiple_of}; got {got}")
         }
         ValidationErrorKind::MinLength { limit } => {
-            simple(format!("must be at least {limit} characters long; got {got}"))
+            format!("must be at least {limit} characters long; got {got}")
         }
         ValidationErrorKind::MaxLength { limit } => {
-            simple(format!("must be at most {limit} characters long; got {got}"))
+            format!("must be at most {limit} characters long; got {got}")
         }
-        ValidationErrorKind::Pattern { pattern } => simple(format!("must match the pattern {pattern}; got {got}")),
-        ValidationErrorKind::Format { format } => simple(format!("must be a valid {format}; got {got}")),
-        ValidationErrorKind::MinItems { limit } => simple(format!("must have at least {limit} items; got {got}")),
-        ValidationErrorKind::MaxItems { limit } => simple(format!("must have at most {limit} items; got {got}")),
-        ValidationErrorKind::UniqueItems => simple("items must be unique".to_owned()),
-        ValidationErrorKind::MinProperties { limit } => simple(format!("must have at least {limit} keys")),
-        ValidationErrorKind::MaxProperties { limit } => simple(format!("must have at most {limit} keys")),
-        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => simple(format!(
-            "{got} matches none of the {} allowed forms",
-            context.len().max(2)
-        )),
+        ValidationErrorKind::Pattern { pattern } => format!("must match the pattern {pattern}; got {got}"),
+        ValidationErrorKind::Format { format } => format!("must be a valid {format}; got {got}"),
+        ValidationErrorKind::MinItems { limit } => format!("must have at least {limit} items; got {got}"),
+        ValidationErrorKind::MaxItems { limit } => format!("must have at most {limit} items; got {got}"),
+        ValidationErrorKind::UniqueItems => "items must be unique".to_owned(),
+        ValidationErrorKind::MinProperties { limit } => format!("must have at least {limit} keys"),
+        ValidationErrorKind::MaxProperties { limit } => format!("must have at most {limit} keys"),
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            format!("{got} matches none of the {} allowed forms", context.len().max(2))
+        }
         ValidationErrorKind::OneOfMultipleValid { .. } => {
-            simple(format!("{got} matches more than one of the allowed forms"))
+            format!("{got} matches more than one of the allowed forms")
         }
-        ValidationErrorKind::FalseSchema => simple("no value is allowed here".to_owned()),
-        _ => simple(error.to_string()),
-    }
+        ValidationErrorKind::FalseSchema => "no value is allowed here".to_owned(),
+        _ => error.to_string(),
+    };
+    into.push(ArgError::new(path, kind.keyword().to_owned(), message));
 }
 
 #[cfg(test)]
