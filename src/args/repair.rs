@@ -100,6 +100,16 @@ pub struct Repaired {
     pub repairs: Vec<Repair>,
 }
 
+impl Repaired {
+    /// A value with no records.
+    pub fn bare(value: Value) -> Self {
+        Repaired {
+            value,
+            repairs: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepairError {
     /// Byte offset into the text.
@@ -149,6 +159,28 @@ pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
 
 /// `repair`, choosing what becomes of integers beyond 64 bits.
 pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+    repair_keeping(text, limits, wide, Records::Whole)
+}
+
+/// `repair_with` for a caller that wants only the value: the same value, or the same refusal,
+/// without building the records' paths and snippets.
+pub fn repair_value_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Value, RepairError> {
+    repair_keeping(text, limits, wide, Records::KindsOnly).map(|repaired| repaired.value)
+}
+
+/// `repair_refused_with` for a caller that wants only the value (see [`repair_value_with`]).
+pub fn repair_value_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Value, RepairError> {
+    repair_refused_keeping(text, limits, wide, Records::KindsOnly).map(|repaired| repaired.value)
+}
+
+/// What is built of each record. The reader's own decisions read only the records' kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Records {
+    Whole,
+    KindsOnly,
+}
+
+fn repair_keeping(text: &str, limits: &Limits, wide: WideIntegers, records: Records) -> Result<Repaired, RepairError> {
     // Otherwise the reader finds the spot that breaks a limit (and says where).
     if text.len() <= limits.max_bytes && serde_json::from_str::<IgnoredAny>(text).is_ok() {
         if let Ok(value) = serde_json::from_str::<Value>(text) {
@@ -171,7 +203,7 @@ pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Re
             }
         }
     }
-    repair_refused_with(text, limits, wide)
+    repair_refused_keeping(text, limits, wide, records)
 }
 
 /// `repair` for a text serde_json has already refused, or accepted only past a limit: it goes
@@ -182,6 +214,15 @@ pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairErr
 
 /// `repair_refused`, choosing what becomes of integers beyond 64 bits.
 pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+    repair_refused_keeping(text, limits, wide, Records::Whole)
+}
+
+fn repair_refused_keeping(
+    text: &str,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+) -> Result<Repaired, RepairError> {
     if text.len() > limits.max_bytes {
         return Err(RepairError::at(
             text,
@@ -200,7 +241,7 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
             "empty input: no JSON value".to_owned(),
         ));
     }
-    let read = read_leniently(text, limits, wide);
+    let read = read_leniently(text, limits, wide, records);
     // A Python literal means what Python reads; the lenient reader's guesses give way to it.
     // One pass over the bytes rules most texts out first, so only those that may be literals
     // pay for the Python reading.
@@ -242,14 +283,15 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
     }
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
-            let after = serde_json::to_string(&python).unwrap_or_default();
-            Ok(Repaired {
-                repairs: vec![Repair::new(
-                    JsonPath::root(),
-                    RepairKind::PythonText,
+            let (before, after) = match records {
+                Records::Whole => (
                     snippet(text),
-                    snippet(&after),
-                )],
+                    snippet(&serde_json::to_string(&python).unwrap_or_default()),
+                ),
+                Records::KindsOnly => (String::new(), String::new()),
+            };
+            Ok(Repaired {
+                repairs: vec![Repair::new(JsonPath::root(), RepairKind::PythonText, before, after)],
                 value: python,
             })
         }
@@ -257,7 +299,7 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
     }
 }
 
-fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers, records: Records) -> Result<Repaired, RepairError> {
     if let Some(repaired) = bare_scalar(text, wide) {
         let repaired = repaired?;
         // A scalar has no depth: only its length can break a limit.
@@ -273,6 +315,7 @@ fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Rep
     }
     let mut parser = Parser::new(text, limits);
     parser.wide = wide;
+    parser.keep_snippets = records == Records::Whole;
     match parser.parse_top_level() {
         Ok(Some(value)) => Ok(Repaired {
             value,

@@ -7,7 +7,10 @@ use pyo3::types::PyList;
 use serde::de::IgnoredAny;
 
 use crate::args::fast_path::FastPlan;
-use crate::args::repair::{read_python_calls as read_calls, repair_refused_with, repair_with, WideIntegers};
+use crate::args::repair::{
+    read_python_calls as read_calls, repair_refused_with, repair_value_refused_with, repair_value_with, repair_with,
+    Repaired, WideIntegers,
+};
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
@@ -31,10 +34,13 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
             Some(value) => (value, Vec::new()),
             None => {
                 let repaired = detached_for_long(py, text.len(), || {
-                    if valid {
-                        repair_with(text, &limits, WideIntegers::Carry)
-                    } else {
-                        repair_refused_with(text, &limits, WideIntegers::Carry)
+                    // Records nobody reads are not built: the value and any refusal are the same.
+                    let wide = WideIntegers::Carry;
+                    match (return_repairs, valid) {
+                        (true, true) => repair_with(text, &limits, wide),
+                        (true, false) => repair_refused_with(text, &limits, wide),
+                        (false, true) => repair_value_with(text, &limits, wide).map(Repaired::bare),
+                        (false, false) => repair_value_refused_with(text, &limits, wide).map(Repaired::bare),
                     }
                 });
                 let repaired = repaired.map_err(|error| repair_error(py, &error))?;

@@ -223,7 +223,7 @@ impl Parser<'_> {
         check.next()?.ok()?;
         let document = &rest[..check.byte_offset()];
         let mut value = serde_json::from_str::<Value>(document).ok()?;
-        if oversized_integer(document).is_some() {
+        if valid_stretch::holds_integral_float(&value) && oversized_integer(document).is_some() {
             if self.wide != WideIntegers::Carry {
                 return None;
             }

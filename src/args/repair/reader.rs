@@ -122,6 +122,8 @@ pub(super) struct Parser<'t> {
     /// The next slot of `found` to reuse once it is full.
     pub(super) found_next: usize,
     pub(super) wide: WideIntegers,
+    /// The records' paths and snippets are built (a caller that wants only the value drops them).
+    pub(super) keep_snippets: bool,
 }
 
 impl<'t> Parser<'t> {
@@ -168,6 +170,7 @@ impl<'t> Parser<'t> {
                 .saturating_add(valid_stretch::ALLOWANCE_FLOOR),
             stretches_read: 0,
             wide: WideIntegers::Refuse,
+            keep_snippets: true,
         }
     }
 
