@@ -124,6 +124,8 @@ pub(super) struct Parser<'t> {
     pub(super) wide: WideIntegers,
     /// The records' paths and snippets are built (a caller that wants only the value drops them).
     pub(super) keep_snippets: bool,
+    /// Byte offset of a first value serde_json was already found unable to read.
+    pub(super) broken_first_value: Option<usize>,
 }
 
 impl<'t> Parser<'t> {
@@ -171,6 +173,7 @@ impl<'t> Parser<'t> {
             stretches_read: 0,
             wide: WideIntegers::Refuse,
             keep_snippets: true,
+            broken_first_value: None,
         }
     }
 
