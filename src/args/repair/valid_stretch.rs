@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::Parser;
@@ -35,6 +35,16 @@ impl Parser<'_> {
             None => *self.char_starts.get(self.index)?,
         };
         let rest = self.unchanged_text?.get(start..)?;
+        // Where most tries fail (flaws all through the document), a check that builds nothing
+        // comes first, so a failed try builds nothing either.
+        if self.stretches_failed > self.stretches_read {
+            let mut check = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
+            if let Err(error) = check.next()? {
+                self.stretches_failed += 1;
+                self.valid_allowance = self.valid_allowance.saturating_sub(error_offset(rest, &error));
+                return None;
+            }
+        }
         // One pass: the value is built while the text is checked. A duplicate key stops it as
         // the check would not, and costs nothing from the allowance, as a valid container the
         // reader declines never has.
@@ -42,6 +52,7 @@ impl Parser<'_> {
         let value = match stream.next()? {
             Ok(UniqueValue(value)) => value,
             Err(error) => {
+                self.stretches_failed += 1;
                 if !error.is_data() {
                     self.valid_allowance = self.valid_allowance.saturating_sub(error_offset(rest, &error));
                 }
