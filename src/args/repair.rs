@@ -100,6 +100,16 @@ pub struct Repaired {
     pub repairs: Vec<Repair>,
 }
 
+impl Repaired {
+    /// A value with no records.
+    pub fn bare(value: Value) -> Self {
+        Repaired {
+            value,
+            repairs: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepairError {
     /// Byte offset into the text.
@@ -149,6 +159,69 @@ pub fn repair(text: &str, limits: &Limits) -> Result<Repaired, RepairError> {
 
 /// `repair`, choosing what becomes of integers beyond 64 bits.
 pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+    repair_keeping(text, limits, wide, Records::Whole)
+}
+
+/// `repair_with` for a caller that wants only the value: the same value, or the same refusal,
+/// without building the records' paths and snippets.
+pub fn repair_value_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Value, RepairError> {
+    repair_keeping(text, limits, wide, Records::KindsOnly).map(|repaired| repaired.value)
+}
+
+/// What serde_json makes of a whole text, found in one pass: whether it is valid JSON, and if
+/// not, where its first value starts when that value is itself broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextCheck {
+    pub valid: bool,
+    /// Byte offset of a first value serde_json cannot read: the reader need not ask again.
+    broken_first_value: Option<usize>,
+}
+
+impl TextCheck {
+    /// Valid exactly when `serde_json::from_str` reads the text.
+    pub fn of(text: &str) -> Self {
+        let start = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r']).len();
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+        match values.next() {
+            Some(Ok(_)) => TextCheck {
+                valid: text[values.byte_offset()..]
+                    .bytes()
+                    .all(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')),
+                broken_first_value: None,
+            },
+            Some(Err(_)) => TextCheck {
+                valid: false,
+                broken_first_value: Some(start),
+            },
+            None => TextCheck {
+                valid: false,
+                broken_first_value: None,
+            },
+        }
+    }
+}
+
+/// `repair_refused_with` for a text `check` found invalid, sparing the reader what the check
+/// already knows; `records` false builds only the value (see [`repair_value_with`]).
+pub fn repair_refused_checked(
+    text: &str,
+    limits: &Limits,
+    wide: WideIntegers,
+    check: TextCheck,
+    records: bool,
+) -> Result<Repaired, RepairError> {
+    let records = if records { Records::Whole } else { Records::KindsOnly };
+    repair_refused_keeping(text, limits, wide, records, check.broken_first_value)
+}
+
+/// What is built of each record. The reader's own decisions read only the records' kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Records {
+    Whole,
+    KindsOnly,
+}
+
+fn repair_keeping(text: &str, limits: &Limits, wide: WideIntegers, records: Records) -> Result<Repaired, RepairError> {
     // Otherwise the reader finds the spot that breaks a limit (and says where).
     if text.len() <= limits.max_bytes && serde_json::from_str::<IgnoredAny>(text).is_ok() {
         if let Ok(value) = serde_json::from_str::<Value>(text) {
@@ -171,7 +244,7 @@ pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Re
             }
         }
     }
-    repair_refused_with(text, limits, wide)
+    repair_refused_keeping(text, limits, wide, records, None)
 }
 
 /// `repair` for a text serde_json has already refused, or accepted only past a limit: it goes
@@ -182,6 +255,16 @@ pub fn repair_refused(text: &str, limits: &Limits) -> Result<Repaired, RepairErr
 
 /// `repair_refused`, choosing what becomes of integers beyond 64 bits.
 pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+    repair_refused_keeping(text, limits, wide, Records::Whole, None)
+}
+
+fn repair_refused_keeping(
+    text: &str,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+    broken_first_value: Option<usize>,
+) -> Result<Repaired, RepairError> {
     if text.len() > limits.max_bytes {
         return Err(RepairError::at(
             text,
@@ -200,7 +283,7 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
             "empty input: no JSON value".to_owned(),
         ));
     }
-    let read = read_leniently(text, limits, wide);
+    let read = read_leniently(text, limits, wide, records, broken_first_value);
     // A Python literal means what Python reads; the lenient reader's guesses give way to it.
     // One pass over the bytes rules most texts out first, so only those that may be literals
     // pay for the Python reading.
@@ -242,14 +325,15 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
     }
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
-            let after = serde_json::to_string(&python).unwrap_or_default();
-            Ok(Repaired {
-                repairs: vec![Repair::new(
-                    JsonPath::root(),
-                    RepairKind::PythonText,
+            let (before, after) = match records {
+                Records::Whole => (
                     snippet(text),
-                    snippet(&after),
-                )],
+                    snippet(&serde_json::to_string(&python).unwrap_or_default()),
+                ),
+                Records::KindsOnly => (String::new(), String::new()),
+            };
+            Ok(Repaired {
+                repairs: vec![Repair::new(JsonPath::root(), RepairKind::PythonText, before, after)],
                 value: python,
             })
         }
@@ -257,7 +341,13 @@ pub fn repair_refused_with(text: &str, limits: &Limits, wide: WideIntegers) -> R
     }
 }
 
-fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Repaired, RepairError> {
+fn read_leniently(
+    text: &str,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+    broken_first_value: Option<usize>,
+) -> Result<Repaired, RepairError> {
     if let Some(repaired) = bare_scalar(text, wide) {
         let repaired = repaired?;
         // A scalar has no depth: only its length can break a limit.
@@ -273,6 +363,8 @@ fn read_leniently(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Rep
     }
     let mut parser = Parser::new(text, limits);
     parser.wide = wide;
+    parser.keep_snippets = records == Records::Whole;
+    parser.broken_first_value = broken_first_value;
     match parser.parse_top_level() {
         Ok(Some(value)) => Ok(Repaired {
             value,

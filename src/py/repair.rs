@@ -4,10 +4,12 @@ use std::sync::OnceLock;
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use serde::de::IgnoredAny;
 
 use crate::args::fast_path::FastPlan;
-use crate::args::repair::{read_python_calls as read_calls, repair_refused_with, repair_with, WideIntegers};
+use crate::args::repair::{
+    read_python_calls as read_calls, repair_refused_checked, repair_value_with, repair_with, Repaired, TextCheck,
+    WideIntegers,
+};
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
@@ -23,7 +25,8 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
         let limits = Limits::default();
         // serde_json's check allocates nothing and stops at the first flaw, so a broken text is
         // not half built before the repair starts.
-        let valid = serde_json::from_str::<IgnoredAny>(text).is_ok();
+        let check = TextCheck::of(text);
+        let valid = check.valid;
         // Valid JSON goes straight to Python objects. The reader gives up on what it cannot read
         // exactly (a limit, an integer past 64 bits), which the repair then settles.
         let direct = if valid { read_valid(py, text, &limits) } else { None };
@@ -31,10 +34,14 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
             Some(value) => (value, Vec::new()),
             None => {
                 let repaired = detached_for_long(py, text.len(), || {
-                    if valid {
-                        repair_with(text, &limits, WideIntegers::Carry)
-                    } else {
-                        repair_refused_with(text, &limits, WideIntegers::Carry)
+                    // Records nobody reads are not built: the value and any refusal are the same.
+                    let wide = WideIntegers::Carry;
+                    match (return_repairs, valid) {
+                        (true, true) => repair_with(text, &limits, wide),
+                        (true, false) => repair_refused_checked(text, &limits, wide, check, true),
+                        (false, true) => repair_value_with(text, &limits, wide).map(Repaired::bare),
+                        (false, false) => repair_refused_checked(text, &limits, wide, check, false)
+                            .map(|read| Repaired::bare(read.value)),
                     }
                 });
                 let repaired = repaired.map_err(|error| repair_error(py, &error))?;

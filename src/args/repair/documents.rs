@@ -209,6 +209,16 @@ impl Parser<'_> {
     pub(super) fn valid_document_here(&mut self) -> Option<Value> {
         // The text itself while it is unchanged; a copy only once it was unescaped.
         let copied: String;
+        if self.unchanged_text.is_some() && self.broken_first_value.is_some() {
+            // serde_json read the text from this very value and failed inside it.
+            let start = match self.ascii_text {
+                Some(_) => Some(self.index),
+                None => self.char_starts.get(self.index).copied(),
+            };
+            if start == self.broken_first_value {
+                return None;
+            }
+        }
         let rest = match (self.unchanged_text, self.ascii_text) {
             (Some(_), Some(text)) => text.get(self.index..)?,
             (Some(text), None) => text.get(*self.char_starts.get(self.index)?..)?,
@@ -223,7 +233,7 @@ impl Parser<'_> {
         check.next()?.ok()?;
         let document = &rest[..check.byte_offset()];
         let mut value = serde_json::from_str::<Value>(document).ok()?;
-        if oversized_integer(document).is_some() {
+        if valid_stretch::holds_integral_float(&value) && oversized_integer(document).is_some() {
             if self.wide != WideIntegers::Carry {
                 return None;
             }

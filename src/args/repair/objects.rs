@@ -326,16 +326,20 @@ impl Parser<'_> {
                     // A digit on the very last byte may be the start of a longer number: `10`
                     // cut from `1000`. The document still closes, but the road will not trust it.
                     if end == self.len() && end > 0 && self.chars[end - 1].is_ascii_digit() {
-                        let tail = self.slice(end.saturating_sub(CONTEXT_CHARS), end);
+                        let tail = self.tail_snippet(end);
                         self.record(RepairKind::TruncatedNumber, last_chars(&tail), last_chars(&tail));
                     }
                     *self.content_end.insert(end)
                 }
             };
-            let tail = self.slice(end.saturating_sub(CONTEXT_CHARS), end);
-            let before = format!("{tail}{}", self.supplied_closers);
-            let after = format!("{before}{closer}");
-            self.record(RepairKind::Truncated, last_chars(&before), last_chars(&after));
+            if self.wants_snippets() {
+                let tail = self.tail_snippet(end);
+                let before = format!("{tail}{}", self.supplied_closers);
+                let after = format!("{before}{closer}");
+                self.record(RepairKind::Truncated, last_chars(&before), last_chars(&after));
+            } else {
+                self.record(RepairKind::Truncated, "", "");
+            }
         }
         if self.supplied_closers.len() < SNIPPET_CHARS {
             self.supplied_closers.push(closer);
@@ -344,7 +348,9 @@ impl Parser<'_> {
 
     /// Records the comma at `comma` as removed, with the text around it.
     pub(super) fn record_trailing_comma(&mut self, comma: usize) {
-        if self.has_room() {
+        if self.has_room() && !self.wants_snippets() {
+            self.record(RepairKind::TrailingComma, "", "");
+        } else if self.has_room() {
             let from = comma.saturating_sub(CONTEXT_CHARS);
             let to = (comma + 1 + CONTEXT_CHARS).min(self.len());
             let head = self.slice(from, comma);

@@ -119,9 +119,15 @@ pub(super) struct Parser<'t> {
     pub(super) valid_allowance: usize,
     /// Containers read as valid JSON in one pass.
     pub(super) stretches_read: usize,
+    /// Containers tried as valid JSON in vain.
+    pub(super) stretches_failed: usize,
     /// The next slot of `found` to reuse once it is full.
     pub(super) found_next: usize,
     pub(super) wide: WideIntegers,
+    /// The records' paths and snippets are built (a caller that wants only the value drops them).
+    pub(super) keep_snippets: bool,
+    /// Byte offset of a first value serde_json was already found unable to read.
+    pub(super) broken_first_value: Option<usize>,
 }
 
 impl<'t> Parser<'t> {
@@ -167,7 +173,10 @@ impl<'t> Parser<'t> {
                 .saturating_mul(valid_stretch::ALLOWANCE_PER_CHAR)
                 .saturating_add(valid_stretch::ALLOWANCE_FLOOR),
             stretches_read: 0,
+            stretches_failed: 0,
             wide: WideIntegers::Refuse,
+            keep_snippets: true,
+            broken_first_value: None,
         }
     }
 

@@ -10,7 +10,13 @@ impl Parser<'_> {
         if !self.has_room() && !keeps_meaning_visible {
             return;
         }
-        let path = JsonPath::from(self.path.clone());
+        // A caller that only wants the value keeps each record's kind (the reader's later
+        // decisions read kinds) but not where it was made.
+        let path = if self.keep_snippets {
+            JsonPath::from(self.path.clone())
+        } else {
+            JsonPath::root()
+        };
         let repair = Repair::new(path, kind, Value::String(before.into()), Value::String(after.into()));
         if self.has_room() {
             self.repairs.push(repair);
@@ -26,7 +32,25 @@ impl Parser<'_> {
 
     /// Whether a record made now may be kept, so its snippets are worth building.
     pub(super) fn wants_snippets(&self) -> bool {
-        self.has_room() || !self.meaning_recorded
+        self.keep_snippets && (self.has_room() || !self.meaning_recorded)
+    }
+
+    /// `text` as a JSON string literal, cut to snippet length, when snippets are wanted.
+    pub(super) fn value_text_snippet(&self, text: &str) -> String {
+        if self.wants_snippets() {
+            json_snippet(text)
+        } else {
+            String::new()
+        }
+    }
+
+    /// The text's last characters up to `end`, when snippets are wanted.
+    pub(super) fn tail_snippet(&self, end: usize) -> String {
+        if self.wants_snippets() {
+            self.slice(end.saturating_sub(CONTEXT_CHARS), end)
+        } else {
+            String::new()
+        }
     }
 
     /// Drops the records made since `count`, as when a span is read again.

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Bytes reserved for a string's text when its first character is read.
+const STRING_START_CAPACITY: usize = 32;
+
 /// The state of one string being read.
 pub(super) struct StringRead {
     pub(super) missing_quotes: bool,
@@ -96,6 +99,10 @@ impl StringRead {
     }
 
     pub(super) fn push_raw(&mut self, character: char) {
+        if self.text.capacity() == 0 {
+            // Room for most strings at once, rather than regrowing from one character up.
+            self.text.reserve(STRING_START_CAPACITY);
+        }
         self.text.push(character);
         self.track(character);
         self.raw_backslash_last = character == '\\';

@@ -387,13 +387,13 @@ impl Parser<'_> {
         let truncated = !closed && (ran_to_end || (!read.missing_quotes && self.only_closers_follow()));
         if truncated {
             let before = self.snippet_of(start, self.index);
-            self.record(RepairKind::TruncatedString, before, json_snippet(&read.text));
+            self.record(RepairKind::TruncatedString, before, self.value_text_snippet(&read.text));
         }
         if self.has_room() {
             self.record_quote_style(&read, start);
             if read.inner_quotes > 0 {
                 let before = self.snippet_of(start, self.index);
-                self.record(RepairKind::UnescapedQuote, before, json_snippet(&read.text));
+                self.record(RepairKind::UnescapedQuote, before, self.value_text_snippet(&read.text));
             }
             for (position, control) in &read.raw_controls {
                 if *position < read.text.len() {
@@ -409,7 +409,7 @@ impl Parser<'_> {
             }
             if !closed && !truncated && !read.missing_quotes {
                 let before = self.snippet_of(start, self.index);
-                self.record(RepairKind::UnquotedString, before, json_snippet(&read.text));
+                self.record(RepairKind::UnquotedString, before, self.value_text_snippet(&read.text));
             }
         }
         Ok(Value::String(read.text))
@@ -430,7 +430,7 @@ impl Parser<'_> {
             }
         };
         let before = self.snippet_of(start, self.index);
-        let after = json_snippet(&read.text);
+        let after = self.value_text_snippet(&read.text);
         self.record(kind, before, after);
     }
 }

@@ -24,12 +24,18 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
     while index < bytes.len() {
         let byte = bytes[index];
         if in_string {
-            match byte {
+            // Straight to the next quote or backslash: a string's text is most of a document.
+            match memchr::memchr2(b'"', b'\\', &bytes[index..]) {
+                Some(offset) => index += offset,
+                None => break,
+            }
+            match bytes[index] {
                 b'\\' => index += 1,
                 b'"' => {
                     in_string = false;
                     if let Some(Container::Object { key, expects_key: true }) = open.last_mut() {
-                        *key = serde_json::from_str(&text[string_start..=index]).ok();
+                        // Decoded only if a record needs the path.
+                        *key = Some((string_start, index + 1));
                     }
                 }
                 _ => {}
@@ -58,7 +64,7 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
             b',' => {
                 let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
                 if matches!(next, Some(b'}' | b']')) {
-                    commas.push((index, path_of(&open)));
+                    commas.push((index, path_of(text, &open)));
                 }
                 match open.last_mut() {
                     Some(Container::Object { expects_key, .. }) => *expects_key = true,
@@ -148,7 +154,7 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
     let tail = &text[floor(text, end.saturating_sub(CONTEXT_BYTES))..end];
     if cut_number && !closers.is_empty() {
         repairs.push(Repair::new(
-            path_of(&open),
+            path_of(text, &open),
             RepairKind::TruncatedNumber,
             snippet(tail),
             snippet(tail),
@@ -156,7 +162,7 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
     }
     for supplied in 0..closers.len() {
         repairs.push(Repair::new(
-            path_of(&open[..open.len() - supplied]),
+            path_of(text, &open[..open.len() - supplied]),
             RepairKind::Truncated,
             snippet(&format!("{tail}{}", &closers[..supplied])),
             snippet(&format!("{tail}{}", &closers[..=supplied])),
@@ -173,16 +179,29 @@ fn floor(text: &str, mut index: usize) -> usize {
 }
 
 enum Container {
-    Object { key: Option<String>, expects_key: bool },
-    Array { index: usize },
+    /// `key`: where the current member's key is written, quotes included.
+    Object {
+        key: Option<(usize, usize)>,
+        expects_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 /// The path of the innermost open container.
-fn path_of(open: &[Container]) -> JsonPath {
+fn path_of(text: &str, open: &[Container]) -> JsonPath {
     let mut path = JsonPath::root();
     for container in open.iter().take(open.len().saturating_sub(1)) {
         match container {
-            Container::Object { key: Some(key), .. } => path.push_key(key),
+            Container::Object {
+                key: Some((start, end)),
+                ..
+            } => {
+                if let Ok(key) = serde_json::from_str::<String>(&text[*start..*end]) {
+                    path.push_key(&key);
+                }
+            }
             Container::Object { key: None, .. } => {}
             Container::Array { index } => path.push_index(*index),
         }

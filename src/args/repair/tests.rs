@@ -902,3 +902,81 @@ fn hostile_inputs_take_linear_time() {
         assert!(started.elapsed() < Duration::from_secs(10), "{}...", &input[..20]);
     }
 }
+
+/// json_repair's own inputs and a few shapes of ours, for tests that compare two ways of reading.
+fn corpus_and_shapes() -> Vec<String> {
+    let mut texts: Vec<String> = [
+        "",
+        "   ",
+        "123abc",
+        "[1]x",
+        "{\"a\": 1} trailing",
+        "{\"a\": 1}{\"b\": 2}",
+        "  {\"a\": [1, 2, {\"b\": tru",
+        "Here: {\"a\": 1,}",
+        "{\"a\": 1, \"a\": 2}",
+        "[{\"n\": 123456789012345678901234567890}, {\"b\": 1",
+        "\u{feff}{\"a\": 1",
+        "{'a': \"b\", 'c': [1, 2,]}",
+        "```json\n{\"a\": \"b\"\n```",
+        "{\"é\": [1, 2], \"ü\": {\"x\": null}",
+    ]
+    .iter()
+    .map(|text| (*text).to_owned())
+    .collect();
+    let dir = match std::env::var_os("TOOLPROOF_CORPUS_DIR") {
+        Some(root) => std::path::PathBuf::from(root).join("jsonrepair"),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/jsonrepair"),
+    };
+    if let Ok(cases) = std::fs::read_to_string(dir.join("cases.json")) {
+        let cases: Vec<Value> = serde_json::from_str(&cases).unwrap();
+        texts.extend(
+            cases
+                .iter()
+                .filter_map(|case| case["input"].as_str().map(str::to_owned)),
+        );
+        texts.push(std::fs::read_to_string(dir.join("perf_invalid.json")).unwrap());
+    }
+    texts
+}
+
+#[test]
+fn the_one_pass_text_check_is_serde_json_s() {
+    for text in corpus_and_shapes() {
+        let valid = serde_json::from_str::<IgnoredAny>(&text).is_ok();
+        assert_eq!(TextCheck::of(&text).valid, valid, "{text:?}");
+    }
+}
+
+#[test]
+fn a_checked_text_reads_as_an_unchecked_one() {
+    let limits = Limits::default();
+    for text in corpus_and_shapes() {
+        let check = TextCheck::of(&text);
+        if check.valid {
+            continue;
+        }
+        for wide in [WideIntegers::Refuse, WideIntegers::Carry] {
+            let unchecked = repair_refused_with(&text, &limits, wide);
+            assert_eq!(
+                repair_refused_checked(&text, &limits, wide, check, true),
+                unchecked,
+                "{text:?}"
+            );
+            // Without records: the same value, or the same refusal.
+            let value_only = repair_refused_checked(&text, &limits, wide, check, false).map(|read| read.value);
+            assert_eq!(value_only, unchecked.map(|read| read.value), "{text:?}");
+        }
+    }
+}
+
+#[test]
+fn the_value_alone_is_the_value_read_with_records() {
+    let limits = Limits::default();
+    for text in corpus_and_shapes() {
+        for wide in [WideIntegers::Refuse, WideIntegers::Carry] {
+            let whole = repair_with(&text, &limits, wide).map(|read| read.value);
+            assert_eq!(repair_value_with(&text, &limits, wide), whole, "{text:?}");
+        }
+    }
+}

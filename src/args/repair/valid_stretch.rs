@@ -35,19 +35,37 @@ impl Parser<'_> {
             None => *self.char_starts.get(self.index)?,
         };
         let rest = self.unchanged_text?.get(start..)?;
-        let mut check = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
-        let end = match check.next()? {
-            Ok(_) => check.byte_offset(),
-            Err(error) => {
+        // Where most tries fail (flaws all through the document), a check that builds nothing
+        // comes first, so a failed try builds nothing either.
+        if self.stretches_failed > self.stretches_read {
+            let mut check = serde_json::Deserializer::from_str(rest).into_iter::<IgnoredAny>();
+            if let Err(error) = check.next()? {
+                self.stretches_failed += 1;
                 self.valid_allowance = self.valid_allowance.saturating_sub(error_offset(rest, &error));
                 return None;
             }
+        }
+        // One pass: the value is built while the text is checked. A duplicate key stops it as
+        // the check would not, and costs nothing from the allowance, as a valid container the
+        // reader declines never has.
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<UniqueValue>();
+        let value = match stream.next()? {
+            Ok(UniqueValue(value)) => value,
+            Err(error) => {
+                self.stretches_failed += 1;
+                if !error.is_data() {
+                    self.valid_allowance = self.valid_allowance.saturating_sub(error_offset(rest, &error));
+                }
+                return None;
+            }
         };
+        let end = stream.byte_offset();
         let stretch = &rest[..end];
-        let value = UniqueKeys
-            .deserialize(&mut serde_json::Deserializer::from_str(stretch))
-            .ok()?;
-        if oversized_integer(stretch).is_some() || !self.limits.admits_at(&value, self.depth + 1) {
+        // serde_json reads an integer beyond 64 bits as a float with no fraction, so only a
+        // container holding one is scanned for it.
+        if (holds_integral_float(&value) && oversized_integer(stretch).is_some())
+            || !self.limits.admits_at(&value, self.depth + 1)
+        {
             return None;
         }
         self.index += match self.ascii_text {
@@ -60,6 +78,16 @@ impl Parser<'_> {
             self.drop_extra_closing_brace();
         }
         Some(value)
+    }
+}
+
+/// Whether `value` holds a float with no fractional part, as an integer beyond 64 bits reads.
+pub(super) fn holds_integral_float(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => number.is_f64() && number.as_f64().is_some_and(|float| float.fract() == 0.0),
+        Value::Array(items) => items.iter().any(holds_integral_float),
+        Value::Object(map) => map.values().any(holds_integral_float),
+        _ => false,
     }
 }
 
@@ -76,6 +104,15 @@ fn error_offset(text: &str, error: &serde_json::Error) -> usize {
 /// serde_json's `Value`, refusing a key that appears twice in one object.
 #[derive(Clone, Copy)]
 struct UniqueKeys;
+
+/// A value read by [`UniqueKeys`], as a type a stream of values can hold.
+struct UniqueValue(Value);
+
+impl<'de> de::Deserialize<'de> for UniqueValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        UniqueKeys.deserialize(deserializer).map(UniqueValue)
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for UniqueKeys {
     type Value = Value;
