@@ -323,9 +323,10 @@ impl Parser<'_> {
                     while end > 0 && is_space(self.chars[end - 1]) {
                         end -= 1;
                     }
-                    // A digit on the very last byte may be the start of a longer number: `10`
-                    // cut from `1000`. The document still closes, but the road will not trust it.
-                    if end == self.len() && end > 0 && self.chars[end - 1].is_ascii_digit() {
+                    // A number on the very last byte may be the start of a longer one: `10` cut
+                    // from `1000`, `12.` from `12.5`. The document still closes, but the road
+                    // will not trust it.
+                    if end == self.len() && ends_inside_number(&self.chars[..end]) {
                         let tail = self.tail_snippet(end);
                         self.record(RepairKind::TruncatedNumber, last_chars(&tail), last_chars(&tail));
                     }

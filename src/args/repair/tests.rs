@@ -276,6 +276,30 @@ fn truncated_documents_are_closed_after_a_complete_value() {
 }
 
 #[test]
+fn a_number_cut_before_its_fraction_or_exponent_is_recorded_as_possibly_cut() {
+    // `12.` may have been `12.5`, `1e+` may have been `1e+9`: each reads as some other value.
+    for text in [
+        "{\"a\": 12.",
+        "[1, 2.",
+        "{\"a\": 1e+",
+        "{\"a\": 1.5E-",
+        "{\"a\": .",
+        "{\"a\": [3.",
+    ] {
+        let records = repaired(text).repairs;
+        assert!(
+            records.iter().any(|record| record.kind == TruncatedNumber),
+            "{text}: {:?}",
+            records.iter().map(|record| record.kind).collect::<Vec<_>>()
+        );
+    }
+    // Written out in full, followed by a space, or a word that is not a number: not cut.
+    assert!(!kinds("{\"a\": 12. ").contains(&TruncatedNumber));
+    assert!(!kinds("{\"a\": true").contains(&TruncatedNumber));
+    assert!(!kinds("{\"a\": \"x-\"").contains(&TruncatedNumber));
+}
+
+#[test]
 fn control_characters_in_strings_are_escaped() {
     let text = "{\"a\": \"line 1\nline 2\tend\", \"b\": 1,}";
     assert_eq!(value(text), json!({"a": "line 1\nline 2\tend", "b": 1}));
