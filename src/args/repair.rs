@@ -31,6 +31,7 @@ mod arrays;
 mod bare_scalar;
 mod characters;
 mod comments;
+mod cut_end;
 mod documents;
 mod escapes;
 mod literals;
@@ -361,6 +362,42 @@ fn read_leniently(
     if let Some(repaired) = structure_only::mend_structure(text, limits, wide) {
         return Ok(repaired);
     }
+    let cut = cut_end::cut_of(text);
+    if let Some(repaired) = cut.as_ref().and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide)) {
+        return Ok(repaired);
+    }
+    let mut read = read_characters(text, limits, wide, records, broken_first_value);
+    // The reader's guesses at the end of a cut text may read a quote or a bracket that was
+    // inside a string for structure; however it read it, what was being written when the text
+    // stopped may be incomplete, and the reading says so.
+    if let (Ok(repaired), Some(cut)) = (&mut read, &cut) {
+        if let Some(kind) = cut.end.possible_loss() {
+            if !repaired.repairs.iter().any(|repair| repair.kind.may_alter_meaning()) {
+                let end = text.trim_end();
+                let tail = snippet(&end[floor_char_boundary(end, end.len().saturating_sub(CONTEXT_CHARS))..]);
+                let path = match records {
+                    Records::Whole => cut.innermost_path(),
+                    Records::KindsOnly => JsonPath::root(),
+                };
+                let repair = Repair::new(path, kind, tail.clone(), tail);
+                match repaired.repairs.len() < MAX_RECORDED_REPAIRS {
+                    true => repaired.repairs.push(repair),
+                    // Past the cap, as the reader keeps such a record: it takes the last place.
+                    false => *repaired.repairs.last_mut().expect("the cap is above zero") = repair,
+                }
+            }
+        }
+    }
+    read
+}
+
+fn read_characters(
+    text: &str,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+    broken_first_value: Option<usize>,
+) -> Result<Repaired, RepairError> {
     let mut parser = Parser::new(text, limits);
     parser.wide = wide;
     parser.keep_snippets = records == Records::Whole;

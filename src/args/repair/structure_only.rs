@@ -63,7 +63,8 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
             }
             b',' => {
                 let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
-                if matches!(next, Some(b'}' | b']')) {
+                // A comma at the very end: the item after it was cut off whole.
+                if matches!(next, Some(b'}' | b']')) || next.is_none() && !open.is_empty() {
                     commas.push((index, path_of(text, &open)));
                 }
                 match open.last_mut() {
@@ -99,7 +100,7 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
     let ends_in_digits = word.bytes().last().is_some_and(|b| b.is_ascii_digit()) && !open.is_empty();
     let cut_number = ends_in_digits && trimmed.len() == text.len();
     let cut_word = !word.is_empty() && !ends_in_digits && !matches!(word, "null" | "true" | "false");
-    let closers: String = if open.is_empty() || cut_word || matches!(last, Some(b',' | b':')) {
+    let closers: String = if open.is_empty() || cut_word || matches!(last, Some(b':')) {
         String::new()
     } else {
         open.iter()
