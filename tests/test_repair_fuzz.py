@@ -25,7 +25,7 @@ FUZZ = settings(
 )
 ROAD = ArgumentRoad({"type": "object"}, name="anything")
 
-# Text with none of the characters a cut can turn into structure (see the two known cases below).
+# Text with none of the characters a cut can turn into structure.
 plain_texts = st.text(
     alphabet=st.characters(
         codec="utf-8",
@@ -191,10 +191,59 @@ def test_a_number_cut_after_its_point_or_exponent_is_refused(text: str) -> None:
         ROAD.parse(text)
 
 
-@pytest.mark.xfail(strict=True, reason="a key holding brackets, cut inside it, is read as structure")
 def test_a_key_cut_inside_its_brackets_is_refused() -> None:
     read = outcome(lambda: ROAD.parse('{"":[{"]0').arguments)
     assert read[0] == "refused" or prefix_of(read[1], {"": [{"]0": None}]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"x": 1, "a:b}',
+        '{"a":{"b:c}',
+        "{'a': 'x:y', 'b': 1, 'c: d}",
+        '{"0)é": "“😀\\t:0", "}0',
+        '```json\n{"a": "x", "b:c}',
+    ],
+)
+def test_a_cut_inside_a_string_holding_structure_is_refused(text: str) -> None:
+    with pytest.raises(ArgumentError):
+        ROAD.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ('{"0)é":"“😀\\t:0","}0e]":[[1.5,', {"0)é": "“😀\t:0", "}0e]": [[1.5]]}),
+        ("{')e': {'}:': ' }-', 'x': [", {")e": {"}:": " }-", "x": []}}),
+        ('```json\n{"a": "x\\"y", "b:c": [1.5,', {"a": 'x"y', "b:c": [1.5]}),
+        ("Here: {'a': '\"]', 'b': {}", {"a": '"]', "b": {}}),
+    ],
+)
+def test_a_cut_between_values_reads_what_was_written(text: str, written: Any) -> None:
+    assert same(ROAD.parse(text).arguments, written)
+
+
+def cut_writings(value: Any) -> list[str]:
+    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return [compact, json.dumps(value), repr(value), "```json\n" + compact, "Here: " + compact]
+
+
+CUTS = settings(FUZZ, max_examples=max(EXAMPLES // 10, 20))
+
+
+@CUTS
+@given(st.dictionaries(awkward_texts, documents(awkward_texts, any_number), min_size=1, max_size=3))
+def test_a_document_holding_quotes_colons_and_brackets_cut_anywhere_is_refused_or_read_as_its_prefix(
+    value: dict[str, Any],
+) -> None:
+    for text in cut_writings(value):
+        for cut in range(1, len(text)):
+            try:
+                read = ROAD.parse(text[:cut]).arguments
+            except ArgumentError:
+                continue
+            assert prefix_of(read, value), text[:cut]
 
 
 @pytest.mark.parametrize(

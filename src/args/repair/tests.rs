@@ -918,6 +918,11 @@ fn hostile_inputs_take_linear_time() {
         "{\\\"a\\\": 1}, ".repeat(megabyte / 14),
         format!("{}{{\"a\": 1}}", "{word} ".repeat(megabyte / 7)),
         "a(".repeat(megabyte / 2),
+        // Cut texts, which are read by the grammar first.
+        format!("{}\"a:b", "[{\"k\": ".repeat(megabyte / 7)),
+        format!("{{'a': [{}", "'x', ".repeat(megabyte / 5)),
+        format!("```json\n{{\"a\": [{}", "\"x:y\", ".repeat(megabyte / 7)),
+        format!("{{\"a\": [{}\"x", "{\"k\": [1], \"j\": ".repeat(megabyte / 18)),
     ];
     let limits = Limits::default();
     for input in &inputs {
@@ -1002,5 +1007,71 @@ fn the_value_alone_is_the_value_read_with_records() {
             let whole = repair_with(&text, &limits, wide).map(|read| read.value);
             assert_eq!(repair_value_with(&text, &limits, wide), whole, "{text:?}");
         }
+    }
+}
+
+// ----- a text cut off by its end -------------------------------------------------------
+
+fn records_a_possible_loss(text: &str) -> bool {
+    repaired(text).repairs.iter().any(|repair| repair.kind.may_alter_meaning())
+}
+
+#[test]
+fn a_cut_inside_a_string_records_a_possible_loss_whatever_the_reader_guessed() {
+    // Each was read as structure (a bracket, a colon or a quote inside a string) and recorded
+    // only as closed, so the road accepted a value the model never wrote.
+    for text in [
+        "{\"\":[{\"]0",
+        "{\"a:b}",
+        "{\"x\": 1, \"a:b}",
+        "{\"a\":{\"b:c}",
+        "{'a': 'x:y', 'b': 1, 'c: d}",
+        "{\"0)\u{e9}\": \"\u{201C}\u{1F600}\\t:0\", \"}0",
+        "```json\n{\"a\": \"x\", \"b:c}",
+    ] {
+        assert!(records_a_possible_loss(text), "{text:?}: {:?}", kinds(text));
+    }
+    let record = only_record("{\"x\": {\"a:b}", TruncatedString);
+    assert_eq!(record.path.to_string(), JsonPath::from(vec![PathItem::Key("x".into())]).to_string());
+}
+
+#[test]
+fn a_cut_between_values_reads_what_was_written() {
+    assert_eq!(
+        value("{\"0)\u{e9}\":\"\u{201C}\u{1F600}\\t:0\",\"}0e]\":[[1.5,"),
+        json!({"0)\u{e9}": "\u{201C}\u{1F600}\t:0", "}0e]": [[1.5]]})
+    );
+    assert_eq!(
+        kinds("{\"0)\u{e9}\":\"\u{201C}\",\"b\":[[1.5,"),
+        [TrailingComma, Truncated, Truncated, Truncated]
+    );
+    // A Python literal cut between values reads as Python reads it.
+    assert_eq!(
+        value("{')e': {'}:': ' }-', 'x': ["),
+        json!({")e": {"}:": " }-", "x": []}})
+    );
+    assert_eq!(kinds("{'a': 'x:y', 'b': [1,"), [PythonText, TrailingComma, Truncated, Truncated]);
+    // After a fence or prose, the passed-over text is recorded too.
+    assert_eq!(
+        repaired("```json\n{\"a\": \"x\\\"y\", \"b:c\": [1.5,").value,
+        json!({"a": "x\"y", "b:c": [1.5]})
+    );
+    assert_eq!(
+        kinds("```json\n{\"a\": \"x\\\"y\", \"b:c\": [1.5,"),
+        [MarkdownFence, TrailingComma, Truncated, Truncated]
+    );
+    assert_eq!(
+        kinds("Here: {'a': '\"]', 'b': {}"),
+        [SurroundingText, PythonText, Truncated]
+    );
+}
+
+#[test]
+fn a_cut_number_is_recorded_in_a_python_literal_too() {
+    for text in ["{'price': 12.", "{'price': 1e+", "{'price': 12", "{'p': [1, 2", "{'p': -"] {
+        assert!(kinds(text).contains(&TruncatedNumber), "{text:?}: {:?}", kinds(text));
+    }
+    for text in ["{'p': Tru", "{'p': 'a\\'", "{'p': 'x', 'q"] {
+        assert!(records_a_possible_loss(text), "{text:?}: {:?}", kinds(text));
     }
 }
