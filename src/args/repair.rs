@@ -363,7 +363,10 @@ fn read_leniently(
         return Ok(repaired);
     }
     let cut = cut_end::cut_of(text);
-    if let Some(repaired) = cut.as_ref().and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide)) {
+    if let Some(repaired) = cut
+        .as_ref()
+        .and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide))
+    {
         return Ok(repaired);
     }
     let mut read = read_characters(text, limits, wide, records, broken_first_value);

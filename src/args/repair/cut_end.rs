@@ -10,7 +10,10 @@
 //!
 //! One pass, one stack of open containers: linear in the text.
 
-use super::{floor_char_boundary, MAX_RECORDED_REPAIRS, python_text, snippet, structure_only, Repaired, WideIntegers, CONTEXT_CHARS};
+use super::{
+    floor_char_boundary, python_text, snippet, structure_only, Repaired, WideIntegers, CONTEXT_CHARS,
+    MAX_RECORDED_REPAIRS,
+};
 use crate::args::record::{Repair, RepairKind};
 use crate::json_path::JsonPath;
 use crate::limits::Limits;
@@ -58,9 +61,13 @@ pub(super) struct Cut {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
     /// A value; `or_close` after an opening bracket or a comma.
-    Value { or_close: bool },
+    Value {
+        or_close: bool,
+    },
     /// An object key; `or_close` after `{` or a comma.
-    Key { or_close: bool },
+    Key {
+        or_close: bool,
+    },
     Colon,
     /// A comma or a closing bracket.
     Next,
@@ -302,12 +309,7 @@ impl Cut {
 /// A document cut between values, read exactly once its containers are closed: as JSON (see
 /// `structure_only`), or as Python reads a Python literal. Its strings hold what they hold,
 /// whatever quotes, colons and brackets are in them.
-pub(super) fn read_cut_between_values(
-    text: &str,
-    cut: &Cut,
-    limits: &Limits,
-    wide: WideIntegers,
-) -> Option<Repaired> {
+pub(super) fn read_cut_between_values(text: &str, cut: &Cut, limits: &Limits, wide: WideIntegers) -> Option<Repaired> {
     if cut.end != CutEnd::BetweenValues {
         return None;
     }
@@ -325,13 +327,27 @@ pub(super) fn read_cut_between_values(
     let tail = &body[floor_char_boundary(body, body.len().saturating_sub(CONTEXT_CHARS))..];
     let mut repairs = Vec::new();
     repairs.extend(passed_over);
-    repairs.push(Repair::new(JsonPath::root(), RepairKind::PythonText, snippet(body), snippet(&mended)));
+    repairs.push(Repair::new(
+        JsonPath::root(),
+        RepairKind::PythonText,
+        snippet(body),
+        snippet(&mended),
+    ));
     if cut.ends_in_comma {
         let before = tail.trim_end_matches(',');
-        repairs.push(Repair::new(cut.innermost_path(), RepairKind::TrailingComma, snippet(tail), snippet(before)));
+        repairs.push(Repair::new(
+            cut.innermost_path(),
+            RepairKind::TrailingComma,
+            snippet(tail),
+            snippet(before),
+        ));
     }
     // One record per closer, at the container it closes, as many as the record list holds.
-    for supplied in 0..cut.closers.len().min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len())) {
+    for supplied in 0..cut
+        .closers
+        .len()
+        .min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len()))
+    {
         repairs.push(Repair::new(
             cut.path_of_level(cut.open.len() - 1 - supplied),
             RepairKind::Truncated,

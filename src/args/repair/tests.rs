@@ -1013,7 +1013,10 @@ fn the_value_alone_is_the_value_read_with_records() {
 // ----- a text cut off by its end -------------------------------------------------------
 
 fn records_a_possible_loss(text: &str) -> bool {
-    repaired(text).repairs.iter().any(|repair| repair.kind.may_alter_meaning())
+    repaired(text)
+        .repairs
+        .iter()
+        .any(|repair| repair.kind.may_alter_meaning())
 }
 
 #[test]
@@ -1032,7 +1035,10 @@ fn a_cut_inside_a_string_records_a_possible_loss_whatever_the_reader_guessed() {
         assert!(records_a_possible_loss(text), "{text:?}: {:?}", kinds(text));
     }
     let record = only_record("{\"x\": {\"a:b}", TruncatedString);
-    assert_eq!(record.path.to_string(), JsonPath::from(vec![PathItem::Key("x".into())]).to_string());
+    assert_eq!(
+        record.path.to_string(),
+        JsonPath::from(vec![PathItem::Key("x".into())]).to_string()
+    );
 }
 
 #[test]
@@ -1050,7 +1056,10 @@ fn a_cut_between_values_reads_what_was_written() {
         value("{')e': {'}:': ' }-', 'x': ["),
         json!({")e": {"}:": " }-", "x": []}})
     );
-    assert_eq!(kinds("{'a': 'x:y', 'b': [1,"), [PythonText, TrailingComma, Truncated, Truncated]);
+    assert_eq!(
+        kinds("{'a': 'x:y', 'b': [1,"),
+        [PythonText, TrailingComma, Truncated, Truncated]
+    );
     // After a fence or prose, the passed-over text is recorded too.
     assert_eq!(
         repaired("```json\n{\"a\": \"x\\\"y\", \"b:c\": [1.5,").value,
@@ -1068,7 +1077,13 @@ fn a_cut_between_values_reads_what_was_written() {
 
 #[test]
 fn a_cut_number_is_recorded_in_a_python_literal_too() {
-    for text in ["{'price': 12.", "{'price': 1e+", "{'price': 12", "{'p': [1, 2", "{'p': -"] {
+    for text in [
+        "{'price': 12.",
+        "{'price': 1e+",
+        "{'price': 12",
+        "{'p': [1, 2",
+        "{'p': -",
+    ] {
         assert!(kinds(text).contains(&TruncatedNumber), "{text:?}: {:?}", kinds(text));
     }
     for text in ["{'p': Tru", "{'p': 'a\\'", "{'p': 'x', 'q"] {
