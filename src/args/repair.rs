@@ -284,7 +284,6 @@ fn repair_refused_keeping(
             "empty input: no JSON value".to_owned(),
         ));
     }
-    let read = read_leniently(text, limits, wide, records, broken_first_value);
     // A Python literal means what Python reads; the lenient reader's guesses give way to it.
     // One pass over the bytes rules most texts out first, so only those that may be literals
     // pay for the Python reading.
@@ -302,6 +301,15 @@ fn repair_refused_keeping(
             .flatten()
             .and_then(as_python)
     });
+    if records == Records::KindsOnly {
+        // The value is the Python reading whenever there is one (the lenient reader's is used
+        // only when it is the same value), so a caller that wants only the value is spared the
+        // lenient reading.
+        if let Some(python) = python {
+            return Ok(Repaired::bare(python));
+        }
+    }
+    let read = read_leniently(text, limits, wide, records, broken_first_value);
     if python.is_none() && wide == WideIntegers::Refuse {
         // Valid JSON or a Python literal (whole, or inside a fence or prose) but for an integer
         // the value cannot hold: refused, as whole valid JSON is, rather than given the lenient

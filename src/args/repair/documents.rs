@@ -41,6 +41,10 @@ impl Parser<'_> {
     /// no comma between is read as an update of the one before.
     pub(super) fn parse_top_level(&mut self) -> Parsed<Option<Value>> {
         let first = self.parse_json()?;
+        if self.index >= self.len() {
+            // One document, the usual case: no list of documents is needed.
+            return Ok((first != nothing()).then_some(first));
+        }
         let mut documents = vec![first];
         while self.index < self.len() {
             self.places.clear();

@@ -14,7 +14,7 @@ use crate::limits::Limits;
 /// The Python reading of `text`, when the whole text is a JSON-like Python literal.
 pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Value> {
     let mut reader = Reader {
-        chars: text.chars().collect(),
+        chars: characters_of(text),
         index: 0,
         depth: 0,
         limits,
@@ -27,6 +27,17 @@ pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Va
         return None;
     }
     limits.admits_at(&value, 1).then_some(value)
+}
+
+/// The characters of `text`, in a buffer of the right size from the start.
+fn characters_of(text: &str) -> Vec<char> {
+    if text.is_ascii() {
+        text.bytes().map(char::from).collect()
+    } else {
+        let mut characters = Vec::with_capacity(text.len());
+        characters.extend(text.chars());
+        characters
+    }
 }
 
 /// Whether `text` may be a Python literal at all, in one pass over its bytes that allocates
@@ -395,11 +406,10 @@ impl Reader<'_> {
         while self.cur().is_some_and(|c| c.is_alphanumeric() || c == '_') {
             self.index += 1;
         }
-        let word: String = self.chars[start..self.index].iter().collect();
-        match word.as_str() {
-            "True" => Some(Value::Bool(true)),
-            "False" => Some(Value::Bool(false)),
-            "None" => Some(Value::Null),
+        match self.chars[start..self.index] {
+            ['T', 'r', 'u', 'e'] => Some(Value::Bool(true)),
+            ['F', 'a', 'l', 's', 'e'] => Some(Value::Bool(false)),
+            ['N', 'o', 'n', 'e'] => Some(Value::Null),
             _ => None,
         }
     }
@@ -431,7 +441,10 @@ impl Reader<'_> {
             }
             self.index = prefix_end;
             let text = self.string(raw)?;
-            joined.get_or_insert_with(String::new).push_str(&text);
+            match &mut joined {
+                Some(joined) => joined.push_str(&text),
+                None => joined = Some(text),
+            }
             let before = self.index;
             self.skip()?;
             let next = self.cur();
@@ -466,8 +479,15 @@ impl Reader<'_> {
                 return None;
             }
             if character != '\\' {
-                text.push(character);
-                self.index += 1;
+                // The stretch up to the next quote, backslash or line break goes in at once.
+                let rest = &self.chars[self.index..];
+                let plain = rest
+                    .iter()
+                    .position(|&c| c == quote || c == '\\' || c == '\n' || c == '\r')
+                    .unwrap_or(rest.len())
+                    .max(1);
+                text.extend(&rest[..plain]);
+                self.index += plain;
                 continue;
             }
             let escaped = self.at(self.index + 1)?;
@@ -556,7 +576,15 @@ impl Reader<'_> {
         }) {
             self.index += 1;
         }
-        let written: String = self.chars[start..self.index].iter().collect();
+        let token = &self.chars[start..self.index];
+        // Most numbers are plain decimal integers that fit 64 bits: read without a copy.
+        if token.len() <= 19 && token.iter().all(char::is_ascii_digit) && (token.len() == 1 || token[0] != '0') {
+            let value = token
+                .iter()
+                .fold(0u64, |value, digit| value * 10 + u64::from(*digit as u8 - b'0'));
+            return Some(Value::Number(Number::from(value)));
+        }
+        let written: String = token.iter().collect();
         python_number(&written, self.wide)
     }
 

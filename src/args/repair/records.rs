@@ -12,12 +12,12 @@ impl Parser<'_> {
         }
         // A caller that only wants the value keeps each record's kind (the reader's later
         // decisions read kinds) but not where it was made.
-        let path = if self.keep_snippets {
-            JsonPath::from(self.path.clone())
+        let (path, before, after) = if self.keep_snippets {
+            (JsonPath::from(self.path.clone()), before.into(), after.into())
         } else {
-            JsonPath::root()
+            (JsonPath::root(), String::new(), String::new())
         };
-        let repair = Repair::new(path, kind, Value::String(before.into()), Value::String(after.into()));
+        let repair = Repair::new(path, kind, Value::String(before), Value::String(after));
         if self.has_room() {
             self.repairs.push(repair);
         } else if let Some(last) = self.repairs.last_mut() {
@@ -64,7 +64,18 @@ impl Parser<'_> {
         if !self.has_room() || to <= from {
             return;
         }
-        let dropped = self.slice(from, to.min(from + SNIPPET_CHARS * 2));
+        let end = to.min(from + SNIPPET_CHARS * 2);
+        if !self.keep_snippets {
+            // Only the kind is kept: whether anything but whitespace and commas was dropped.
+            let dropped_text = (from..end)
+                .map_while(|at| self.at(at))
+                .any(|c| !(is_space(c) || c == ','));
+            if dropped_text {
+                self.record(RepairKind::DroppedText, String::new(), String::new());
+            }
+            return;
+        }
+        let dropped = self.slice(from, end);
         let trimmed = dropped.trim_matches(|c: char| is_space(c) || c == ',');
         if !trimmed.is_empty() {
             self.record(RepairKind::DroppedText, snippet(trimmed), "");
