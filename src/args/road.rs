@@ -8,6 +8,8 @@
 //!                   (lenient only)                              (keys, coercion)      or errors
 //! ```
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::args::conform::{Conformer, ExtraKeys, Mode};
@@ -84,7 +86,8 @@ impl Parsed {
 pub struct ArgumentRoad {
     schema: CompiledSchema,
     plan: ShapePlan,
-    fast: Option<FastPlan>,
+    /// Shared, so the Python road can keep it beside the rest of what a fast call reads.
+    fast: Option<Arc<FastPlan>>,
     options: RoadOptions,
     signature: Option<String>,
     /// The one parameter a lone non-object value is given to.
@@ -131,7 +134,7 @@ impl ArgumentRoad {
         Ok(ArgumentRoad {
             signature: plan.signature(),
             fast: match options.root {
-                Root::Arguments => FastPlan::from_graph(&graph, &options.compile),
+                Root::Arguments => FastPlan::from_graph(&graph, &options.compile).map(Arc::new),
                 Root::AnyValue => None,
             },
             schema: compiled,
@@ -164,7 +167,7 @@ impl ArgumentRoad {
     }
 
     /// The one-pass parse-validate-build path, when the schema is within it.
-    pub fn fast_plan(&self) -> Option<&FastPlan> {
+    pub fn fast_plan(&self) -> Option<&Arc<FastPlan>> {
         self.fast.as_ref()
     }
 

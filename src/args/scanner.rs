@@ -114,11 +114,14 @@ impl<'t> Scanner<'t> {
     fn string_span(&mut self) -> Option<Span> {
         let start = self.index + 1;
         let mut index = start;
-        // Eight bytes at a time while none ends the plain run; the loop below finds which does.
+        // Eight bytes at a time while none ends the plain run, then straight to the first byte
+        // that may (the loop below decides what it is).
         while let Some(chunk) = self.bytes.get(index..index + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
-            if ends_plain_run(u64::from_le_bytes(word)) {
+            let ends = plain_run_ends(u64::from_le_bytes(word));
+            if ends != 0 {
+                index += (ends.trailing_zeros() / 8) as usize;
                 break;
             }
             index += 8;
@@ -370,18 +373,19 @@ impl<'t> Scanner<'t> {
     }
 }
 
-/// Whether any byte of `word` is a quote, a backslash or a control byte (below 0x20): the bytes
-/// that end a run of plain string content. Exact for the word as a whole (the classic SWAR tests
-/// for a zero byte and for a byte below a bound).
+/// The bytes of `word` (little-endian) that may end a run of plain string content: a quote, a
+/// backslash or a control byte (below 0x20), each marked by its top bit. Not zero exactly when
+/// one is there, and the lowest mark is the first of them (the classic SWAR tests for a zero byte
+/// and for a byte below a bound can mark bytes above a true one, never below it).
 #[inline]
-fn ends_plain_run(word: u64) -> bool {
+fn plain_run_ends(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let quote = has_zero(word ^ (ONES * u64::from(b'"')));
     let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    (quote | backslash | control) != 0
+    quote | backslash | control
 }
 
 #[cfg(test)]
@@ -396,18 +400,30 @@ mod tests {
     }
 
     #[test]
-    fn word_test_finds_every_byte_that_ends_a_plain_run() {
+    fn word_test_finds_the_first_byte_that_ends_a_plain_run() {
+        let ends = |byte: u8| byte == b'"' || byte == b'\\' || byte < 0x20;
         for special in 0..=255u8 {
-            let ends = special == b'"' || special == b'\\' || special < 0x20;
             for position in 0..8 {
                 for filler in [b'a', 0x7f, 0x80, 0xff, b' '] {
                     let mut word = [filler; 8];
                     word[position] = special;
-                    assert_eq!(
-                        ends_plain_run(u64::from_le_bytes(word)),
-                        ends,
-                        "byte {special:#x} at {position}"
-                    );
+                    let marks = plain_run_ends(u64::from_le_bytes(word));
+                    assert_eq!(marks != 0, ends(special), "byte {special:#x} at {position}");
+                    if ends(special) {
+                        assert_eq!(
+                            marks.trailing_zeros() / 8,
+                            position as u32,
+                            "byte {special:#x} at {position}"
+                        );
+                    }
+                    // A second special byte above the first leaves the first mark where it is.
+                    for above in position + 1..8 {
+                        let mut pair = word;
+                        pair[above] = 0;
+                        let marks = plain_run_ends(u64::from_le_bytes(pair));
+                        let first = if ends(special) { position } else { above };
+                        assert_eq!(marks.trailing_zeros() / 8, first as u32, "{pair:?}");
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::args::conform::{ExtraKeys, Mode};
 use crate::args::ending::Ending;
 use crate::args::errors::{ArgError, ArgumentErrors};
+use crate::args::fast_path::FastPlan;
 use crate::args::record::Repair;
 use crate::args::road::{ArgumentRoad, Parsed, RoadOptions, Root};
 use crate::json_path::JsonPath;
@@ -179,10 +180,17 @@ fn repair_objects(py: Python<'_>, repairs: &[Repair]) -> PyResult<Vec<Py<PyRepai
 /// A tool's argument road, compiled once from its parameter schema; safe to share across threads.
 #[pyclass(frozen, module = "toolproof._core", name = "ArgumentRoad")]
 pub struct PyArgumentRoad {
+    /// First, so that a call's first read of the road finds it.
+    fast: Option<FastRoad>,
     road: Arc<ArgumentRoad>,
     name: Option<String>,
-    keys: Option<KeyCache>,
-    /// The road's limits, kept beside the keys: the fast path reads them on every call.
+}
+
+/// What the fast path reads on every call, kept in the Python object itself rather than behind
+/// the road: a call touches one road among many, so each pointer followed is a likely cache miss.
+struct FastRoad {
+    plan: Arc<FastPlan>,
+    keys: KeyCache,
     limits: Limits,
 }
 
@@ -198,9 +206,9 @@ impl PyArgumentRoad {
     /// The fast path for JSON text: a valid call becomes its dict in one pass (same in both modes,
     /// since a valid call is neither repaired nor coerced).
     pub fn fast(&self, py: Python<'_>, raw: &Bound<'_, PyAny>) -> Option<Py<PyDict>> {
-        let (plan, keys) = (self.road.fast_plan()?, self.keys.as_ref()?);
+        let fast = self.fast.as_ref()?;
         let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
-        let value = guarded(|| Ok(plan.run(text, &self.limits, &mut PyBuilder::new(py, keys)))).ok()??;
+        let value = guarded(|| Ok(fast.plan.run(text, &fast.limits, &mut PyBuilder::new(py, &fast.keys)))).ok()??;
         value.cast_into::<PyDict>().ok().map(Bound::unbind)
     }
 
@@ -318,12 +326,15 @@ impl PyArgumentRoad {
                 tool_name: name.clone(),
             };
             let road = ArgumentRoad::compile(&schema, options).map_err(|e| schema_error(py, &e))?;
-            let keys = road.fast_plan().map(|plan| KeyCache::new(py, plan));
-            Ok(PyArgumentRoad {
+            let fast = road.fast_plan().map(|plan| FastRoad {
+                plan: Arc::clone(plan),
+                keys: KeyCache::new(py, plan),
                 limits: road.options().limits,
+            });
+            Ok(PyArgumentRoad {
+                fast,
                 road: Arc::new(road),
                 name,
-                keys,
             })
         })
     }

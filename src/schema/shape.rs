@@ -59,6 +59,16 @@ impl TypeSet {
         }
     }
 
+    /// The set as one byte, for packed tables.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set `bits` stands for (bits beyond the seven types are dropped).
+    pub const fn from_bits(bits: u8) -> TypeSet {
+        TypeSet(bits & TypeSet::ANY.0)
+    }
+
     pub const fn union(self, other: TypeSet) -> TypeSet {
         TypeSet(self.0 | other.0)
     }

@@ -1,11 +1,16 @@
-//! What a run reads about each node, packed small and side by side.
+//! What a run reads about each node, packed small and side by side in one block of bytes.
 //!
 //! A process holds many roads and a call touches one of them: the nodes it reads are rarely in
 //! the cache, so what a run must read per value decides its speed more than the work it does.
-//! A `Node` as compiled spreads its keywords over several cache lines; the index keeps, per node,
-//! only what most values need (types, whether anything beyond them is checked, the object rule)
-//! in a few bytes, and each object's properties with their names in one table. Values whose node
-//! checks more (bounds, lengths, patterns, enums, branches, arrays) read the full node as before.
+//! A `Node` as compiled spreads its keywords over several cache lines and its property names over
+//! separate allocations; the index keeps what most values need in one allocation:
+//!
+//! - a table of 12-byte node records (types, what the record says, and two numbers), first;
+//! - per object, its rule, then its properties (16 bytes each), then their names, side by side;
+//! - per string `enum`/`const`, its entries, then the strings.
+//!
+//! Values whose node checks more (bounds, lengths, patterns, branches, prefixes, item counts,
+//! unique items) read the full node as before.
 
 use super::{Additional, Node, NodeId};
 use crate::schema::shape::TypeSet;
@@ -16,14 +21,33 @@ pub(super) const NONE: u32 = u32::MAX;
 /// Objects with more properties than this find a key through the node's hash index.
 pub(super) const LINEAR_LOOKUP_MAX: usize = 16;
 
+const NODE_BYTES: usize = 12;
+const OBJECT_BYTES: usize = 24;
+const PROPERTY_BYTES: usize = 16;
+const STRING_BYTES: usize = 12;
+
+/// What a node record lets a run do without the full node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum HotKind {
+    /// The full node decides.
+    Full,
+    /// Only `types` constrains the value: no `enum`/`const`, bounds, lengths, `pattern`,
+    /// branches, and nothing left to the full road. `object` is its object rule or `NONE`; `items`
+    /// its item schema or `NONE` (any item) when it reads arrays here, else the full node reads them.
+    Plain,
+    /// A string `enum`/`const` with nothing else on strings: `object` is its list of strings.
+    /// Values other than strings read the full node.
+    Strings,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Hot {
     pub types: TypeSet,
-    /// Nothing but `types` constrains a scalar here: no `enum`/`const`, bounds, lengths,
-    /// `pattern`, branches, and nothing left to the full road.
-    pub plain: bool,
-    /// With `plain`: the node's object rule in `Index::objects`, or `NONE`.
+    pub kind: HotKind,
+    /// `Plain`: arrays read here; `items` says their schema.
+    pub arrays: bool,
     pub object: u32,
+    pub items: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -33,107 +57,145 @@ pub(super) enum HotAdditional {
     Node(u32),
 }
 
+/// An object rule as read from the block.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct HotObject {
-    /// The properties are `Index::properties[first..first + count]`, in declared order.
-    pub first: u32,
-    pub count: u32,
+    /// Where its properties start in the block.
+    properties: usize,
+    pub count: usize,
     pub required_mask: u64,
     pub additional: HotAdditional,
     /// The node (after bare `$ref`s) holding the full rule.
     pub node: u32,
 }
 
+/// A declared property as read from the block.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct HotProperty {
-    /// The name is `Index::names[name_start..name_start + name_len]`.
-    pub name_start: u32,
-    pub name_len: u32,
     pub key_id: u32,
     pub node: u32,
 }
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Index {
-    hot: Vec<Hot>,
-    objects: Vec<HotObject>,
-    properties: Vec<HotProperty>,
-    names: String,
+    /// Node records, then object rules and string lists, each followed by its names.
+    bytes: Box<[u8]>,
+    nodes: usize,
+}
+
+/// Builds the block: node records are written last, once every record they point to has a place.
+struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    fn word(&mut self, value: u32) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+    }
+
+    fn set_word(&mut self, at: usize, value: u32) {
+        self.bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    fn place(&self) -> Option<u32> {
+        u32::try_from(self.bytes.len()).ok()
+    }
 }
 
 impl Index {
     /// The index of `nodes`, or `None` when a number does not fit in 32 bits (the run then
     /// reads the full nodes only).
     pub fn build(nodes: &[Node]) -> Option<Index> {
-        let mut index = Index::default();
+        let mut writer = Writer {
+            bytes: vec![0; nodes.len().checked_mul(NODE_BYTES)?],
+        };
         for id in 0..nodes.len() {
             let hot = match resolve_id(nodes, id) {
-                Some(target) => {
-                    let node = &nodes[target];
-                    let plain = is_plain(node);
-                    let object = match (&node.object, plain) {
-                        (Some(rule), true) => {
-                            let first = u32::try_from(index.properties.len()).ok()?;
-                            for property in &rule.properties {
-                                index.properties.push(HotProperty {
-                                    name_start: u32::try_from(index.names.len()).ok()?,
-                                    name_len: u32::try_from(property.name.len()).ok()?,
-                                    key_id: property.key_id,
-                                    node: u32::try_from(property.node).ok()?,
-                                });
-                                index.names.push_str(&property.name);
-                            }
-                            index.objects.push(HotObject {
-                                first,
-                                count: u32::try_from(rule.properties.len()).ok()?,
-                                required_mask: rule.required_mask,
-                                additional: match rule.additional {
-                                    Additional::Forbidden => HotAdditional::Forbidden,
-                                    Additional::Anything => HotAdditional::Anything,
-                                    Additional::Node(node) => HotAdditional::Node(u32::try_from(node).ok()?),
-                                },
-                                node: u32::try_from(target).ok()?,
-                            });
-                            u32::try_from(index.objects.len() - 1).ok()?
-                        }
-                        _ => NONE,
-                    };
-                    Hot {
-                        types: node.types,
-                        plain,
-                        object,
-                    }
-                }
+                Some(target) => hot_of(&mut writer, &nodes[target], target)?,
                 // A cycle of bare `$ref`s: the full path finds it and gives up.
                 None => Hot {
                     types: TypeSet::EMPTY,
-                    plain: false,
+                    kind: HotKind::Full,
+                    arrays: false,
                     object: NONE,
+                    items: NONE,
                 },
             };
-            index.hot.push(hot);
+            let at = id * NODE_BYTES;
+            writer.bytes[at] = hot.types.bits();
+            writer.bytes[at + 1] = match hot.kind {
+                HotKind::Full => 0,
+                HotKind::Plain => 1,
+                HotKind::Strings => 2,
+            } | if hot.arrays { 4 } else { 0 };
+            writer.set_word(at + 4, hot.object);
+            writer.set_word(at + 8, hot.items);
         }
-        Some(index)
+        Some(Index {
+            bytes: writer.bytes.into_boxed_slice(),
+            nodes: nodes.len(),
+        })
     }
 
     #[inline]
-    pub fn hot(&self, id: NodeId) -> Option<&Hot> {
-        self.hot.get(id)
+    fn word(&self, at: usize) -> u32 {
+        let mut word = [0; 4];
+        word.copy_from_slice(&self.bytes[at..at + 4]);
+        u32::from_le_bytes(word)
     }
 
     #[inline]
-    pub fn object(&self, object: u32) -> &HotObject {
-        &self.objects[object as usize]
+    pub fn hot(&self, id: NodeId) -> Option<Hot> {
+        if id >= self.nodes {
+            return None;
+        }
+        let at = id * NODE_BYTES;
+        let flags = self.bytes[at + 1];
+        Some(Hot {
+            types: TypeSet::from_bits(self.bytes[at]),
+            kind: match flags & 3 {
+                1 => HotKind::Plain,
+                2 => HotKind::Strings,
+                _ => HotKind::Full,
+            },
+            arrays: flags & 4 != 0,
+            object: self.word(at + 4),
+            items: self.word(at + 8),
+        })
     }
 
     #[inline]
-    pub fn properties(&self, object: &HotObject) -> &[HotProperty] {
-        &self.properties[object.first as usize..(object.first + object.count) as usize]
+    pub fn object(&self, object: u32) -> HotObject {
+        let at = object as usize;
+        let additional_node = self.word(at + 16);
+        HotObject {
+            properties: at + OBJECT_BYTES,
+            count: self.word(at + 8) as usize,
+            required_mask: u64::from(self.word(at)) | (u64::from(self.word(at + 4)) << 32),
+            additional: match self.word(at + 12) {
+                0 => HotAdditional::Forbidden,
+                1 => HotAdditional::Anything,
+                _ => HotAdditional::Node(additional_node),
+            },
+            node: self.word(at + 20),
+        }
     }
 
     #[inline]
-    pub fn name(&self, property: &HotProperty) -> &str {
-        &self.names[property.name_start as usize..(property.name_start + property.name_len) as usize]
+    pub fn property(&self, object: &HotObject, position: usize) -> HotProperty {
+        let at = object.properties + position * PROPERTY_BYTES;
+        HotProperty {
+            key_id: self.word(at + 8),
+            node: self.word(at + 12),
+        }
+    }
+
+    /// The bytes at `at` (a place and a length, as written by `name`) in the block.
+    #[inline]
+    fn text(&self, at: usize) -> &[u8] {
+        let start = self.word(at) as usize;
+        let length = self.word(at + 4) as usize;
+        &self.bytes[start..start + length]
     }
 
     /// The property of `object` that `key` names. Models send keys in the order the schema
@@ -141,18 +203,110 @@ impl Index {
     /// ends there.
     #[inline]
     pub fn lookup(&self, nodes: &[Node], object: &HotObject, key: &str, hint: usize) -> Option<usize> {
-        let properties = self.properties(object);
-        let count = properties.len();
+        let count = object.count;
         if count > LINEAR_LOOKUP_MAX {
             return nodes[object.node as usize].object.as_ref()?.index.get(key).copied();
         }
+        let key = key.as_bytes();
         let start = if hint < count { hint } else { 0 };
         let matches = |position: usize| {
-            let property = &properties[position];
-            property.name_len as usize == key.len() && self.name(property) == key
+            let at = object.properties + position * PROPERTY_BYTES;
+            self.word(at + 4) as usize == key.len() && self.text(at) == key
         };
         (start..count).chain(0..start).find(|&position| matches(position))
     }
+
+    /// The number of the allowed string equal to `text` in list `strings` of a `Strings` node.
+    #[inline]
+    pub fn known_string(&self, strings: u32, text: &str) -> Option<u32> {
+        let at = strings as usize;
+        let count = self.word(at) as usize;
+        let text = text.as_bytes();
+        (0..count).find_map(|position| {
+            let entry = at + 4 + position * STRING_BYTES;
+            (self.word(entry + 4) as usize == text.len() && self.text(entry) == text).then(|| self.word(entry + 8))
+        })
+    }
+}
+
+/// The record of `node` (number `id`, not an alias), writing its object rule or string list.
+fn hot_of(writer: &mut Writer, node: &Node, id: NodeId) -> Option<Hot> {
+    let mut hot = Hot {
+        types: node.types,
+        kind: HotKind::Full,
+        arrays: false,
+        object: NONE,
+        items: NONE,
+    };
+    let plain_strings = !node.defer
+        && node.branches.is_empty()
+        && node.min_length.is_none()
+        && node.max_length.is_none()
+        && node.pattern.is_none();
+    if !plain_strings {
+        return Some(hot);
+    }
+    if let Some(allowed) = &node.allowed {
+        hot.kind = HotKind::Strings;
+        hot.object = writer.place()?;
+        writer.word(u32::try_from(allowed.strings.len()).ok()?);
+        let entries = writer.bytes.len();
+        writer.bytes.resize(entries + allowed.strings.len() * STRING_BYTES, 0);
+        for (position, (text, &string_id)) in allowed.strings.iter().zip(&allowed.string_ids).enumerate() {
+            let entry = entries + position * STRING_BYTES;
+            let start = writer.place()?;
+            writer.set_word(entry, start);
+            writer.set_word(entry + 4, u32::try_from(text.len()).ok()?);
+            writer.set_word(entry + 8, string_id);
+            writer.bytes.extend_from_slice(text.as_bytes());
+        }
+        return Some(hot);
+    }
+    if !node.bounds.is_empty() {
+        return Some(hot);
+    }
+    hot.kind = HotKind::Plain;
+    if let Some(rule) = &node.object {
+        hot.object = writer.place()?;
+        let required = rule.required_mask;
+        writer.word(required as u32);
+        writer.word((required >> 32) as u32);
+        writer.word(u32::try_from(rule.properties.len()).ok()?);
+        let (tag, additional) = match rule.additional {
+            Additional::Forbidden => (0, NONE),
+            Additional::Anything => (1, NONE),
+            Additional::Node(node) => (2, u32::try_from(node).ok()?),
+        };
+        writer.word(tag);
+        writer.word(additional);
+        writer.word(u32::try_from(id).ok()?);
+        let properties = writer.bytes.len();
+        writer
+            .bytes
+            .resize(properties + rule.properties.len() * PROPERTY_BYTES, 0);
+        for (position, property) in rule.properties.iter().enumerate() {
+            let at = properties + position * PROPERTY_BYTES;
+            let start = writer.place()?;
+            writer.set_word(at, start);
+            writer.set_word(at + 4, u32::try_from(property.name.len()).ok()?);
+            writer.set_word(at + 8, property.key_id);
+            writer.set_word(at + 12, u32::try_from(property.node).ok()?);
+            writer.bytes.extend_from_slice(property.name.as_bytes());
+        }
+    }
+    // Arrays whose items all share one schema (or none) and whose count is free.
+    let simple_array = match &node.array {
+        None => Some(NONE),
+        Some(rule) if rule.prefix.is_empty() && rule.min_items.is_none() && rule.max_items.is_none() => {
+            Some(rule.items.map_or(Some(NONE), |items| u32::try_from(items).ok())?)
+        }
+        Some(_) => None,
+    };
+    if let (Some(items), false) = (simple_array, node.unique) {
+        hot.arrays = true;
+        hot.items = items;
+    }
+    Some(hot)
 }
 
 /// The number of the node `id` stands for, through bare `$ref`s (as `resolve_in` follows them).
@@ -164,14 +318,4 @@ fn resolve_id(nodes: &[Node], mut id: NodeId) -> Option<NodeId> {
         }
     }
     None
-}
-
-fn is_plain(node: &Node) -> bool {
-    !node.defer
-        && node.branches.is_empty()
-        && node.allowed.is_none()
-        && node.bounds.is_empty()
-        && node.min_length.is_none()
-        && node.max_length.is_none()
-        && node.pattern.is_none()
 }
