@@ -78,8 +78,8 @@ enum Expect {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Open {
     closer: char,
-    /// The key of the member being written, when it is known.
-    key: Option<String>,
+    /// The key of the member being written as the text writes it (escapes kept), with its quote.
+    key: Option<(String, char)>,
     index: usize,
 }
 
@@ -92,6 +92,8 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
     let mut open: Vec<Open> = Vec::new();
     let mut expect = Expect::Value { or_close: false };
     let mut ends_in_comma = false;
+    // One buffer for every number and word read, rather than one each.
+    let mut token = String::new();
     while let Some(character) = chars.next() {
         if matches!(character, ' ' | '\t' | '\n' | '\r') {
             continue;
@@ -115,12 +117,14 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
                         open.push(Open::new(if character == '[' { ']' } else { ')' }));
                         expect = Expect::Value { or_close: true };
                     }
-                    '"' | '\'' => match read_string(&mut chars, character) {
-                        Some(_) => expect = after_value(&open),
+                    '"' | '\'' => match read_string(&mut chars, character, None) {
+                        Some(()) => expect = after_value(&open),
                         None => return cut(CutEnd::InString { key: false }, open, false),
                     },
                     '-' | '0'..='9' => {
-                        let mut number = String::from(character);
+                        let number = &mut token;
+                        number.clear();
+                        number.push(character);
                         while let Some(&next) = chars.peek() {
                             if !(next.is_ascii_digit() || matches!(next, '.' | 'e' | 'E' | '+' | '-')) {
                                 break;
@@ -131,13 +135,15 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
                         if chars.peek().is_none() {
                             return cut(CutEnd::InNumber, open, false);
                         }
-                        if !crate::encode::writer::is_json_number(&number) {
+                        if !crate::encode::writer::is_json_number(number) {
                             return None;
                         }
                         expect = after_value(&open);
                     }
                     'a'..='z' | 'A'..='Z' => {
-                        let mut word = String::from(character);
+                        let word = &mut token;
+                        word.clear();
+                        word.push(character);
                         while let Some(&next) = chars.peek() {
                             if !next.is_ascii_alphabetic() {
                                 break;
@@ -163,14 +169,11 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
                 if !matches!(character, '"' | '\'') {
                     return None;
                 }
-                match read_string(&mut chars, character) {
-                    Some(written) => {
-                        let key = match character {
-                            '"' => serde_json::from_str(&format!("\"{written}\"")).ok(),
-                            _ => Some(written),
-                        };
+                let mut written = String::new();
+                match read_string(&mut chars, character, Some(&mut written)) {
+                    Some(()) => {
                         if let Some(innermost) = open.last_mut() {
-                            innermost.key = key;
+                            innermost.key = Some((written, character));
                         }
                         expect = Expect::Colon;
                     }
@@ -213,24 +216,41 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
     }
 }
 
-/// Reads a string whose opening `quote` was just read, up to its closing quote, as written
-/// (escapes kept); None when the text ends first.
-fn read_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, quote: char) -> Option<String> {
-    let mut written = String::new();
+/// Reads a string whose opening `quote` was just read, up to its closing quote, into `written`
+/// as written (escapes kept) when asked; None when the text ends first. Only keys are kept: a
+/// path needs them, and values are passed over without a copy.
+fn read_string(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    quote: char,
+    mut written: Option<&mut String>,
+) -> Option<()> {
     while let Some(character) = chars.next() {
-        match character {
-            '\\' => {
-                written.push(character);
-                written.push(chars.next()?);
+        if character == quote {
+            return Some(());
+        }
+        if let Some(written) = written.as_deref_mut() {
+            written.push(character);
+        }
+        if character == '\\' {
+            let escaped = chars.next()?;
+            if let Some(written) = written.as_deref_mut() {
+                written.push(escaped);
             }
-            _ if character == quote => return Some(written),
-            _ => written.push(character),
         }
     }
     None
 }
 
 impl Open {
+    /// The key as it reads: a JSON string's escapes decoded, a Python string's kept as written.
+    fn decoded_key(&self) -> Option<String> {
+        match &self.key {
+            Some((written, '"')) => serde_json::from_str(&format!("\"{written}\"")).ok(),
+            Some((written, _)) => Some(written.clone()),
+            None => None,
+        }
+    }
+
     fn new(closer: char) -> Self {
         Open {
             closer,
@@ -296,8 +316,8 @@ impl Cut {
     fn path_of_level(&self, level: usize) -> JsonPath {
         let mut path = JsonPath::root();
         for container in &self.open[..level] {
-            match (&container.key, container.closer) {
-                (Some(key), '}') => path.push_key(key),
+            match (container.decoded_key(), container.closer) {
+                (Some(key), '}') => path.push_key(&key),
                 (None, '}') => {}
                 _ => path.push_index(container.index),
             }
