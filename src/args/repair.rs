@@ -163,12 +163,6 @@ pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Re
     repair_keeping(text, limits, wide, Records::Whole)
 }
 
-/// `repair_with` for a caller that wants only the value: the same value, or the same refusal,
-/// without building the records' paths and snippets.
-pub fn repair_value_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Value, RepairError> {
-    repair_keeping(text, limits, wide, Records::KindsOnly).map(|repaired| repaired.value)
-}
-
 /// What serde_json makes of a whole text, found in one pass: whether it is valid JSON, and if
 /// not, where its first value starts when that value is itself broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,22 +196,26 @@ impl TextCheck {
     }
 }
 
-/// `repair_refused_with` for a text `check` found invalid, sparing the reader what the check
-/// already knows; `records` false builds only the value (see [`repair_value_with`]).
-pub fn repair_refused_checked(
+/// `repair_with` for a text `check` has read, sparing the reader what the check already knows.
+/// With `Records::KindsOnly` the value and any refusal are the same, and the records carry only
+/// their kinds (no paths or snippets built for a caller that wants only the value).
+pub fn repair_checked(
     text: &str,
     limits: &Limits,
     wide: WideIntegers,
     check: TextCheck,
-    records: bool,
+    records: Records,
 ) -> Result<Repaired, RepairError> {
-    let records = if records { Records::Whole } else { Records::KindsOnly };
-    repair_refused_keeping(text, limits, wide, records, check.broken_first_value)
+    if check.valid {
+        repair_keeping(text, limits, wide, records)
+    } else {
+        repair_refused_keeping(text, limits, wide, records, check.broken_first_value)
+    }
 }
 
 /// What is built of each record. The reader's own decisions read only the records' kinds.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Records {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Records {
     Whole,
     KindsOnly,
 }

@@ -6,10 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::args::fast_path::FastPlan;
-use crate::args::repair::{
-    read_python_calls as read_calls, repair_refused_checked, repair_value_with, repair_with, Repaired, TextCheck,
-    WideIntegers,
-};
+use crate::args::repair::{read_python_calls as read_calls, repair_checked, Records, TextCheck, WideIntegers};
 use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::value_to_py;
@@ -35,14 +32,12 @@ pub fn repair_json<'py>(py: Python<'py>, text: &str, return_repairs: bool) -> Py
             None => {
                 let repaired = detached_for_long(py, text.len(), || {
                     // Records nobody reads are not built: the value and any refusal are the same.
-                    let wide = WideIntegers::Carry;
-                    match (return_repairs, valid) {
-                        (true, true) => repair_with(text, &limits, wide),
-                        (true, false) => repair_refused_checked(text, &limits, wide, check, true),
-                        (false, true) => repair_value_with(text, &limits, wide).map(Repaired::bare),
-                        (false, false) => repair_refused_checked(text, &limits, wide, check, false)
-                            .map(|read| Repaired::bare(read.value)),
-                    }
+                    let records = if return_repairs {
+                        Records::Whole
+                    } else {
+                        Records::KindsOnly
+                    };
+                    repair_checked(text, &limits, WideIntegers::Carry, check, records)
                 });
                 let repaired = repaired.map_err(|error| repair_error(py, &error))?;
                 (value_to_py(py, &repaired.value)?, repaired.repairs)

@@ -988,12 +988,12 @@ fn a_checked_text_reads_as_an_unchecked_one() {
         for wide in [WideIntegers::Refuse, WideIntegers::Carry] {
             let unchecked = repair_refused_with(&text, &limits, wide);
             assert_eq!(
-                repair_refused_checked(&text, &limits, wide, check, true),
+                repair_checked(&text, &limits, wide, check, Records::Whole),
                 unchecked,
                 "{text:?}"
             );
             // Without records: the same value, or the same refusal.
-            let value_only = repair_refused_checked(&text, &limits, wide, check, false).map(|read| read.value);
+            let value_only = repair_checked(&text, &limits, wide, check, Records::KindsOnly).map(|read| read.value);
             assert_eq!(value_only, unchecked.map(|read| read.value), "{text:?}");
         }
     }
@@ -1005,7 +1005,9 @@ fn the_value_alone_is_the_value_read_with_records() {
     for text in corpus_and_shapes() {
         for wide in [WideIntegers::Refuse, WideIntegers::Carry] {
             let whole = repair_with(&text, &limits, wide).map(|read| read.value);
-            assert_eq!(repair_value_with(&text, &limits, wide), whole, "{text:?}");
+            let value_only =
+                repair_checked(&text, &limits, wide, TextCheck::of(&text), Records::KindsOnly).map(|read| read.value);
+            assert_eq!(value_only, whole, "{text:?}");
         }
     }
 }
