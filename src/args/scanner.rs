@@ -221,10 +221,14 @@ impl<'t> Scanner<'t> {
             index += 1;
         }
         let digits_start = index;
+        // The integer's value is gathered as its digits are passed (wrapping: more than 19
+        // digits are refused below before it is used).
+        let mut magnitude: u64 = 0;
         match bytes.get(index) {
             Some(b'0') => index += 1,
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = bytes.get(index) {
+                while let Some(&digit @ b'0'..=b'9') = bytes.get(index) {
+                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
                     index += 1;
                 }
             }
@@ -263,11 +267,9 @@ impl<'t> Scanner<'t> {
             return value.is_finite().then_some(Number::Float(value));
         }
         // At most 19 digits always fit in a u64; longer ones are left to the full road.
-        let digits = &bytes[digits_start..integer_end];
-        if digits.len() > 19 {
+        if integer_end - digits_start > 19 {
             return None;
         }
-        let magnitude = digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
         if negative {
             if magnitude <= i64::MAX as u64 + 1 {
                 Some(Number::Int((magnitude as i64).wrapping_neg()))
