@@ -190,6 +190,21 @@ def test_a_hostile_nesting_is_an_error_not_a_crash():
 def test_invalid_mode_is_a_value_error():
     with pytest.raises(ValueError, match="lenient"):
         file_claim.parse_args("{}", mode="loose")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        file_claim.road.parse("{}", mode=None)  # type: ignore[arg-type]
+
+
+def test_a_mode_made_at_run_time_is_read_as_its_words():
+    # Equal to the literals, but other objects than the strings Python interns for them.
+    strict, lenient = "".join("strict"), "".join("lenient")
+    text = '{"claim_id": "C1", "amount": 1}'
+    assert file_claim.road.parse(text, mode=strict).arguments == {"claim_id": "C1", "amount": 1}
+    repairable = '{"claimId": "C1", "amount": "1000"}'
+    assert kinds(file_claim.road.parse(repairable, mode=lenient)) == kinds(file_claim.parse_args(repairable))
+    with pytest.raises(ArgumentError):
+        file_claim.road.parse(repairable, mode=strict)
+    with pytest.raises(ValueError, match="strict"):
+        file_claim.road.parse(text, mode="".join("Strict"))  # type: ignore[arg-type]
 
 
 def test_schema_class_validates_any_json_schema():

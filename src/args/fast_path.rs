@@ -26,7 +26,7 @@ use crate::limits::Limits;
 use crate::schema::graph::{Body, Items, Keyword, Keywords, NodeId as GraphNodeId, Reference, SchemaGraph};
 use crate::schema::shape::TypeSet;
 use crate::schema::validator::CompileOptions;
-use index::{HotAdditional, HotKind, Index, NONE};
+use index::{HotAdditional, HotKind, HotObject, HotProperty, Index, NONE};
 
 /// Builds the result while the text is read; the road's Python layer builds Python objects, the
 /// tests build `serde_json::Value`s. `None` from any method abandons the fast path.
@@ -49,9 +49,19 @@ pub trait Builder {
     /// `declared` is the plan's number for a declared property name, so a builder can reuse a
     /// key object made once (see `FastPlan::key_names`).
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key>;
+    /// The key of declared property number `id`, whose name is `names[id]` (the plan's
+    /// `key_names`); a builder that made its keys once need not read the name.
+    fn declared_key(&mut self, id: u32, names: &[String]) -> Option<Self::Key> {
+        self.key(Some(id), names.get(id as usize)?)
+    }
     fn object(&mut self) -> Option<Self::Object>;
     /// None also when `key` is in `object` already: a key sent twice is the full road's to judge.
     fn set(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()>;
+    /// `set` for a declared property the run has not met before in `object` (the run tracks
+    /// which it met), so no check for a key sent twice is needed.
+    fn set_declared(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()> {
+        self.set(object, key, value)
+    }
     fn finish_object(&mut self, object: Self::Object) -> Option<Self::Value>;
     fn array(&mut self) -> Option<Self::Array>;
     fn push(&mut self, array: &mut Self::Array, value: Self::Value) -> Option<()>;
@@ -719,52 +729,80 @@ impl<B: Builder> Run<'_, '_, B> {
     fn indexed_object(&mut self, object: u32, depth: usize) -> Option<B::Value> {
         let plan = self.plan;
         let rule = plan.index.object(object);
-        let is_root = depth == 1;
         let mut built = self.builder.object()?;
         let mut seen: u64 = 0;
         let mut hint = 0;
-        let mut key = self.scanner.object_first()?;
-        while let Some(text) = key {
-            if text.len() > self.limits.max_string_length {
+        let mut more = self.scanner.object_open()?;
+        while more {
+            // A declared name is recognised by its bytes as the text writes them, without
+            // decoding the key; a key written otherwise is decoded and looked up.
+            let written = plan.index.written_key(&rule, self.scanner.key_ahead(), hint);
+            let (position, property) = match written {
+                Some((position, length, property)) if length <= self.limits.max_string_length => {
+                    self.scanner.pass_key(length)?;
+                    (position, property)
+                }
+                _ => match self.decoded_member(&rule, &mut built, hint, depth)? {
+                    Some(declared) => declared,
+                    None => {
+                        more = self.scanner.object_more()?;
+                        continue;
+                    }
+                },
+            };
+            if seen & (1 << position) != 0 {
                 return None;
             }
-            match plan.index.lookup(&plan.nodes, &rule, text, hint) {
-                Some(position) => {
-                    let property = plan.index.property(&rule, position);
-                    if seen & (1 << position) != 0 {
-                        return None;
-                    }
-                    seen |= 1 << position;
-                    hint = position + 1;
-                    let key = self.builder.key(Some(property.key_id), text)?;
-                    let next = self.scanner.peek()?;
-                    let value = self.value(next, property.node as NodeId, depth + 1)?;
-                    self.builder.set(&mut built, key, value)?;
-                }
-                None => {
-                    if is_root && plan.root_is_open {
-                        return None;
-                    }
-                    let target = match rule.additional {
-                        HotAdditional::Forbidden => return None,
-                        HotAdditional::Anything => None,
-                        HotAdditional::Node(id) => Some(id as NodeId),
-                    };
-                    let key = self.builder.key(None, text)?;
-                    let next = self.scanner.peek()?;
-                    let value = match target {
-                        Some(id) => self.value(next, id, depth + 1)?,
-                        None => self.anything(next, depth + 1)?,
-                    };
-                    self.builder.set(&mut built, key, value)?;
-                }
-            }
-            key = self.scanner.object_next()?;
+            seen |= 1 << position;
+            hint = position + 1;
+            let key = self.builder.declared_key(property.key_id, &plan.key_names)?;
+            let next = self.scanner.peek()?;
+            let value = self.value(next, property.node as NodeId, depth + 1)?;
+            self.builder.set_declared(&mut built, key, value)?;
+            more = self.scanner.object_more()?;
         }
         if seen & rule.required_mask != rule.required_mask {
             return None;
         }
         self.builder.finish_object(built)
+    }
+
+    /// A member of an `indexed_object` whose key `written_key` did not recognise: the key is
+    /// decoded and looked up; a declared one is returned (position and record) for the caller to
+    /// read, an undeclared one is read here as the object's rule says (`Some(None)`).
+    #[cold]
+    #[inline(never)]
+    fn decoded_member(
+        &mut self,
+        rule: &HotObject,
+        built: &mut B::Object,
+        hint: usize,
+        depth: usize,
+    ) -> Option<Option<(usize, HotProperty)>> {
+        let plan = self.plan;
+        let text = self.scanner.key()?;
+        if text.len() > self.limits.max_string_length {
+            return None;
+        }
+        if let Some(position) = plan.index.lookup(&plan.nodes, rule, text, hint) {
+            return Some(Some((position, plan.index.property(rule, position))));
+        }
+        if depth == 1 && plan.root_is_open {
+            return None;
+        }
+        let target = match rule.additional {
+            HotAdditional::Forbidden => return None,
+            HotAdditional::Anything => None,
+            HotAdditional::Node(id) => Some(id as NodeId),
+        };
+        let key = self.builder.key(None, text)?;
+        let next = self.scanner.peek()?;
+        let value = match target {
+            Some(id) => self.value(next, id, depth + 1)?,
+            None => self.anything(next, depth + 1)?,
+        };
+        self.builder.set(built, key, value)?;
+        Some(None)
     }
 
     fn object(&mut self, node: &Node, depth: usize) -> Option<B::Value> {
@@ -795,7 +833,7 @@ impl<B: Builder> Run<'_, '_, B> {
                     let key = self.builder.key(Some(property.key_id), text)?;
                     let next = self.scanner.peek()?;
                     let value = self.value(next, property.node, depth + 1)?;
-                    self.builder.set(&mut object, key, value)?;
+                    self.builder.set_declared(&mut object, key, value)?;
                 }
                 None => {
                     if is_root && plan.root_is_open {
@@ -1345,6 +1383,39 @@ mod tests {
             fast(&schema, r#"{"days": 1, "city": "é", "max_results": null}"#).unwrap()["city"],
             "é"
         );
+    }
+
+    #[test]
+    fn finds_keys_as_written_in_any_order_and_decodes_the_rest() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "ci": {"type": "integer"},
+                "say \"hi\"": {"type": "integer"},
+                "back\\slash": {"type": "integer"},
+                "é": {"type": "boolean"}
+            },
+            "additionalProperties": false
+        });
+        for (text, expected) in [
+            (r#"{"ci": 1, "city": "P"}"#, json!({"ci": 1, "city": "P"})),
+            (r#"{"\u0063ity": "P"}"#, json!({"city": "P"})),
+            (
+                r#"{"say \"hi\"": 2, "back\\slash": 3}"#,
+                json!({"say \"hi\"": 2, "back\\slash": 3}),
+            ),
+            (r#"{"é": true, "\u00e9": true}"#, Value::Null),
+            (r#"{"city": "P", "\u0063ity": "Q"}"#, Value::Null),
+            (r#"{"cit": "P"}"#, Value::Null),
+            (r#"{"cityx": "P"}"#, Value::Null),
+            (r#"{"say \"hi": 2}"#, Value::Null),
+            (r#"{"back\": 3}"#, Value::Null),
+        ] {
+            let expected = (!expected.is_null()).then_some(expected);
+            assert_eq!(fast(&schema, text), expected, "{text}");
+        }
+        assert_eq!(fast(&schema, r#"{"é": true}"#), Some(json!({"é": true})));
     }
 
     #[test]

@@ -50,9 +50,12 @@ impl<'t> Scanner<'t> {
 
     #[inline]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.index) {
-            self.index += 1;
+        // Counted in a local, so that the loop keeps it in a register.
+        let mut index = self.index;
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(index) {
+            index += 1;
         }
+        self.index = index;
     }
 
     /// The kind of the next value, after whitespace.
@@ -218,10 +221,14 @@ impl<'t> Scanner<'t> {
             index += 1;
         }
         let digits_start = index;
+        // The integer's value is gathered as its digits are passed (wrapping: more than 19
+        // digits are refused below before it is used).
+        let mut magnitude: u64 = 0;
         match bytes.get(index) {
             Some(b'0') => index += 1,
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = bytes.get(index) {
+                while let Some(&digit @ b'0'..=b'9') = bytes.get(index) {
+                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
                     index += 1;
                 }
             }
@@ -260,11 +267,9 @@ impl<'t> Scanner<'t> {
             return value.is_finite().then_some(Number::Float(value));
         }
         // At most 19 digits always fit in a u64; longer ones are left to the full road.
-        let digits = &bytes[digits_start..integer_end];
-        if digits.len() > 19 {
+        if integer_end - digits_start > 19 {
             return None;
         }
-        let magnitude = digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
         if negative {
             if magnitude <= i64::MAX as u64 + 1 {
                 Some(Number::Int((magnitude as i64).wrapping_neg()))
@@ -320,8 +325,58 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    /// Enter the object at the cursor: `true` when a key follows (the cursor is then on its
+    /// opening quote, for `key` or `key_ahead`), `false` past its end when it is empty.
+    #[inline]
+    pub fn object_open(&mut self) -> Option<bool> {
+        self.expect(b'{')?;
+        self.skip_whitespace();
+        match *self.bytes.get(self.index)? {
+            b'}' => {
+                self.index += 1;
+                Some(false)
+            }
+            b'"' => Some(true),
+            _ => None,
+        }
+    }
+
+    /// After a member's value: `true` when another key follows (the cursor is then on its
+    /// opening quote), `false` past the object's end.
+    #[inline]
+    pub fn object_more(&mut self) -> Option<bool> {
+        self.skip_whitespace();
+        match *self.bytes.get(self.index)? {
+            b'}' => {
+                self.index += 1;
+                Some(false)
+            }
+            b',' => {
+                self.index += 1;
+                self.skip_whitespace();
+                (self.bytes.get(self.index) == Some(&b'"')).then_some(true)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text after the opening quote of the key at the cursor (which is on that quote), for
+    /// recognising a key by its bytes before decoding it (see `pass_key`).
+    #[inline]
+    pub fn key_ahead(&self) -> &'t [u8] {
+        self.bytes.get(self.index + 1..).unwrap_or_default()
+    }
+
+    /// Pass over a key that `key_ahead` showed to be `length` bytes without escapes followed by
+    /// its closing quote, and over its colon; the cursor is left before the value.
+    #[inline]
+    pub fn pass_key(&mut self, length: usize) -> Option<()> {
+        self.index += length + 2;
+        self.expect(b':')
+    }
+
     /// A key and its colon; the cursor is left before the value.
-    fn key(&mut self) -> Option<&str> {
+    pub fn key(&mut self) -> Option<&str> {
         let span = self.string_span()?;
         self.expect(b':')?;
         Some(self.resolve(span))

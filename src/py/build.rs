@@ -85,9 +85,26 @@ impl<'py> RecentKeys<'py> {
     }
 }
 
-impl<'py> Builder for PyBuilder<'py, '_> {
+/// A key as the builder hands it to a dict: a declared name is lent from the road's `KeyCache`
+/// (the dict takes its own reference), so no reference is taken and given back per key.
+pub enum PyKey<'py, 'k> {
+    Declared(&'k Py<PyString>),
+    Made(Bound<'py, PyString>),
+}
+
+impl PyKey<'_, '_> {
+    #[inline]
+    fn as_ptr(&self) -> *mut pyo3::ffi::PyObject {
+        match self {
+            PyKey::Declared(key) => key.as_ptr(),
+            PyKey::Made(key) => key.as_ptr(),
+        }
+    }
+}
+
+impl<'py, 'k> Builder for PyBuilder<'py, 'k> {
     type Value = Bound<'py, PyAny>;
-    type Key = Bound<'py, PyString>;
+    type Key = PyKey<'py, 'k>;
     type Object = Bound<'py, PyDict>;
     type Array = Vec<Bound<'py, PyAny>>;
 
@@ -127,8 +144,16 @@ impl<'py> Builder for PyBuilder<'py, '_> {
     #[inline]
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key> {
         match declared.and_then(|id| self.keys.keys.get(id as usize)) {
-            Some(key) => Some(key.bind(self.py).clone()),
-            None => Some(self.undeclared.key(self.py, text)),
+            Some(key) => Some(PyKey::Declared(key)),
+            None => Some(PyKey::Made(self.undeclared.key(self.py, text))),
+        }
+    }
+
+    #[inline]
+    fn declared_key(&mut self, id: u32, names: &[String]) -> Option<Self::Key> {
+        match self.keys.keys.get(id as usize) {
+            Some(key) => Some(PyKey::Declared(key)),
+            None => Some(PyKey::Made(self.undeclared.key(self.py, names.get(id as usize)?))),
         }
     }
 
@@ -148,6 +173,18 @@ impl<'py> Builder for PyBuilder<'py, '_> {
             (object.len() > before).then_some(())
         } else {
             // The pending exception (memory) is dropped; the full road will meet it again.
+            drop(PyErr::take(self.py));
+            None
+        }
+    }
+
+    #[inline]
+    fn set_declared(&mut self, object: &mut Self::Object, key: Self::Key, value: Self::Value) -> Option<()> {
+        // SAFETY: as in `set`.
+        let status = unsafe { pyo3::ffi::PyDict_SetItem(object.as_ptr(), key.as_ptr(), value.as_ptr()) };
+        if status == 0 {
+            Some(())
+        } else {
             drop(PyErr::take(self.py));
             None
         }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use serde_json::Value;
@@ -19,6 +20,39 @@ use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::{map_to_py, py_to_value, py_to_value_within, value_to_py};
 use crate::py::errors::{argument_error, guarded, schema_error};
 use crate::schema::validator::CompileOptions;
+
+/// `mode=` as a call passes it: Python interns the strings its code writes as literals, so the two
+/// words are usually recognised by identity, before any text is read.
+pub enum ModeArg {
+    Known(Mode),
+    /// Any other string, judged (and refused) by `parse_mode` in the call itself.
+    Other(String),
+}
+
+impl ModeArg {
+    pub fn mode(self) -> PyResult<Mode> {
+        match self {
+            ModeArg::Known(mode) => Ok(mode),
+            ModeArg::Other(text) => parse_mode(&text),
+        }
+    }
+}
+
+/// Reads `mode=` for `#[pyo3(from_py_with)]`; anything but a string is refused as `&str` refuses it.
+pub fn mode_arg(mode: &Bound<'_, PyAny>) -> PyResult<ModeArg> {
+    let py = mode.py();
+    if mode.is(intern!(py, "strict")) {
+        return Ok(ModeArg::Known(Mode::Strict));
+    }
+    if mode.is(intern!(py, "lenient")) {
+        return Ok(ModeArg::Known(Mode::Lenient));
+    }
+    let text: &str = mode.extract()?;
+    Ok(match parse_mode(text) {
+        Ok(mode) => ModeArg::Known(mode),
+        Err(_) => ModeArg::Other(text.to_owned()),
+    })
+}
 
 pub fn parse_mode(mode: &str) -> PyResult<Mode> {
     match mode {
@@ -341,15 +375,18 @@ impl PyArgumentRoad {
 
     /// Run the road: `raw` is JSON text, bytes, a dict, or None. `finish_reason` is the
     /// provider's word for how the turn ended (`"tool_calls"`, `"end_turn"`, `"length"` ...).
-    #[pyo3(signature = (raw, *, mode = "lenient", finish_reason = None))]
+    #[pyo3(
+        signature = (raw, *, mode = ModeArg::Known(Mode::Lenient), finish_reason = None),
+        text_signature = "($self, raw, *, mode=\"lenient\", finish_reason=None)"
+    )]
     fn parse(
         &self,
         py: Python<'_>,
         raw: &Bound<'_, PyAny>,
-        mode: &str,
+        #[pyo3(from_py_with = mode_arg)] mode: ModeArg,
         finish_reason: Option<&str>,
     ) -> PyResult<PyParsedArgs> {
-        let mode = parse_mode(mode)?;
+        let mode = mode.mode()?;
         let ending = finish_reason.map_or(Ending::Unknown, Ending::from_finish_reason);
         if let Some(arguments) = self.fast(py, raw) {
             return Ok(PyParsedArgs {

@@ -25,6 +25,9 @@ const NODE_BYTES: usize = 12;
 const OBJECT_BYTES: usize = 24;
 const PROPERTY_BYTES: usize = 16;
 const STRING_BYTES: usize = 12;
+/// Set in a property's name length when JSON writes the name with an escape (a quote, a
+/// backslash or a control character): such a key is only ever found by `lookup`, decoded.
+const ESCAPED_NAME: u32 = 1 << 31;
 
 /// What a node record lets a run do without the full node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,9 +142,15 @@ impl Index {
 
     #[inline]
     fn word(&self, at: usize) -> u32 {
-        let mut word = [0; 4];
-        word.copy_from_slice(&self.bytes[at..at + 4]);
-        u32::from_le_bytes(word)
+        word(&self.record::<4>(at), 0)
+    }
+
+    /// The `N` bytes at `at`, read with one bounds check.
+    #[inline]
+    fn record<const N: usize>(&self, at: usize) -> [u8; N] {
+        let mut record = [0; N];
+        record.copy_from_slice(&self.bytes[at..at + N]);
+        record
     }
 
     #[inline]
@@ -149,44 +158,44 @@ impl Index {
         if id >= self.nodes {
             return None;
         }
-        let at = id * NODE_BYTES;
-        let flags = self.bytes[at + 1];
+        let record = self.record::<NODE_BYTES>(id * NODE_BYTES);
+        let flags = record[1];
         Some(Hot {
-            types: TypeSet::from_bits(self.bytes[at]),
+            types: TypeSet::from_bits(record[0]),
             kind: match flags & 3 {
                 1 => HotKind::Plain,
                 2 => HotKind::Strings,
                 _ => HotKind::Full,
             },
             arrays: flags & 4 != 0,
-            object: self.word(at + 4),
-            items: self.word(at + 8),
+            object: word(&record, 4),
+            items: word(&record, 8),
         })
     }
 
     #[inline]
     pub fn object(&self, object: u32) -> HotObject {
         let at = object as usize;
-        let additional_node = self.word(at + 16);
+        let record = self.record::<OBJECT_BYTES>(at);
         HotObject {
             properties: at + OBJECT_BYTES,
-            count: self.word(at + 8) as usize,
-            required_mask: u64::from(self.word(at)) | (u64::from(self.word(at + 4)) << 32),
-            additional: match self.word(at + 12) {
+            count: word(&record, 8) as usize,
+            required_mask: u64::from(word(&record, 0)) | (u64::from(word(&record, 4)) << 32),
+            additional: match word(&record, 12) {
                 0 => HotAdditional::Forbidden,
                 1 => HotAdditional::Anything,
-                _ => HotAdditional::Node(additional_node),
+                _ => HotAdditional::Node(word(&record, 16)),
             },
-            node: self.word(at + 20),
+            node: word(&record, 20),
         }
     }
 
     #[inline]
     pub fn property(&self, object: &HotObject, position: usize) -> HotProperty {
-        let at = object.properties + position * PROPERTY_BYTES;
+        let record = self.record::<PROPERTY_BYTES>(object.properties + position * PROPERTY_BYTES);
         HotProperty {
-            key_id: self.word(at + 8),
-            node: self.word(at + 12),
+            key_id: word(&record, 8),
+            node: word(&record, 12),
         }
     }
 
@@ -194,8 +203,45 @@ impl Index {
     #[inline]
     fn text(&self, at: usize) -> &[u8] {
         let start = self.word(at) as usize;
-        let length = self.word(at + 4) as usize;
+        let length = (self.word(at + 4) & !ESCAPED_NAME) as usize;
         &self.bytes[start..start + length]
+    }
+
+    /// The property of `object` (of at most `LINEAR_LOOKUP_MAX`) whose name the key at the
+    /// start of `ahead` (the text after its opening quote) is written as, byte for byte and
+    /// without escapes: its position, the length of its name, and its record. Starts at `hint`, as `lookup` does; `None`
+    /// when no name is written so, and the key is then decoded and looked up.
+    #[inline]
+    pub fn written_key(&self, object: &HotObject, ahead: &[u8], hint: usize) -> Option<(usize, usize, HotProperty)> {
+        let count = object.count;
+        if count > LINEAR_LOOKUP_MAX {
+            return None;
+        }
+        let mut position = if hint < count { hint } else { 0 };
+        for _ in 0..count {
+            let record = self.record::<PROPERTY_BYTES>(object.properties + position * PROPERTY_BYTES);
+            // An escaped name has its flag set: a length no text reaches.
+            let length = word(&record, 4) as usize;
+            if ahead.get(length) == Some(&b'"') {
+                let start = word(&record, 0) as usize;
+                if self
+                    .bytes
+                    .get(start..start + length)
+                    .is_some_and(|name| same_bytes(&ahead[..length], name))
+                {
+                    let property = HotProperty {
+                        key_id: word(&record, 8),
+                        node: word(&record, 12),
+                    };
+                    return Some((position, length, property));
+                }
+            }
+            position += 1;
+            if position == count {
+                position = 0;
+            }
+        }
+        None
     }
 
     /// The property of `object` that `key` names. Models send keys in the order the schema
@@ -211,7 +257,7 @@ impl Index {
         let start = if hint < count { hint } else { 0 };
         let matches = |position: usize| {
             let at = object.properties + position * PROPERTY_BYTES;
-            self.word(at + 4) as usize == key.len() && self.text(at) == key
+            (self.word(at + 4) & !ESCAPED_NAME) as usize == key.len() && same_bytes(self.text(at), key)
         };
         (start..count).chain(0..start).find(|&position| matches(position))
     }
@@ -224,8 +270,46 @@ impl Index {
         let text = text.as_bytes();
         (0..count).find_map(|position| {
             let entry = at + 4 + position * STRING_BYTES;
-            (self.word(entry + 4) as usize == text.len() && self.text(entry) == text).then(|| self.word(entry + 8))
+            (self.word(entry + 4) as usize == text.len() && same_bytes(self.text(entry), text))
+                .then(|| self.word(entry + 8))
         })
+    }
+}
+
+/// The little-endian word at `at` in a record.
+#[inline(always)]
+fn word(record: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&record[at..at + 4]);
+    u32::from_le_bytes(word)
+}
+
+/// Whether `a` and `b` are the same bytes: the short names and values of schemas are compared in
+/// a few word loads, without a call.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let length = a.len();
+    if length != b.len() {
+        return false;
+    }
+    let word = |bytes: &[u8], at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    let half = |bytes: &[u8], at: usize| {
+        let mut half = [0; 4];
+        half.copy_from_slice(&bytes[at..at + 4]);
+        u32::from_le_bytes(half)
+    };
+    match length {
+        0 => true,
+        // The first, middle and last bytes are every byte.
+        1..=3 => a[0] == b[0] && a[length / 2] == b[length / 2] && a[length - 1] == b[length - 1],
+        // Two loads that overlap cover every byte.
+        4..=7 => half(a, 0) == half(b, 0) && half(a, length - 4) == half(b, length - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, length - 8) == word(b, length - 8),
+        _ => a == b,
     }
 }
 
@@ -288,7 +372,14 @@ fn hot_of(writer: &mut Writer, node: &Node, id: NodeId) -> Option<Hot> {
             let at = properties + position * PROPERTY_BYTES;
             let start = writer.place()?;
             writer.set_word(at, start);
-            writer.set_word(at + 4, u32::try_from(property.name.len()).ok()?);
+            let length = u32::try_from(property.name.len())
+                .ok()
+                .filter(|&length| length < ESCAPED_NAME)?;
+            let escaped = property
+                .name
+                .bytes()
+                .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20);
+            writer.set_word(at + 4, if escaped { length | ESCAPED_NAME } else { length });
             writer.set_word(at + 8, property.key_id);
             writer.set_word(at + 12, u32::try_from(property.node).ok()?);
             writer.bytes.extend_from_slice(property.name.as_bytes());
