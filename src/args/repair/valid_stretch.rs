@@ -92,7 +92,7 @@ pub(super) fn holds_integral_float(value: &Value) -> bool {
 }
 
 /// About where in `text` serde_json stopped.
-fn error_offset(text: &str, error: &serde_json::Error) -> usize {
+pub(super) fn error_offset(text: &str, error: &serde_json::Error) -> usize {
     let before: usize = text
         .split_inclusive('\n')
         .take(error.line().saturating_sub(1))
