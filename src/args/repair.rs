@@ -391,7 +391,7 @@ fn read_leniently(
     }
     let may_lack_only_structure = broken_first_value.is_none_or(|broken| broken.may_lack_only_structure(text));
     if let Some(repaired) = may_lack_only_structure
-        .then(|| structure_only::mend_structure(text, limits, wide))
+        .then(|| structure_only::mend_structure(text, limits, wide, records))
         .flatten()
     {
         return Ok(repaired);
@@ -399,7 +399,7 @@ fn read_leniently(
     let cut = cut_end::cut_of(text);
     if let Some(repaired) = cut
         .as_ref()
-        .and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide))
+        .and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide, records))
     {
         return Ok(repaired);
     }

@@ -11,7 +11,7 @@
 //! One pass, one stack of open containers: linear in the text.
 
 use super::{
-    floor_char_boundary, python_text, snippet, structure_only, Repaired, WideIntegers, CONTEXT_CHARS,
+    floor_char_boundary, python_text, snippet, structure_only, Records, Repaired, WideIntegers, CONTEXT_CHARS,
     MAX_RECORDED_REPAIRS,
 };
 use crate::args::record::{Repair, RepairKind};
@@ -334,21 +334,46 @@ impl Cut<'_> {
 /// A document cut between values, read exactly once its containers are closed: as JSON (see
 /// `structure_only`), or as Python reads a Python literal. Its strings hold what they hold,
 /// whatever quotes, colons and brackets are in them.
-pub(super) fn read_cut_between_values(text: &str, cut: &Cut, limits: &Limits, wide: WideIntegers) -> Option<Repaired> {
+pub(super) fn read_cut_between_values(
+    text: &str,
+    cut: &Cut,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+) -> Option<Repaired> {
     if cut.end != CutEnd::BetweenValues {
         return None;
     }
     let (start, passed_over) = cut.start;
     let body = text[start..].trim_end();
-    let passed_over = passed_over.map(|kind| Repair::new(JsonPath::root(), kind, snippet(text[..start].trim()), ""));
+    let whole = records == Records::Whole;
+    let bare = |kind| Repair::new(JsonPath::root(), kind, String::new(), String::new());
+    let passed_over = passed_over.map(|kind| match whole {
+        true => Repair::new(JsonPath::root(), kind, snippet(text[..start].trim()), ""),
+        false => bare(kind),
+    });
     if passed_over.is_some() {
-        if let Some(mut repaired) = structure_only::mend_structure(body, limits, wide) {
+        if let Some(mut repaired) = structure_only::mend_structure(body, limits, wide, records) {
             repaired.repairs.splice(0..0, passed_over);
             return Some(repaired);
         }
     }
     let mended = format!("{body}{}", cut.closers);
     let value = python_text::read(&mended, limits, wide)?;
+    if !whole {
+        // The same records as below, each with its kind alone.
+        let mut repairs: Vec<Repair> = passed_over.into_iter().collect();
+        repairs.push(bare(RepairKind::PythonText));
+        if cut.ends_in_comma {
+            repairs.push(bare(RepairKind::TrailingComma));
+        }
+        let supplied = cut
+            .closers
+            .len()
+            .min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len()));
+        repairs.extend((0..supplied).map(|_| bare(RepairKind::Truncated)));
+        return Some(Repaired { value, repairs });
+    }
     let tail = &body[floor_char_boundary(body, body.len().saturating_sub(CONTEXT_CHARS))..];
     let mut repairs = Vec::new();
     repairs.extend(passed_over);

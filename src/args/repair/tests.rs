@@ -1025,7 +1025,13 @@ fn a_text_mended_by_its_structure_alone_is_one_serde_json_stopped_in_at_a_mended
         let Some(broken) = TextCheck::of(text).broken_first_value else {
             continue;
         };
-        if structure_only::mend_structure(text, &limits, WideIntegers::Carry).is_some() {
+        let kinds = |records| {
+            structure_only::mend_structure(text, &limits, WideIntegers::Carry, records)
+                .map(|read| read.repairs.iter().map(|repair| repair.kind).collect::<Vec<_>>())
+        };
+        let kinds_only = kinds(Records::KindsOnly);
+        assert_eq!(kinds_only, kinds(Records::Whole), "{text:?}");
+        if kinds_only.is_some() {
             mended += 1;
             assert!(
                 broken.may_lack_only_structure(text),
@@ -1113,6 +1119,24 @@ fn a_cut_between_values_reads_what_was_written() {
         kinds("Here: {'a': '\"]', 'b': {}"),
         [SurroundingText, PythonText, Truncated]
     );
+    // Kept for their kinds alone, the records are the same records.
+    for text in [
+        "{\"0)\u{e9}\":\"\u{201C}\",\"b\":[[1.5,",
+        "{'a': 'x:y', 'b': [1,",
+        "```json\n{\"a\": \"x\\\"y\", \"b:c\": [1.5,",
+        "Here: {'a': '\"]', 'b': {}",
+    ] {
+        let cut = cut_end::cut_of(text).unwrap();
+        let kinds = |records| {
+            let read = cut_end::read_cut_between_values(text, &cut, &Limits::default(), WideIntegers::Carry, records);
+            read.unwrap()
+                .repairs
+                .iter()
+                .map(|repair| repair.kind)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(Records::KindsOnly), kinds(Records::Whole), "{text:?}");
+    }
 }
 
 #[test]
