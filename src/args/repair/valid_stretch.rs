@@ -91,14 +91,16 @@ pub(super) fn holds_integral_float(value: &Value) -> bool {
     }
 }
 
-/// About where in `text` serde_json stopped.
+/// About where in `text` serde_json stopped: its column on its line, found by counting the
+/// newlines before it.
 pub(super) fn error_offset(text: &str, error: &serde_json::Error) -> usize {
-    let before: usize = text
-        .split_inclusive('\n')
-        .take(error.line().saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (before + error.column()).min(text.len())
+    let line_start = match error.line() {
+        0 | 1 => 0,
+        line => memchr::memchr_iter(b'\n', text.as_bytes())
+            .nth(line - 2)
+            .map_or(text.len(), |newline| newline + 1),
+    };
+    (line_start + error.column()).min(text.len())
 }
 
 /// serde_json's `Value`, refusing a key that appears twice in one object.
