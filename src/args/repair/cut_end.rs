@@ -101,12 +101,12 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
     let mut expect = Expect::Value { or_close: false };
     let mut ends_in_comma = false;
     let stop = |end, open, ends_in_comma| stopped(end, open, ends_in_comma, start);
-    while index < bytes.len() {
-        let byte = bytes[index];
+    loop {
+        index = skip_whitespace(bytes, index);
+        let Some(&byte) = bytes.get(index) else {
+            break;
+        };
         index += 1;
-        if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-            continue;
-        }
         ends_in_comma = false;
         match expect {
             Expect::Value { or_close } | Expect::Key { or_close } if or_close && is_closer(byte) => {
@@ -217,6 +217,20 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
             stop(CutEnd::MemberWithoutValue, open, false)
         }
         _ => stop(CutEnd::BetweenValues, open, ends_in_comma),
+    }
+}
+
+/// Past the whitespace at `from`. Indentation, most of a pretty-printed document's whitespace,
+/// is passed over eight spaces at a time.
+fn skip_whitespace(bytes: &[u8], mut from: usize) -> usize {
+    loop {
+        while bytes.get(from..from + 8) == Some(b"        ") {
+            from += 8;
+        }
+        match bytes.get(from) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => from += 1,
+            _ => return from,
+        }
     }
 }
 
