@@ -12,10 +12,16 @@ pub(super) enum MembersEnd {
 
 /// `map.contains_key(key)`, without hashing for the small objects arguments mostly are.
 pub(super) fn has_key(map: &Map<String, Value>, key: &str) -> bool {
+    member(map, key).is_some()
+}
+
+/// `map.get(key)`, without hashing for the small objects arguments mostly are.
+pub(super) fn member<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
     if map.len() <= 8 {
-        map.keys().any(|existing| existing == key)
+        map.iter()
+            .find_map(|(existing, value)| (existing == key).then_some(value))
     } else {
-        map.contains_key(key)
+        map.get(key)
     }
 }
 
@@ -242,7 +248,7 @@ impl Parser<'_> {
                     String::new()
                 }
             };
-            if let Some(earlier) = object.get(&key) {
+            if let Some(earlier) = member(object, &key) {
                 // A key sent twice: one value if both agree, a refusal if they differ (a reader
                 // of the first would see another call than a reader of the last).
                 if !same_value(earlier, &value) {
