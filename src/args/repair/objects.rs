@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// Members an object has room for from the start: most have no more, and an object that grows
+/// from empty moves its members and rehashes its keys at the fourth.
+pub(super) const MEMBERS_RESERVED: usize = 8;
+
 pub(super) enum MembersEnd {
     /// The members went into the object.
     Object,
@@ -102,7 +106,7 @@ impl Parser<'_> {
     /// split); `open` is where it opened.
     pub(super) fn parse_object(&mut self, open: usize) -> Parsed<Value> {
         self.enter_container(open)?;
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(MEMBERS_RESERVED);
         let value = match self.parse_members(&mut object, open)? {
             MembersEnd::Replaced(value) => value,
             MembersEnd::Object => {

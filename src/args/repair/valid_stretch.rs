@@ -168,7 +168,7 @@ impl<'de> Visitor<'de> for UniqueKeys {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(super::objects::MEMBERS_RESERVED);
         while let Some(key) = members.next_key::<String>()? {
             let value = members.next_value_seed(self)?;
             if object.insert(key, value).is_some() {
