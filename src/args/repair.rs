@@ -168,8 +168,29 @@ pub fn repair_with(text: &str, limits: &Limits, wide: WideIntegers) -> Result<Re
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TextCheck {
     pub valid: bool,
-    /// Byte offset of a first value serde_json cannot read: the reader need not ask again.
-    broken_first_value: Option<usize>,
+    /// A first value serde_json cannot read: the reader need not ask again.
+    broken_first_value: Option<BrokenFirstValue>,
+}
+
+/// A text's first value as serde_json failed to read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BrokenFirstValue {
+    /// Byte offset where the value starts.
+    start: usize,
+    /// Byte offset where serde_json stopped, give or take a byte.
+    stop: usize,
+}
+
+impl BrokenFirstValue {
+    /// Whether trailing commas and closers left off the end may be the text's only flaws (see
+    /// `structure_only`). Mended, the text reads the same as written up to its first mended
+    /// spot, a closer after a removed comma or the end, and serde_json reads it as it reads the
+    /// mended text, so it stopped at one of those.
+    fn may_lack_only_structure(self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let near = &bytes[self.stop.saturating_sub(2)..(self.stop + 2).min(bytes.len())];
+        near.iter().any(|byte| matches!(byte, b'}' | b']')) || self.stop + 2 >= text.trim_end().len()
+    }
 }
 
 impl TextCheck {
@@ -184,9 +205,12 @@ impl TextCheck {
                     .all(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')),
                 broken_first_value: None,
             },
-            Some(Err(_)) => TextCheck {
+            Some(Err(error)) => TextCheck {
                 valid: false,
-                broken_first_value: Some(start),
+                broken_first_value: Some(BrokenFirstValue {
+                    start,
+                    stop: valid_stretch::error_offset(text, &error),
+                }),
             },
             None => TextCheck {
                 valid: false,
@@ -262,7 +286,7 @@ fn repair_refused_keeping(
     limits: &Limits,
     wide: WideIntegers,
     records: Records,
-    broken_first_value: Option<usize>,
+    broken_first_value: Option<BrokenFirstValue>,
 ) -> Result<Repaired, RepairError> {
     if text.len() > limits.max_bytes {
         return Err(RepairError::at(
@@ -353,7 +377,7 @@ fn read_leniently(
     limits: &Limits,
     wide: WideIntegers,
     records: Records,
-    broken_first_value: Option<usize>,
+    broken_first_value: Option<BrokenFirstValue>,
 ) -> Result<Repaired, RepairError> {
     if let Some(repaired) = bare_scalar(text, wide) {
         let repaired = repaired?;
@@ -365,13 +389,17 @@ fn read_leniently(
         }
         return Ok(repaired);
     }
-    if let Some(repaired) = structure_only::mend_structure(text, limits, wide) {
+    let may_lack_only_structure = broken_first_value.is_none_or(|broken| broken.may_lack_only_structure(text));
+    if let Some(repaired) = may_lack_only_structure
+        .then(|| structure_only::mend_structure(text, limits, wide, records))
+        .flatten()
+    {
         return Ok(repaired);
     }
     let cut = cut_end::cut_of(text);
     if let Some(repaired) = cut
         .as_ref()
-        .and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide))
+        .and_then(|cut| cut_end::read_cut_between_values(text, cut, limits, wide, records))
     {
         return Ok(repaired);
     }
@@ -405,12 +433,12 @@ fn read_characters(
     limits: &Limits,
     wide: WideIntegers,
     records: Records,
-    broken_first_value: Option<usize>,
+    broken_first_value: Option<BrokenFirstValue>,
 ) -> Result<Repaired, RepairError> {
     let mut parser = Parser::new(text, limits);
     parser.wide = wide;
     parser.keep_snippets = records == Records::Whole;
-    parser.broken_first_value = broken_first_value;
+    parser.broken_first_value = broken_first_value.map(|broken| broken.start);
     match parser.parse_top_level() {
         Ok(Some(value)) => Ok(Repaired {
             value,

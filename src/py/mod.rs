@@ -2,6 +2,7 @@
 
 mod adapt;
 mod admission;
+mod allocator;
 mod build;
 mod call;
 mod codes;
@@ -23,10 +24,8 @@ mod workers;
 
 use pyo3::prelude::*;
 
-/// Reading and repairing JSON allocates a string or a map per member; mimalloc makes those
-/// allocations markedly cheaper than the system allocator. Python's own objects are unaffected.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 #[pymodule]
 #[pyo3(name = "_core")]

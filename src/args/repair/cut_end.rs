@@ -11,7 +11,7 @@
 //! One pass, one stack of open containers: linear in the text.
 
 use super::{
-    floor_char_boundary, python_text, snippet, structure_only, Repaired, WideIntegers, CONTEXT_CHARS,
+    floor_char_boundary, python_text, snippet, structure_only, Records, Repaired, WideIntegers, CONTEXT_CHARS,
     MAX_RECORDED_REPAIRS,
 };
 use crate::args::record::{Repair, RepairKind};
@@ -47,15 +47,17 @@ impl CutEnd {
 
 /// A text that is a strict prefix of one JSON document or Python literal, cut before its end.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Cut {
+pub(super) struct Cut<'t> {
     pub(super) end: CutEnd,
     /// The closing brackets the open containers need, innermost first.
     pub(super) closers: String,
     /// Whether the text ends in a comma after an item (read as a trailing comma).
     pub(super) ends_in_comma: bool,
+    /// Where the document starts, and what was passed over before it (see `document_start`).
+    start: (usize, Option<RepairKind>),
     /// Each open container's closer and the step to the member being written in it, outermost
     /// first (paths are built only for the records made).
-    open: Vec<Open>,
+    open: Vec<Open<'t>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,10 +78,10 @@ enum Expect {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Open {
-    closer: char,
+struct Open<'t> {
+    closer: u8,
     /// The key of the member being written as the text writes it (escapes kept), with its quote.
-    key: Option<(String, char)>,
+    key: Option<(&'t str, u8)>,
     index: usize,
 }
 
@@ -87,77 +89,79 @@ struct Open {
 /// object, array or tuple at the top, after an opening markdown fence or prose, if any) that the cut
 /// left open. None for a whole document, or for a text with any other flaw: those are the
 /// reader's to judge.
-pub(super) fn cut_of(text: &str) -> Option<Cut> {
-    let mut chars = text[document_start(text).0..].chars().peekable();
+///
+/// Read byte by byte: every byte the grammar acts on is ASCII, and no byte of a multi-byte
+/// character is, so a character outside the ASCII range is met as bytes that are all refused
+/// outside a string and all passed over inside one.
+pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
+    let start = document_start(text);
+    let bytes = text.as_bytes();
+    let mut index = start.0;
     let mut open: Vec<Open> = Vec::new();
     let mut expect = Expect::Value { or_close: false };
     let mut ends_in_comma = false;
-    // One buffer for every number and word read, rather than one each.
-    let mut token = String::new();
-    while let Some(character) = chars.next() {
-        if matches!(character, ' ' | '\t' | '\n' | '\r') {
-            continue;
-        }
+    let stop = |end, open, ends_in_comma| stopped(end, open, ends_in_comma, start);
+    loop {
+        index = skip_whitespace(bytes, index);
+        let Some(&byte) = bytes.get(index) else {
+            break;
+        };
+        index += 1;
         ends_in_comma = false;
         match expect {
-            Expect::Value { or_close } | Expect::Key { or_close } if or_close && is_closer(character) => {
-                close(&mut open, character)?;
+            Expect::Value { or_close } | Expect::Key { or_close } if or_close && is_closer(byte) => {
+                close(&mut open, byte)?;
                 expect = after_value(&open);
             }
             Expect::Value { .. } => {
-                if open.is_empty() && !matches!(character, '{' | '[' | '(') {
+                if open.is_empty() && !matches!(byte, b'{' | b'[' | b'(') {
                     return None;
                 }
-                match character {
-                    '{' => {
-                        open.push(Open::new('}'));
+                match byte {
+                    b'{' => {
+                        open.push(Open::new(b'}'));
                         expect = Expect::Key { or_close: true };
                     }
-                    '[' | '(' => {
-                        open.push(Open::new(if character == '[' { ']' } else { ')' }));
+                    b'[' | b'(' => {
+                        open.push(Open::new(if byte == b'[' { b']' } else { b')' }));
                         expect = Expect::Value { or_close: true };
                     }
-                    '"' | '\'' => match read_string(&mut chars, character, None) {
-                        Some(()) => expect = after_value(&open),
-                        None => return cut(CutEnd::InString { key: false }, open, false),
+                    b'"' | b'\'' => match string_end(bytes, index, byte) {
+                        Some(end) => {
+                            index = end + 1;
+                            expect = after_value(&open);
+                        }
+                        None => return stop(CutEnd::InString { key: false }, open, false),
                     },
-                    '-' | '0'..='9' => {
-                        let number = &mut token;
-                        number.clear();
-                        number.push(character);
-                        while let Some(&next) = chars.peek() {
-                            if !(next.is_ascii_digit() || matches!(next, '.' | 'e' | 'E' | '+' | '-')) {
-                                break;
-                            }
-                            number.push(next);
-                            chars.next();
+                    b'-' | b'0'..=b'9' => {
+                        let number_start = index - 1;
+                        while index < bytes.len()
+                            && (bytes[index].is_ascii_digit()
+                                || matches!(bytes[index], b'.' | b'e' | b'E' | b'+' | b'-'))
+                        {
+                            index += 1;
                         }
-                        if chars.peek().is_none() {
-                            return cut(CutEnd::InNumber, open, false);
+                        if index == bytes.len() {
+                            return stop(CutEnd::InNumber, open, false);
                         }
-                        if !crate::encode::writer::is_json_number(number) {
+                        if !crate::encode::writer::is_json_number(&text[number_start..index]) {
                             return None;
                         }
                         expect = after_value(&open);
                     }
-                    'a'..='z' | 'A'..='Z' => {
-                        let word = &mut token;
-                        word.clear();
-                        word.push(character);
-                        while let Some(&next) = chars.peek() {
-                            if !next.is_ascii_alphabetic() {
-                                break;
-                            }
-                            word.push(next);
-                            chars.next();
+                    b'a'..=b'z' | b'A'..=b'Z' => {
+                        let word_start = index - 1;
+                        while index < bytes.len() && bytes[index].is_ascii_alphabetic() {
+                            index += 1;
                         }
-                        let whole = matches!(word.as_str(), "true" | "false" | "null" | "True" | "False" | "None");
+                        let word = &text[word_start..index];
+                        let whole = matches!(word, "true" | "false" | "null" | "True" | "False" | "None");
                         if !whole {
                             let literal_begun = ["true", "false", "null", "True", "False", "None"]
                                 .iter()
-                                .any(|literal| literal.starts_with(word.as_str()));
-                            return (chars.peek().is_none() && literal_begun)
-                                .then(|| cut(CutEnd::InWord, open, false))
+                                .any(|literal| literal.starts_with(word));
+                            return (index == bytes.len() && literal_begun)
+                                .then(|| stop(CutEnd::InWord, open, false))
                                 .flatten();
                         }
                         expect = after_value(&open);
@@ -166,38 +170,38 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
                 }
             }
             Expect::Key { .. } => {
-                if !matches!(character, '"' | '\'') {
+                if !matches!(byte, b'"' | b'\'') {
                     return None;
                 }
-                let mut written = String::new();
-                match read_string(&mut chars, character, Some(&mut written)) {
-                    Some(()) => {
+                match string_end(bytes, index, byte) {
+                    Some(end) => {
                         if let Some(innermost) = open.last_mut() {
-                            innermost.key = Some((written, character));
+                            innermost.key = Some((&text[index..end], byte));
                         }
+                        index = end + 1;
                         expect = Expect::Colon;
                     }
-                    None => return cut(CutEnd::InString { key: true }, open, false),
+                    None => return stop(CutEnd::InString { key: true }, open, false),
                 }
             }
             Expect::Colon => {
-                if character != ':' {
+                if byte != b':' {
                     return None;
                 }
                 expect = Expect::Value { or_close: false };
             }
             Expect::Next => {
-                if character == ',' {
+                if byte == b',' {
                     let innermost = open.last_mut()?;
                     innermost.index += 1;
                     ends_in_comma = true;
-                    expect = if innermost.closer == '}' {
+                    expect = if innermost.closer == b'}' {
                         Expect::Key { or_close: true }
                     } else {
                         Expect::Value { or_close: true }
                     };
-                } else if is_closer(character) {
-                    close(&mut open, character)?;
+                } else if is_closer(byte) {
+                    close(&mut open, byte)?;
                     expect = after_value(&open);
                 } else {
                     return None;
@@ -208,50 +212,55 @@ pub(super) fn cut_of(text: &str) -> Option<Cut> {
     }
     match expect {
         Expect::Done => None,
-        Expect::Colon => cut(CutEnd::MemberWithoutValue, open, false),
-        Expect::Value { or_close: false } if open.last().is_some_and(|innermost| innermost.closer == '}') => {
-            cut(CutEnd::MemberWithoutValue, open, false)
+        Expect::Colon => stop(CutEnd::MemberWithoutValue, open, false),
+        Expect::Value { or_close: false } if open.last().is_some_and(|innermost| innermost.closer == b'}') => {
+            stop(CutEnd::MemberWithoutValue, open, false)
         }
-        _ => cut(CutEnd::BetweenValues, open, ends_in_comma),
+        _ => stop(CutEnd::BetweenValues, open, ends_in_comma),
     }
 }
 
-/// Reads a string whose opening `quote` was just read, up to its closing quote, into `written`
-/// as written (escapes kept) when asked; None when the text ends first. Only keys are kept: a
-/// path needs them, and values are passed over without a copy.
-fn read_string(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    quote: char,
-    mut written: Option<&mut String>,
-) -> Option<()> {
-    while let Some(character) = chars.next() {
-        if character == quote {
-            return Some(());
+/// Past the whitespace at `from`. Indentation, most of a pretty-printed document's whitespace,
+/// is passed over eight spaces at a time.
+fn skip_whitespace(bytes: &[u8], mut from: usize) -> usize {
+    loop {
+        while bytes.get(from..from + 8) == Some(b"        ") {
+            from += 8;
         }
-        if let Some(written) = written.as_deref_mut() {
-            written.push(character);
-        }
-        if character == '\\' {
-            let escaped = chars.next()?;
-            if let Some(written) = written.as_deref_mut() {
-                written.push(escaped);
-            }
+        match bytes.get(from) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => from += 1,
+            _ => return from,
         }
     }
-    None
 }
 
-impl Open {
+/// Where the string whose opening `quote` sits just before `from` closes: the index of its
+/// closing quote, or None when the text ends first. A backslash escapes the byte after it (the
+/// first byte of the character it escapes, which is all a quote could be).
+fn string_end(bytes: &[u8], mut from: usize, quote: u8) -> Option<usize> {
+    loop {
+        let at = from + memchr::memchr2(quote, b'\\', bytes.get(from..)?)?;
+        if bytes[at] == quote {
+            return Some(at);
+        }
+        if at + 1 >= bytes.len() {
+            return None;
+        }
+        from = at + 2;
+    }
+}
+
+impl Open<'_> {
     /// The key as it reads: a JSON string's escapes decoded, a Python string's kept as written.
     fn decoded_key(&self) -> Option<String> {
-        match &self.key {
-            Some((written, '"')) => serde_json::from_str(&format!("\"{written}\"")).ok(),
-            Some((written, _)) => Some(written.clone()),
+        match self.key {
+            Some((written, b'"')) => serde_json::from_str(&format!("\"{written}\"")).ok(),
+            Some((written, _)) => Some(written.to_owned()),
             None => None,
         }
     }
 
-    fn new(closer: char) -> Self {
+    fn new(closer: u8) -> Self {
         Open {
             closer,
             key: None,
@@ -260,11 +269,11 @@ impl Open {
     }
 }
 
-fn is_closer(character: char) -> bool {
-    matches!(character, '}' | ']' | ')')
+fn is_closer(byte: u8) -> bool {
+    matches!(byte, b'}' | b']' | b')')
 }
 
-fn close(open: &mut Vec<Open>, closer: char) -> Option<()> {
+fn close(open: &mut Vec<Open>, closer: u8) -> Option<()> {
     (open.pop()?.closer == closer).then_some(())
 }
 
@@ -276,14 +285,24 @@ fn after_value(open: &[Open]) -> Expect {
     }
 }
 
-fn cut(end: CutEnd, open: Vec<Open>, ends_in_comma: bool) -> Option<Cut> {
+fn stopped(
+    end: CutEnd,
+    open: Vec<Open<'_>>,
+    ends_in_comma: bool,
+    start: (usize, Option<RepairKind>),
+) -> Option<Cut<'_>> {
     if open.is_empty() {
         return None;
     }
     Some(Cut {
         end,
-        closers: open.iter().rev().map(|container| container.closer).collect(),
+        closers: open
+            .iter()
+            .rev()
+            .map(|container| char::from(container.closer))
+            .collect(),
         ends_in_comma,
+        start,
         open,
     })
 }
@@ -306,7 +325,7 @@ fn document_start(text: &str) -> (usize, Option<RepairKind>) {
     }
 }
 
-impl Cut {
+impl Cut<'_> {
     /// Path of the innermost open container, where what was being written sits.
     pub(super) fn innermost_path(&self) -> JsonPath {
         self.path_of_level(self.open.len() - 1)
@@ -317,8 +336,8 @@ impl Cut {
         let mut path = JsonPath::root();
         for container in &self.open[..level] {
             match (container.decoded_key(), container.closer) {
-                (Some(key), '}') => path.push_key(&key),
-                (None, '}') => {}
+                (Some(key), b'}') => path.push_key(&key),
+                (None, b'}') => {}
                 _ => path.push_index(container.index),
             }
         }
@@ -329,21 +348,46 @@ impl Cut {
 /// A document cut between values, read exactly once its containers are closed: as JSON (see
 /// `structure_only`), or as Python reads a Python literal. Its strings hold what they hold,
 /// whatever quotes, colons and brackets are in them.
-pub(super) fn read_cut_between_values(text: &str, cut: &Cut, limits: &Limits, wide: WideIntegers) -> Option<Repaired> {
+pub(super) fn read_cut_between_values(
+    text: &str,
+    cut: &Cut,
+    limits: &Limits,
+    wide: WideIntegers,
+    records: Records,
+) -> Option<Repaired> {
     if cut.end != CutEnd::BetweenValues {
         return None;
     }
-    let (start, passed_over) = document_start(text);
+    let (start, passed_over) = cut.start;
     let body = text[start..].trim_end();
-    let passed_over = passed_over.map(|kind| Repair::new(JsonPath::root(), kind, snippet(text[..start].trim()), ""));
+    let whole = records == Records::Whole;
+    let bare = |kind| Repair::new(JsonPath::root(), kind, String::new(), String::new());
+    let passed_over = passed_over.map(|kind| match whole {
+        true => Repair::new(JsonPath::root(), kind, snippet(text[..start].trim()), ""),
+        false => bare(kind),
+    });
     if passed_over.is_some() {
-        if let Some(mut repaired) = structure_only::mend_structure(body, limits, wide) {
+        if let Some(mut repaired) = structure_only::mend_structure(body, limits, wide, records) {
             repaired.repairs.splice(0..0, passed_over);
             return Some(repaired);
         }
     }
     let mended = format!("{body}{}", cut.closers);
     let value = python_text::read(&mended, limits, wide)?;
+    if !whole {
+        // The same records as below, each with its kind alone.
+        let mut repairs: Vec<Repair> = passed_over.into_iter().collect();
+        repairs.push(bare(RepairKind::PythonText));
+        if cut.ends_in_comma {
+            repairs.push(bare(RepairKind::TrailingComma));
+        }
+        let supplied = cut
+            .closers
+            .len()
+            .min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len()));
+        repairs.extend((0..supplied).map(|_| bare(RepairKind::Truncated)));
+        return Some(Repaired { value, repairs });
+    }
     let tail = &body[floor_char_boundary(body, body.len().saturating_sub(CONTEXT_CHARS))..];
     let mut repairs = Vec::new();
     repairs.extend(passed_over);

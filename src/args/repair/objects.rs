@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// Members an object has room for from the start: most have no more, and an object that grows
+/// from empty moves its members and rehashes its keys at the fourth.
+pub(super) const MEMBERS_RESERVED: usize = 8;
+
 pub(super) enum MembersEnd {
     /// The members went into the object.
     Object,
@@ -12,10 +16,16 @@ pub(super) enum MembersEnd {
 
 /// `map.contains_key(key)`, without hashing for the small objects arguments mostly are.
 pub(super) fn has_key(map: &Map<String, Value>, key: &str) -> bool {
+    member(map, key).is_some()
+}
+
+/// `map.get(key)`, without hashing for the small objects arguments mostly are.
+pub(super) fn member<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
     if map.len() <= 8 {
-        map.keys().any(|existing| existing == key)
+        map.iter()
+            .find_map(|(existing, value)| (existing == key).then_some(value))
     } else {
-        map.contains_key(key)
+        map.get(key)
     }
 }
 
@@ -96,7 +106,7 @@ impl Parser<'_> {
     /// split); `open` is where it opened.
     pub(super) fn parse_object(&mut self, open: usize) -> Parsed<Value> {
         self.enter_container(open)?;
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(MEMBERS_RESERVED);
         let value = match self.parse_members(&mut object, open)? {
             MembersEnd::Replaced(value) => value,
             MembersEnd::Object => {
@@ -242,7 +252,7 @@ impl Parser<'_> {
                     String::new()
                 }
             };
-            if let Some(earlier) = object.get(&key) {
+            if let Some(earlier) = member(object, &key) {
                 // A key sent twice: one value if both agree, a refusal if they differ (a reader
                 // of the first would see another call than a reader of the last).
                 if !same_value(earlier, &value) {

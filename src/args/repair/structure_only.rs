@@ -3,7 +3,7 @@
 //! the rest gives the value the model wrote, whatever its strings hold (colons, backslashes,
 //! quotes and brackets that the character reader's guesses could misread).
 
-use super::{snippet, wide_integer, Repaired, WideIntegers, MAX_RECORDED_REPAIRS};
+use super::{snippet, wide_integer, Records, Repaired, WideIntegers, MAX_RECORDED_REPAIRS};
 use crate::args::duplicates;
 use crate::args::record::{Repair, RepairKind};
 use crate::json_path::JsonPath;
@@ -12,8 +12,10 @@ use crate::limits::{oversized_integer, Limits};
 const CONTEXT_BYTES: usize = 16;
 
 /// The value of `text` with its trailing commas removed and its missing closers supplied, when
-/// that is valid JSON within the limits, with no key sent twice; None otherwise.
-pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Repaired> {
+/// that is valid JSON within the limits, with no key sent twice; None otherwise. With
+/// `Records::KindsOnly` the records carry their kinds alone.
+pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers, records: Records) -> Option<Repaired> {
+    let whole = records == Records::Whole;
     let bytes = text.as_bytes();
     // Each comma with the path of the container it sits in.
     let mut commas: Vec<(usize, JsonPath)> = Vec::new();
@@ -65,7 +67,7 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
                 let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
                 // A comma at the very end: the item after it was cut off whole.
                 if matches!(next, Some(b'}' | b']')) || next.is_none() && !open.is_empty() {
-                    commas.push((index, path_of(text, &open)));
+                    commas.push((index, if whole { path_of(text, &open) } else { JsonPath::root() }));
                 }
                 match open.last_mut() {
                     Some(Container::Object { expects_key, .. }) => *expects_key = true,
@@ -134,6 +136,17 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers) ->
     }
     if !duplicates.is_empty() || limits.check_value(&value).is_err() {
         return None;
+    }
+    if !whole {
+        let repairs = commas
+            .iter()
+            .take(MAX_RECORDED_REPAIRS)
+            .map(|_| RepairKind::TrailingComma)
+            .chain((cut_number && !closers.is_empty()).then_some(RepairKind::TruncatedNumber))
+            .chain(closers.chars().map(|_| RepairKind::Truncated))
+            .map(|kind| Repair::new(JsonPath::root(), kind, String::new(), String::new()))
+            .collect();
+        return Some(Repaired { value, repairs });
     }
     let mut repairs: Vec<Repair> = commas
         .iter()

@@ -1000,6 +1000,50 @@ fn a_checked_text_reads_as_an_unchecked_one() {
 }
 
 #[test]
+fn a_text_mended_by_its_structure_alone_is_one_serde_json_stopped_in_at_a_mended_spot() {
+    // The mend is skipped when serde_json stopped elsewhere: it must never succeed there.
+    let documents = [
+        "{\"a\": [1, 2, {\"b\": \"x}\\\"]\", \"c\": [true, null]}], \"d\": -1.5e3}",
+        "[\n  {\"id\": 1, \"tags\": [\"a\", \"b\"]},\n  {\"id\": 2, \"tags\": []}\n]\n",
+        "{\"é\": {\"ü\": [\"ß\", 10, 20]}, \"k\": \"v\"}",
+    ];
+    let mut texts = corpus_and_shapes();
+    for document in documents {
+        for (at, _) in document.char_indices().skip(1) {
+            texts.push(document[..at].to_owned());
+        }
+        // A trailing comma before each closer, one at a time and all together.
+        let closers: Vec<usize> = document.match_indices(['}', ']']).map(|(at, _)| at).collect();
+        for &at in &closers {
+            texts.push(format!("{},{}", &document[..at], &document[at..]));
+        }
+        texts.push(document.replace('}', ",}").replace(']', " ,\n]"));
+    }
+    let limits = Limits::default();
+    let mut mended = 0;
+    for text in &texts {
+        let Some(broken) = TextCheck::of(text).broken_first_value else {
+            continue;
+        };
+        let kinds = |records| {
+            structure_only::mend_structure(text, &limits, WideIntegers::Carry, records)
+                .map(|read| read.repairs.iter().map(|repair| repair.kind).collect::<Vec<_>>())
+        };
+        let kinds_only = kinds(Records::KindsOnly);
+        assert_eq!(kinds_only, kinds(Records::Whole), "{text:?}");
+        if kinds_only.is_some() {
+            mended += 1;
+            assert!(
+                broken.may_lack_only_structure(text),
+                "{text:?} stopped at {}",
+                broken.stop
+            );
+        }
+    }
+    assert!(mended > 50, "only {mended} texts were mended");
+}
+
+#[test]
 fn the_value_alone_is_the_value_read_with_records() {
     let limits = Limits::default();
     for text in corpus_and_shapes() {
@@ -1075,6 +1119,24 @@ fn a_cut_between_values_reads_what_was_written() {
         kinds("Here: {'a': '\"]', 'b': {}"),
         [SurroundingText, PythonText, Truncated]
     );
+    // Kept for their kinds alone, the records are the same records.
+    for text in [
+        "{\"0)\u{e9}\":\"\u{201C}\",\"b\":[[1.5,",
+        "{'a': 'x:y', 'b': [1,",
+        "```json\n{\"a\": \"x\\\"y\", \"b:c\": [1.5,",
+        "Here: {'a': '\"]', 'b': {}",
+    ] {
+        let cut = cut_end::cut_of(text).unwrap();
+        let kinds = |records| {
+            let read = cut_end::read_cut_between_values(text, &cut, &Limits::default(), WideIntegers::Carry, records);
+            read.unwrap()
+                .repairs
+                .iter()
+                .map(|repair| repair.kind)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(Records::KindsOnly), kinds(Records::Whole), "{text:?}");
+    }
 }
 
 #[test]

@@ -91,14 +91,16 @@ pub(super) fn holds_integral_float(value: &Value) -> bool {
     }
 }
 
-/// About where in `text` serde_json stopped.
-fn error_offset(text: &str, error: &serde_json::Error) -> usize {
-    let before: usize = text
-        .split_inclusive('\n')
-        .take(error.line().saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (before + error.column()).min(text.len())
+/// About where in `text` serde_json stopped: its column on its line, found by counting the
+/// newlines before it.
+pub(super) fn error_offset(text: &str, error: &serde_json::Error) -> usize {
+    let line_start = match error.line() {
+        0 | 1 => 0,
+        line => memchr::memchr_iter(b'\n', text.as_bytes())
+            .nth(line - 2)
+            .map_or(text.len(), |newline| newline + 1),
+    };
+    (line_start + error.column()).min(text.len())
 }
 
 /// serde_json's `Value`, refusing a key that appears twice in one object.
@@ -166,7 +168,7 @@ impl<'de> Visitor<'de> for UniqueKeys {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(super::objects::MEMBERS_RESERVED);
         while let Some(key) = members.next_key::<String>()? {
             let value = members.next_value_seed(self)?;
             if object.insert(key, value).is_some() {
