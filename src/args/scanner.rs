@@ -293,35 +293,19 @@ impl<'t> Scanner<'t> {
 
     /// Enter the object at the cursor; its first key, or `None` inside when it is empty.
     pub fn object_first(&mut self) -> Option<Option<&str>> {
-        self.expect(b'{')?;
-        self.skip_whitespace();
-        match *self.bytes.get(self.index)? {
-            b'}' => {
-                self.index += 1;
-                Some(None)
-            }
-            b'"' => self.key().map(Some),
-            _ => None,
+        if self.object_open()? {
+            self.key().map(Some)
+        } else {
+            Some(None)
         }
     }
 
     /// The next key of the current object, or `None` inside at its end.
     pub fn object_next(&mut self) -> Option<Option<&str>> {
-        self.skip_whitespace();
-        match *self.bytes.get(self.index)? {
-            b'}' => {
-                self.index += 1;
-                Some(None)
-            }
-            b',' => {
-                self.index += 1;
-                self.skip_whitespace();
-                if self.bytes.get(self.index) != Some(&b'"') {
-                    return None;
-                }
-                self.key().map(Some)
-            }
-            _ => None,
+        if self.object_more()? {
+            self.key().map(Some)
+        } else {
+            Some(None)
         }
     }
 
