@@ -244,6 +244,24 @@ pub enum Records {
     KindsOnly,
 }
 
+impl Records {
+    /// A record of `kind`: at the path and with the snippets `detail` gives when records are
+    /// kept whole; the kind alone otherwise, without running `detail`.
+    fn repair<B: Into<Value>, A: Into<Value>>(
+        self,
+        kind: RepairKind,
+        detail: impl FnOnce() -> (JsonPath, B, A),
+    ) -> Repair {
+        match self {
+            Records::Whole => {
+                let (path, before, after) = detail();
+                Repair::new(path, kind, before, after)
+            }
+            Records::KindsOnly => Repair::new(JsonPath::root(), kind, String::new(), String::new()),
+        }
+    }
+}
+
 fn repair_keeping(text: &str, limits: &Limits, wide: WideIntegers, records: Records) -> Result<Repaired, RepairError> {
     // Otherwise the reader finds the spot that breaks a limit (and says where).
     if text.len() <= limits.max_bytes && serde_json::from_str::<IgnoredAny>(text).is_ok() {
@@ -356,15 +374,12 @@ fn repair_refused_keeping(
     }
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
-            let (before, after) = match records {
-                Records::Whole => (
-                    snippet(text),
-                    snippet(&serde_json::to_string(&python).unwrap_or_default()),
-                ),
-                Records::KindsOnly => (String::new(), String::new()),
-            };
+            let repair = records.repair(RepairKind::PythonText, || {
+                let after = snippet(&serde_json::to_string(&python).unwrap_or_default());
+                (JsonPath::root(), snippet(text), after)
+            });
             Ok(Repaired {
-                repairs: vec![Repair::new(JsonPath::root(), RepairKind::PythonText, before, after)],
+                repairs: vec![repair],
                 value: python,
             })
         }
@@ -410,13 +425,11 @@ fn read_leniently(
     if let (Ok(repaired), Some(cut)) = (&mut read, &cut) {
         if let Some(kind) = cut.end.possible_loss() {
             if !repaired.repairs.iter().any(|repair| repair.kind.may_alter_meaning()) {
-                let end = text.trim_end();
-                let tail = snippet(&end[floor_char_boundary(end, end.len().saturating_sub(CONTEXT_CHARS))..]);
-                let path = match records {
-                    Records::Whole => cut.innermost_path(),
-                    Records::KindsOnly => JsonPath::root(),
-                };
-                let repair = Repair::new(path, kind, tail.clone(), tail);
+                let repair = records.repair(kind, || {
+                    let end = text.trim_end();
+                    let tail = snippet(&end[floor_char_boundary(end, end.len().saturating_sub(CONTEXT_CHARS))..]);
+                    (cut.innermost_path(), tail.clone(), tail)
+                });
                 match repaired.repairs.len() < MAX_RECORDED_REPAIRS {
                     true => repaired.repairs.push(repair),
                     // Past the cap, as the reader keeps such a record: it takes the last place.

@@ -14,7 +14,7 @@ use super::{
     floor_char_boundary, python_text, snippet, structure_only, Records, Repaired, WideIntegers, CONTEXT_CHARS,
     MAX_RECORDED_REPAIRS,
 };
-use crate::args::record::{Repair, RepairKind};
+use crate::args::record::RepairKind;
 use crate::json_path::JsonPath;
 use crate::limits::Limits;
 
@@ -360,11 +360,10 @@ pub(super) fn read_cut_between_values(
     }
     let (start, passed_over) = cut.start;
     let body = text[start..].trim_end();
-    let whole = records == Records::Whole;
-    let bare = |kind| Repair::new(JsonPath::root(), kind, String::new(), String::new());
-    let passed_over = passed_over.map(|kind| match whole {
-        true => Repair::new(JsonPath::root(), kind, snippet(text[..start].trim()), ""),
-        false => bare(kind),
+    let passed_over = passed_over.map(|kind| {
+        records.repair(kind, || {
+            (JsonPath::root(), snippet(text[..start].trim()), String::new())
+        })
     });
     if passed_over.is_some() {
         if let Some(mut repaired) = structure_only::mend_structure(body, limits, wide, records) {
@@ -374,37 +373,17 @@ pub(super) fn read_cut_between_values(
     }
     let mended = format!("{body}{}", cut.closers);
     let value = python_text::read(&mended, limits, wide)?;
-    if !whole {
-        // The same records as below, each with its kind alone.
-        let mut repairs: Vec<Repair> = passed_over.into_iter().collect();
-        repairs.push(bare(RepairKind::PythonText));
-        if cut.ends_in_comma {
-            repairs.push(bare(RepairKind::TrailingComma));
-        }
-        let supplied = cut
-            .closers
-            .len()
-            .min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len()));
-        repairs.extend((0..supplied).map(|_| bare(RepairKind::Truncated)));
-        return Some(Repaired { value, repairs });
-    }
     let tail = &body[floor_char_boundary(body, body.len().saturating_sub(CONTEXT_CHARS))..];
     let mut repairs = Vec::new();
     repairs.extend(passed_over);
-    repairs.push(Repair::new(
-        JsonPath::root(),
-        RepairKind::PythonText,
-        snippet(body),
-        snippet(&mended),
-    ));
+    repairs.push(records.repair(RepairKind::PythonText, || {
+        (JsonPath::root(), snippet(body), snippet(&mended))
+    }));
     if cut.ends_in_comma {
-        let before = tail.trim_end_matches(',');
-        repairs.push(Repair::new(
-            cut.innermost_path(),
-            RepairKind::TrailingComma,
-            snippet(tail),
-            snippet(before),
-        ));
+        repairs.push(records.repair(RepairKind::TrailingComma, || {
+            let before = tail.trim_end_matches(',');
+            (cut.innermost_path(), snippet(tail), snippet(before))
+        }));
     }
     // One record per closer, at the container it closes, as many as the record list holds.
     for supplied in 0..cut
@@ -412,12 +391,13 @@ pub(super) fn read_cut_between_values(
         .len()
         .min(MAX_RECORDED_REPAIRS.saturating_sub(repairs.len()))
     {
-        repairs.push(Repair::new(
-            cut.path_of_level(cut.open.len() - 1 - supplied),
-            RepairKind::Truncated,
-            snippet(&format!("{tail}{}", &cut.closers[..supplied])),
-            snippet(&format!("{tail}{}", &cut.closers[..=supplied])),
-        ));
+        repairs.push(records.repair(RepairKind::Truncated, || {
+            (
+                cut.path_of_level(cut.open.len() - 1 - supplied),
+                snippet(&format!("{tail}{}", &cut.closers[..supplied])),
+                snippet(&format!("{tail}{}", &cut.closers[..=supplied])),
+            )
+        }));
     }
     Some(Repaired { value, repairs })
 }

@@ -137,50 +137,38 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers, re
     if !duplicates.is_empty() || limits.check_value(&value).is_err() {
         return None;
     }
-    if !whole {
-        let repairs = commas
-            .iter()
-            .take(MAX_RECORDED_REPAIRS)
-            .map(|_| RepairKind::TrailingComma)
-            .chain((cut_number && !closers.is_empty()).then_some(RepairKind::TruncatedNumber))
-            .chain(closers.chars().map(|_| RepairKind::Truncated))
-            .map(|kind| Repair::new(JsonPath::root(), kind, String::new(), String::new()))
-            .collect();
-        return Some(Repaired { value, repairs });
-    }
     let mut repairs: Vec<Repair> = commas
         .iter()
         .take(MAX_RECORDED_REPAIRS)
         .map(|(comma, path)| {
-            let comma = *comma;
-            let head = &text[floor(text, comma.saturating_sub(CONTEXT_BYTES))..comma];
-            let tail = &text[comma + 1..floor(text, (comma + 1 + CONTEXT_BYTES).min(text.len()))];
-            Repair::new(
-                path.clone(),
-                RepairKind::TrailingComma,
-                snippet(&format!("{head},{tail}")),
-                snippet(&format!("{head}{tail}")),
-            )
+            records.repair(RepairKind::TrailingComma, || {
+                let comma = *comma;
+                let head = &text[floor(text, comma.saturating_sub(CONTEXT_BYTES))..comma];
+                let tail = &text[comma + 1..floor(text, (comma + 1 + CONTEXT_BYTES).min(text.len()))];
+                (
+                    path.clone(),
+                    snippet(&format!("{head},{tail}")),
+                    snippet(&format!("{head}{tail}")),
+                )
+            })
         })
         .collect();
     // One record per closer, at the container it closes.
     let end = text.trim_end().len();
     let tail = &text[floor(text, end.saturating_sub(CONTEXT_BYTES))..end];
     if cut_number && !closers.is_empty() {
-        repairs.push(Repair::new(
-            path_of(text, &open),
-            RepairKind::TruncatedNumber,
-            snippet(tail),
-            snippet(tail),
-        ));
+        repairs.push(records.repair(RepairKind::TruncatedNumber, || {
+            (path_of(text, &open), snippet(tail), snippet(tail))
+        }));
     }
     for supplied in 0..closers.len() {
-        repairs.push(Repair::new(
-            path_of(text, &open[..open.len() - supplied]),
-            RepairKind::Truncated,
-            snippet(&format!("{tail}{}", &closers[..supplied])),
-            snippet(&format!("{tail}{}", &closers[..=supplied])),
-        ));
+        repairs.push(records.repair(RepairKind::Truncated, || {
+            (
+                path_of(text, &open[..open.len() - supplied]),
+                snippet(&format!("{tail}{}", &closers[..supplied])),
+                snippet(&format!("{tail}{}", &closers[..=supplied])),
+            )
+        }));
     }
     Some(Repaired { value, repairs })
 }
