@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -205,6 +206,47 @@ def test_a_mode_made_at_run_time_is_read_as_its_words():
         file_claim.road.parse(repairable, mode=strict)
     with pytest.raises(ValueError, match="strict"):
         file_claim.road.parse(text, mode="".join("Strict"))  # type: ignore[arg-type]
+
+
+def test_every_form_of_a_parse_call_reads_its_arguments_as_written():
+    road = file_claim.road
+    text = '{"claim_id": "C1", "amount": 1}'
+    repairable = '{"claimId": "C1", "amount": "1000"}'
+    expected = {"claim_id": "C1", "amount": 1}
+    assert road.parse(text).arguments == expected
+    assert road.parse(raw=text, mode="strict").arguments == expected
+    assert road.parse(text, **{"mode": "strict", "finish_reason": None}).arguments == expected
+    assert road.parse(*[text], finish_reason="tool_calls", mode="lenient").arguments == expected
+    assert type(road).parse(road, text, mode="strict").arguments == expected
+    assert kinds(road.parse(repairable, mode="lenient", finish_reason="stop")) == kinds(road.parse(repairable))
+    # A keyword name built at run time is the same keyword.
+    assert road.parse(text, **{"".join("mode"): "strict"}).arguments == expected
+    with pytest.raises(ArgumentError):
+        road.parse(repairable, finish_reason="stop", mode="strict")
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'raw'"):
+        road.parse()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'modes'"):
+        road.parse(text, modes="strict")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="multiple values for argument 'raw'"):
+        road.parse(text, raw=text)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="positional"):
+        road.parse(text, "strict")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        road.parse(text, mode=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        road.parse(text, finish_reason=1)  # type: ignore[arg-type]
+    with pytest.raises(UnicodeEncodeError):
+        road.parse(text, finish_reason="\udc80")
+    with pytest.raises(TypeError, match="doesn't apply"):
+        type(road).parse(object(), text)  # type: ignore[arg-type]
+
+
+def test_parse_shows_its_signature_and_documentation():
+    parse = type(file_claim.road).parse
+    assert str(inspect.signature(parse)) == "(self, /, raw, *, mode='lenient', finish_reason=None)"
+    assert parse.__name__ == "parse"
+    assert parse.__qualname__ == "ArgumentRoad.parse"
+    assert parse.__doc__.startswith("Run the road")
 
 
 def test_schema_class_validates_any_json_schema():

@@ -16,6 +16,7 @@ mod export;
 mod lifecycle;
 mod loop_future;
 mod metrics;
+mod parse_entry;
 mod repair;
 mod retry;
 mod road;
@@ -32,6 +33,7 @@ static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<road::PyArgumentRoad>()?;
+    parse_entry::install(&module.py().get_type::<road::PyArgumentRoad>())?;
     module.add_class::<call::PyToolCall>()?;
     module.add_class::<dispatch::PyEngine>()?;
     module.add_class::<dispatch::PendingCall>()?;

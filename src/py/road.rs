@@ -250,6 +250,29 @@ impl PyArgumentRoad {
         run_road(&self.road, raw, mode)
     }
 
+    /// `parse` once its arguments are read, by the general method or by the common-form entry
+    /// (see `parse_entry`).
+    pub fn parse_read(
+        &self,
+        py: Python<'_>,
+        raw: &Bound<'_, PyAny>,
+        mode: ModeArg,
+        finish_reason: Option<&str>,
+    ) -> PyResult<PyParsedArgs> {
+        let mode = mode.mode()?;
+        let ending = finish_reason.map_or(Ending::Unknown, Ending::from_finish_reason);
+        if let Some(arguments) = self.fast(py, raw) {
+            return Ok(PyParsedArgs {
+                arguments,
+                repairs: Vec::new(),
+            });
+        }
+        guarded(|| match self.run_ending(raw, mode, ending) {
+            Ok(parsed) => PyParsedArgs::from_parsed(py, &parsed),
+            Err(errors) => Err(argument_error(py, &errors, self.name.as_deref())),
+        })
+    }
+
     /// `run` for a call from a turn that ended as `ending` says.
     pub fn run_ending(&self, raw: &Bound<'_, PyAny>, mode: Mode, ending: Ending) -> Result<Parsed, ArgumentErrors> {
         run_road_ending(&self.road, raw, mode, ending)
@@ -386,18 +409,7 @@ impl PyArgumentRoad {
         #[pyo3(from_py_with = mode_arg)] mode: ModeArg,
         finish_reason: Option<&str>,
     ) -> PyResult<PyParsedArgs> {
-        let mode = mode.mode()?;
-        let ending = finish_reason.map_or(Ending::Unknown, Ending::from_finish_reason);
-        if let Some(arguments) = self.fast(py, raw) {
-            return Ok(PyParsedArgs {
-                arguments,
-                repairs: Vec::new(),
-            });
-        }
-        guarded(|| match self.run_ending(raw, mode, ending) {
-            Ok(parsed) => PyParsedArgs::from_parsed(py, &parsed),
-            Err(errors) => Err(argument_error(py, &errors, self.name.as_deref())),
-        })
+        self.parse_read(py, raw, mode, finish_reason)
     }
 
     /// `{"city": string, "days"?: integer}`: the expected arguments in one line.
