@@ -218,7 +218,9 @@ def test_every_form_of_a_parse_call_reads_its_arguments_as_written():
     assert road.parse(text, **{"mode": "strict", "finish_reason": None}).arguments == expected
     assert road.parse(*[text], finish_reason="tool_calls", mode="lenient").arguments == expected
     assert type(road).parse(road, text, mode="strict").arguments == expected
-    assert kinds(road.parse(repairable, mode="lenient", finish_reason="stop")) == kinds(road.parse(repairable))
+    assert kinds(road.parse(repairable, mode="lenient", finish_reason="stop")) == kinds(
+        road.parse(repairable)
+    )
     # A keyword name built at run time is the same keyword.
     assert road.parse(text, **{"".join("mode"): "strict"}).arguments == expected
     with pytest.raises(ArgumentError):

@@ -189,6 +189,8 @@ unsafe fn keyword_count(kwnames: *mut ffi::PyObject) -> usize {
 
 /// The call as PyO3's method would have had it: `self` and the positional arguments as a tuple,
 /// the keyword arguments as a dict.
+#[cold]
+#[inline(never)]
 fn general<'py>(
     py: Python<'py>,
     slf: *mut ffi::PyObject,
