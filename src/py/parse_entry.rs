@@ -49,10 +49,9 @@ pub fn install(class: &Bound<'_, PyType>) -> PyResult<()> {
             ffi::PyDescr_NewMethod(class.as_ptr().cast::<ffi::PyTypeObject>(), definition),
         )?
     };
-    if GENERAL.set(general.unbind()).is_err() {
-        // A second module object in one process: its class has its own general method, but the
-        // first class's is as good a fallback, since both run the same code.
-    }
+    // Should a second module object be made in one process, the first class's general method
+    // serves both: they run the same code.
+    let _ = GENERAL.set(general.unbind());
     class.setattr(intern!(py, "parse"), entry)
 }
 
