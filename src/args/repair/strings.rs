@@ -171,6 +171,13 @@ impl Parser<'_> {
         let outer = read.outer();
         let mut current = self.cur();
         while let Some(character) = current {
+            let run_end = self.plain_run_end(read);
+            if run_end > self.index {
+                read.push_plain(self.ascii_text, &self.chars, self.index, run_end);
+                self.index = run_end;
+                current = self.cur();
+                continue;
+            }
             if character == outer && !read.in_low_quote_span() {
                 break;
             }
@@ -358,6 +365,36 @@ impl Parser<'_> {
         Ok(current)
     }
 
+    /// The end of a run of characters from `index` that the string loop would only append one
+    /// by one: each is plain text (see [`PLAIN_IN_STRING`]) and so is the character after it,
+    /// which the loop looks at before going on. The run stops where the string would outgrow its
+    /// limit, so the loop's own check refuses it at the same place. Only an ASCII text, read
+    /// as bytes, has runs.
+    fn plain_run_end(&self, read: &StringRead) -> usize {
+        let Some(text) = self.ascii_text else {
+            return self.index;
+        };
+        let bytes = text.as_bytes();
+        let plain = |byte: u8| PLAIN_IN_STRING[usize::from(byte)];
+        if self.split_pending || !bytes.get(self.index + 1).is_some_and(|&byte| plain(byte)) {
+            return self.index;
+        }
+        let space_ends = read.missing_quotes && self.places.is(Place::ObjectKey);
+        let room = self.limits.max_string_length.saturating_sub(read.text.len());
+        let limit = self.index.saturating_add(room).saturating_add(1).min(bytes.len());
+        let mut end = self.index;
+        while end + 1 < limit && plain(bytes[end]) && plain(bytes[end + 1]) {
+            end += 1;
+        }
+        if space_ends {
+            // A space ends an unquoted key: the run stops before the first.
+            if let Some(space) = bytes[self.index..end + 1].iter().position(|&byte| byte == b' ') {
+                return (self.index + space).saturating_sub(1).max(self.index);
+            }
+        }
+        end
+    }
+
     /// Ends a string: consumes its closing quote, trims what json_repair trims, records.
     pub(super) fn finish_string(&mut self, mut read: StringRead, end: Option<char>, start: usize) -> Parsed<Value> {
         let outer = read.outer();
@@ -434,3 +471,21 @@ impl Parser<'_> {
         self.record(kind, before, after);
     }
 }
+
+/// The bytes no rule of a string's loop looks at, before or after them: letters, digits, spaces
+/// and punctuation that is no quote, bracket, comma, colon, backslash or control character.
+static PLAIN_IN_STRING: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let punctuation = b" .-_!?@$%&*+=;<>|~^";
+    let mut index = 0;
+    while index < punctuation.len() {
+        table[punctuation[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
