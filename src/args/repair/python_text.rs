@@ -48,18 +48,18 @@ fn characters_of(text: &str) -> Vec<char> {
 /// misplaced comma, so the lenient reader alone reads it.
 pub(super) fn could_be_literal(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // The text's own value, then one entry per open bracket.
-    let mut open: Vec<Written> = vec![Written {
+    // The text's own value, then one entry per open bracket, kept on the stack: a text nested
+    // deeper than that is left to the Python reading.
+    let mut open = [Written {
         opener: 0,
         slot: Slot::Empty,
         after_colon: false,
-    }];
+    }; NESTING_CHECKED + 1];
+    let mut depth = 0;
     let mut index = 0;
     while index < bytes.len() {
         let byte = bytes[index];
-        let Some(current) = open.last_mut() else {
-            return false;
-        };
+        let current = &mut open[depth];
         match byte {
             b' ' | b'\t' | b'\x0c' | b'\n' | b'\r' => index += 1,
             b'+' | b'-' => {
@@ -98,11 +98,15 @@ pub(super) fn could_be_literal(text: &str) -> bool {
                     return false;
                 }
                 current.slot = Slot::Whole;
-                open.push(Written {
+                if depth == NESTING_CHECKED {
+                    return true;
+                }
+                depth += 1;
+                open[depth] = Written {
                     opener: byte,
                     slot: Slot::Empty,
                     after_colon: false,
-                });
+                };
                 index += 1;
             }
             b'}' | b']' | b')' => {
@@ -120,7 +124,7 @@ pub(super) fn could_be_literal(text: &str) -> bool {
                 if current.opener != opener || !closes {
                     return false;
                 }
-                open.pop();
+                depth -= 1;
                 index += 1;
             }
             b'#' => {
@@ -168,11 +172,11 @@ pub(super) fn could_be_literal(text: &str) -> bool {
             _ => return false,
         }
     }
-    match open.as_slice() {
-        [whole] => matches!(whole.slot, Slot::Strings | Slot::Scalar | Slot::Whole),
-        _ => false,
-    }
+    depth == 0 && matches!(open[0].slot, Slot::Strings | Slot::Scalar | Slot::Whole)
 }
+
+/// Brackets `could_be_literal` follows inside one another.
+const NESTING_CHECKED: usize = 32;
 
 /// What has been written of the value (an item, a key, a member's value) being read in one
 /// bracket, or in the text itself.
@@ -190,6 +194,7 @@ enum Slot {
 }
 
 /// One open bracket (`opener` 0 for the text itself) and its slot.
+#[derive(Clone, Copy)]
 struct Written {
     opener: u8,
     slot: Slot,
@@ -222,13 +227,26 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     let triple = bytes.get(start + 1) == Some(&quote) && bytes.get(start + 2) == Some(&quote);
     let mut index = start + if triple { 3 } else { 1 };
     while index < bytes.len() {
+        // Straight to the next byte that matters: a string's text is most of a literal.
+        let rest = &bytes[index..];
+        let found = if triple {
+            memchr::memchr2(quote, b'\\', rest)
+        } else {
+            memchr::memchr3(quote, b'\\', b'\n', rest)
+        };
+        let offset = found?;
+        if !triple && memchr::memchr(b'\r', &rest[..offset]).is_some() {
+            return None;
+        }
+        index += offset;
         match bytes[index] {
             b'\\' => {
                 // `\` and a line break continue the string; `\r\n` counts as one break.
                 let crlf = bytes.get(index + 1) == Some(&b'\r') && bytes.get(index + 2) == Some(&b'\n');
                 index += if crlf { 3 } else { 2 };
             }
-            byte if byte == quote => {
+            b'\n' => return None,
+            _ => {
                 if !triple {
                     return Some(index + 1);
                 }
@@ -237,8 +255,6 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
                 }
                 index += 1;
             }
-            b'\n' | b'\r' if !triple => return None,
-            _ => index += 1,
         }
     }
     None
