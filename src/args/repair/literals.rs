@@ -146,7 +146,7 @@ impl Parser<'_> {
         let written_as_read = literal.len() == self.index - start;
         if literal.contains(',') {
             let written = self.snippet_of(start, self.index);
-            self.record(RepairKind::UnquotedString, written, json_snippet(&literal));
+            self.record_built(RepairKind::UnquotedString, |_| (written, json_snippet(&literal)));
             return Ok(Value::String(literal));
         }
         let number = if literal.contains(['.', 'e', 'E']) {
@@ -179,7 +179,7 @@ impl Parser<'_> {
                 // An ellipsis is dropped by the list it stands in, and recorded there.
                 if !literal.is_empty() && literal != "..." {
                     let written = self.snippet_of(start, self.index);
-                    self.record(RepairKind::UnquotedString, written, json_snippet(&literal));
+                    self.record_built(RepairKind::UnquotedString, |_| (written, json_snippet(&literal)));
                 }
                 Ok(Value::String(literal))
             }

@@ -144,11 +144,9 @@ impl Parser<'_> {
         self.check_string_length(self.index, text.len())?;
         if controls {
             for control in text.chars().filter(|c| *c < ' ') {
-                self.record(
-                    RepairKind::ControlCharacter,
-                    control.to_string(),
-                    json_escaped(&control.to_string()),
-                );
+                self.record_built(RepairKind::ControlCharacter, |_| {
+                    (control.to_string(), json_escaped(&control.to_string()))
+                });
             }
         }
         self.index = end + 1;
@@ -320,9 +318,12 @@ impl Parser<'_> {
                 if handled {
                     continue;
                 }
-                let escape_end = (self.index + 1).min(self.len());
-                let written = format!("\\{}", self.slice(self.index, escape_end));
-                self.record(RepairKind::InvalidEscape, written.clone(), json_escaped(&written));
+                self.record_built(RepairKind::InvalidEscape, |parser| {
+                    let escape_end = (parser.index + 1).min(parser.len());
+                    let written = format!("\\{}", parser.slice(parser.index, escape_end));
+                    let escaped = json_escaped(&written);
+                    (written, escaped)
+                });
                 let Some(after) = current else {
                     break;
                 };
@@ -379,20 +380,16 @@ impl Parser<'_> {
         if self.split_pending || !bytes.get(self.index + 1).is_some_and(|&byte| plain(byte)) {
             return self.index;
         }
+        // A space ends an unquoted key.
         let space_ends = read.missing_quotes && self.places.is(Place::ObjectKey);
         let room = self.limits.max_string_length.saturating_sub(read.text.len());
         let limit = self.index.saturating_add(room).saturating_add(1).min(bytes.len());
-        let mut end = self.index;
-        while end + 1 < limit && plain(bytes[end]) && plain(bytes[end + 1]) {
-            end += 1;
-        }
-        if space_ends {
-            // A space ends an unquoted key: the run stops before the first.
-            if let Some(space) = bytes[self.index..end + 1].iter().position(|&byte| byte == b' ') {
-                return (self.index + space).saturating_sub(1).max(self.index);
-            }
-        }
-        end
+        let first_not_plain = bytes[self.index..limit]
+            .iter()
+            .position(|&byte| !plain(byte) || (space_ends && byte == b' '))
+            .map_or(limit, |offset| self.index + offset);
+        // The last plain character is left to the loop, which looks at what follows it.
+        first_not_plain.saturating_sub(1).max(self.index)
     }
 
     /// Ends a string: consumes its closing quote, trims what json_repair trims, records.
@@ -434,11 +431,9 @@ impl Parser<'_> {
             }
             for (position, control) in &read.raw_controls {
                 if *position < read.text.len() {
-                    self.record(
-                        RepairKind::ControlCharacter,
-                        control.to_string(),
-                        json_escaped(&control.to_string()),
-                    );
+                    self.record_built(RepairKind::ControlCharacter, |_| {
+                        (control.to_string(), json_escaped(&control.to_string()))
+                    });
                 }
             }
             if line_break_dropped {
