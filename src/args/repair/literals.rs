@@ -167,11 +167,13 @@ impl Parser<'_> {
                 let number = number?;
                 if !(written_as_read && is_json_number(&literal)) {
                     let written = self.snippet_of(start, self.index);
-                    let after = match &number {
-                        Value::String(_) => literal.clone(),
-                        other => other.to_string(),
-                    };
-                    self.record(RepairKind::LenientNumber, written, after);
+                    self.record_built(RepairKind::LenientNumber, |_| {
+                        let after = match &number {
+                            Value::String(_) => literal.clone(),
+                            other => other.to_string(),
+                        };
+                        (written, after)
+                    });
                 }
                 Ok(number)
             }

@@ -15,6 +15,7 @@ use crate::limits::Limits;
 pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Value> {
     let mut reader = Reader {
         chars: characters_of(text),
+        ascii: text.is_ascii().then_some(text),
         index: 0,
         depth: 0,
         limits,
@@ -284,6 +285,7 @@ fn number_end(bytes: &[u8], start: usize) -> usize {
 pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String, Value>)>> {
     let mut reader = Reader {
         chars: text.chars().collect(),
+        ascii: None,
         index: 0,
         depth: 0,
         limits,
@@ -316,6 +318,9 @@ pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String
 
 struct Reader<'l> {
     chars: Vec<char>,
+    /// The text when it is ASCII: a character index is then a byte index, and a stretch of
+    /// characters is copied as bytes.
+    ascii: Option<&'l str>,
     index: usize,
     depth: usize,
     limits: &'l Limits,
@@ -616,7 +621,10 @@ impl Reader<'_> {
                     .position(|&c| c == quote || c == '\\' || c == '\n' || c == '\r')
                     .unwrap_or(rest.len())
                     .max(1);
-                text.extend(&rest[..plain]);
+                match self.ascii {
+                    Some(ascii) => text.push_str(&ascii[self.index..self.index + plain]),
+                    None => text.extend(&rest[..plain]),
+                }
                 self.index += plain;
                 continue;
             }
