@@ -207,12 +207,10 @@ impl Written {
     /// Whether a token of `kind` may stand in the slot, which it then holds: only signs before
     /// a number, only strings after a string, nothing after a whole value.
     fn take(&mut self, kind: Slot) -> bool {
-        let fits = match (self.slot, kind) {
-            (Slot::Empty, _) => true,
-            (Slot::Signed, Slot::Signed | Slot::Scalar) => true,
-            (Slot::Strings, Slot::Strings) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (self.slot, kind),
+            (Slot::Empty, _) | (Slot::Signed, Slot::Signed | Slot::Scalar) | (Slot::Strings, Slot::Strings)
+        );
         if fits {
             self.slot = kind;
         }
