@@ -455,7 +455,7 @@ fn read_characters(
     match parser.parse_top_level() {
         Ok(Some(value)) => Ok(Repaired {
             value,
-            repairs: parser.repairs,
+            repairs: std::mem::take(&mut parser.repairs),
         }),
         Ok(None) => Err(RepairError::at(text, 0, "no JSON object or array found".to_owned())),
         Err(refusal) => Err(RepairError::at(

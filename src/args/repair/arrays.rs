@@ -112,11 +112,11 @@ impl Parser<'_> {
         let before = self.snippet_of(open, self.index);
         if explicit_tuple || items.len() != 1 {
             let value = Value::Array(items);
-            self.record(RepairKind::TupleToArray, before, value_snippet(&value));
+            self.record_built(RepairKind::TupleToArray, |_| (before, value_snippet(&value)));
             return Ok(value);
         }
         let value = items.pop().unwrap_or(Value::Null);
-        self.record(RepairKind::DroppedText, before, value_snippet(&value));
+        self.record_built(RepairKind::DroppedText, |_| (before, value_snippet(&value)));
         Ok(value)
     }
 

@@ -146,7 +146,7 @@ impl Parser<'_> {
         let written_as_read = literal.len() == self.index - start;
         if literal.contains(',') {
             let written = self.snippet_of(start, self.index);
-            self.record(RepairKind::UnquotedString, written, json_snippet(&literal));
+            self.record_built(RepairKind::UnquotedString, |_| (written, json_snippet(&literal)));
             return Ok(Value::String(literal));
         }
         let number = if literal.contains(['.', 'e', 'E']) {
@@ -167,11 +167,13 @@ impl Parser<'_> {
                 let number = number?;
                 if !(written_as_read && is_json_number(&literal)) {
                     let written = self.snippet_of(start, self.index);
-                    let after = match &number {
-                        Value::String(_) => literal.clone(),
-                        other => other.to_string(),
-                    };
-                    self.record(RepairKind::LenientNumber, written, after);
+                    self.record_built(RepairKind::LenientNumber, |_| {
+                        let after = match &number {
+                            Value::String(_) => literal.clone(),
+                            other => other.to_string(),
+                        };
+                        (written, after)
+                    });
                 }
                 Ok(number)
             }
@@ -179,7 +181,7 @@ impl Parser<'_> {
                 // An ellipsis is dropped by the list it stands in, and recorded there.
                 if !literal.is_empty() && literal != "..." {
                     let written = self.snippet_of(start, self.index);
-                    self.record(RepairKind::UnquotedString, written, json_snippet(&literal));
+                    self.record_built(RepairKind::UnquotedString, |_| (written, json_snippet(&literal)));
                 }
                 Ok(Value::String(literal))
             }

@@ -556,7 +556,7 @@ impl Parser<'_> {
         }
         self.deferred.push(Place::ObjectKey);
         let value = Value::Array(items);
-        self.record(RepairKind::TupleToArray, before, value_snippet(&value));
+        self.record_built(RepairKind::TupleToArray, |_| (before, value_snippet(&value)));
         Ok(Some(value))
     }
 }

@@ -15,6 +15,7 @@ use crate::limits::Limits;
 pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Value> {
     let mut reader = Reader {
         chars: characters_of(text),
+        ascii: text.is_ascii().then_some(text),
         index: 0,
         depth: 0,
         limits,
@@ -40,21 +41,73 @@ fn characters_of(text: &str) -> Vec<char> {
     }
 }
 
-/// Whether `text` may be a Python literal at all, in one pass over its bytes that allocates
-/// nothing: false only when [`read`] would certainly give up (a name other than True, False or
-/// None, a character no literal holds, a string left open, brackets that do not pair). Most
-/// broken JSON fails here within its first `true`, `null` or unquoted word, so the lenient
-/// reader alone reads it.
+/// Whether `text` may be a Python literal at all, in one pass over its bytes: false only when
+/// [`read`] would certainly give up (a name other than True, False or None, a character no
+/// literal holds, a string left open, brackets that do not pair, or tokens in an order no literal
+/// has: two values with no comma between, a comma or colon out of place, a member without its
+/// colon or value). Most broken JSON fails here within its first `true`, `null`, unquoted word or
+/// misplaced comma, so the lenient reader alone reads it.
 pub(super) fn could_be_literal(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut open: Vec<u8> = Vec::new();
+    // The text's own value, then one entry per open bracket, kept on the stack: a text nested
+    // deeper than that is left to the Python reading.
+    let mut open = [Written {
+        opener: 0,
+        slot: Slot::Empty,
+        after_colon: false,
+    }; NESTING_CHECKED + 1];
+    let mut depth = 0;
     let mut index = 0;
     while index < bytes.len() {
         let byte = bytes[index];
+        let current = &mut open[depth];
         match byte {
-            b' ' | b'\t' | b'\x0c' | b'\n' | b'\r' | b',' | b':' | b'+' | b'-' => index += 1,
+            b' ' | b'\t' | b'\x0c' | b'\n' | b'\r' => index += 1,
+            b'+' | b'-' => {
+                if !current.take(Slot::Signed) {
+                    return false;
+                }
+                index += 1;
+            }
+            b',' => {
+                let item_done = matches!(current.slot, Slot::Strings | Slot::Scalar | Slot::Whole);
+                let allowed = match current.opener {
+                    b'[' | b'(' => item_done,
+                    b'{' => item_done && current.after_colon,
+                    _ => false,
+                };
+                if !allowed {
+                    return false;
+                }
+                current.slot = Slot::Empty;
+                current.after_colon = false;
+                index += 1;
+            }
+            b':' => {
+                // A key is a string, or a parenthesized one.
+                let key_done = matches!(current.slot, Slot::Strings | Slot::Whole);
+                if current.opener != b'{' || current.after_colon || !key_done {
+                    return false;
+                }
+                current.slot = Slot::Empty;
+                current.after_colon = true;
+                index += 1;
+            }
             b'{' | b'[' | b'(' => {
-                open.push(byte);
+                let after_sign = current.slot == Slot::Signed && byte == b'(';
+                if !after_sign && !current.take(Slot::Whole) {
+                    return false;
+                }
+                current.slot = Slot::Whole;
+                if depth == NESTING_CHECKED {
+                    return true;
+                }
+                depth += 1;
+                open[depth] = Written {
+                    opener: byte,
+                    slot: Slot::Empty,
+                    after_colon: false,
+                };
                 index += 1;
             }
             b'}' | b']' | b')' => {
@@ -63,9 +116,16 @@ pub(super) fn could_be_literal(text: &str) -> bool {
                     b']' => b'[',
                     _ => b'(',
                 };
-                if open.pop() != Some(opener) {
+                let item_done = matches!(current.slot, Slot::Strings | Slot::Scalar | Slot::Whole);
+                let closes = match opener {
+                    // After `{`, a comma, or a whole member.
+                    b'{' => (current.slot == Slot::Empty && !current.after_colon) || (item_done && current.after_colon),
+                    _ => current.slot != Slot::Signed,
+                };
+                if current.opener != opener || !closes {
                     return false;
                 }
+                depth -= 1;
                 index += 1;
             }
             b'#' => {
@@ -75,11 +135,22 @@ pub(super) fn could_be_literal(text: &str) -> bool {
             }
             // A line continuation.
             b'\\' if matches!(bytes.get(index + 1), Some(b'\n' | b'\r')) => index += 2,
-            b'\'' | b'"' => match string_end(bytes, index) {
-                Some(end) => index = end,
-                None => return false,
-            },
-            b'0'..=b'9' | b'.' => index = number_end(bytes, index),
+            b'\'' | b'"' => {
+                if !current.take(Slot::Strings) {
+                    return false;
+                }
+                match string_end(bytes, index) {
+                    Some(end) => index = end,
+                    None => return false,
+                }
+            }
+            b'0'..=b'9' | b'.' => {
+                let end = number_end(bytes, index);
+                if !bytes[index..end].iter().any(u8::is_ascii_digit) || !current.take(Slot::Scalar) {
+                    return false;
+                }
+                index = end;
+            }
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let start = index;
                 while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_') {
@@ -88,7 +159,12 @@ pub(super) fn could_be_literal(text: &str) -> bool {
                 let word = &bytes[start..index];
                 let quote_follows = matches!(bytes.get(index), Some(b'\'' | b'"'));
                 let string_prefix = quote_follows && matches!(word, b"r" | b"R" | b"u" | b"U");
-                if !string_prefix && !matches!(word, b"True" | b"False" | b"None") {
+                if string_prefix {
+                    continue;
+                }
+                // A sign stands only before a number.
+                let named = matches!(word, b"True" | b"False" | b"None") && current.slot != Slot::Signed;
+                if !named || !current.take(Slot::Scalar) {
                     return false;
                 }
             }
@@ -97,7 +173,49 @@ pub(super) fn could_be_literal(text: &str) -> bool {
             _ => return false,
         }
     }
-    open.is_empty()
+    depth == 0 && matches!(open[0].slot, Slot::Strings | Slot::Scalar | Slot::Whole)
+}
+
+/// Brackets `could_be_literal` follows inside one another.
+const NESTING_CHECKED: usize = 32;
+
+/// What has been written of the value (an item, a key, a member's value) being read in one
+/// bracket, or in the text itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Empty,
+    /// Signs, waiting for their number.
+    Signed,
+    /// Strings side by side, which a further string joins.
+    Strings,
+    /// A number, True, False or None.
+    Scalar,
+    /// A bracketed value.
+    Whole,
+}
+
+/// One open bracket (`opener` 0 for the text itself) and its slot.
+#[derive(Clone, Copy)]
+struct Written {
+    opener: u8,
+    slot: Slot,
+    /// In a dict: the member's colon was read, and its value is being written.
+    after_colon: bool,
+}
+
+impl Written {
+    /// Whether a token of `kind` may stand in the slot, which it then holds: only signs before
+    /// a number, only strings after a string, nothing after a whole value.
+    fn take(&mut self, kind: Slot) -> bool {
+        let fits = matches!(
+            (self.slot, kind),
+            (Slot::Empty, _) | (Slot::Signed, Slot::Signed | Slot::Scalar) | (Slot::Strings, Slot::Strings)
+        );
+        if fits {
+            self.slot = kind;
+        }
+        fits
+    }
 }
 
 /// Where the string whose quote is at `start` ends (past its closing quote), read as [`read`]
@@ -108,13 +226,26 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     let triple = bytes.get(start + 1) == Some(&quote) && bytes.get(start + 2) == Some(&quote);
     let mut index = start + if triple { 3 } else { 1 };
     while index < bytes.len() {
+        // Straight to the next byte that matters: a string's text is most of a literal.
+        let rest = &bytes[index..];
+        let found = if triple {
+            memchr::memchr2(quote, b'\\', rest)
+        } else {
+            memchr::memchr3(quote, b'\\', b'\n', rest)
+        };
+        let offset = found?;
+        if !triple && memchr::memchr(b'\r', &rest[..offset]).is_some() {
+            return None;
+        }
+        index += offset;
         match bytes[index] {
             b'\\' => {
                 // `\` and a line break continue the string; `\r\n` counts as one break.
                 let crlf = bytes.get(index + 1) == Some(&b'\r') && bytes.get(index + 2) == Some(&b'\n');
                 index += if crlf { 3 } else { 2 };
             }
-            byte if byte == quote => {
+            b'\n' => return None,
+            _ => {
                 if !triple {
                     return Some(index + 1);
                 }
@@ -123,8 +254,6 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
                 }
                 index += 1;
             }
-            b'\n' | b'\r' if !triple => return None,
-            _ => index += 1,
         }
     }
     None
@@ -154,6 +283,7 @@ fn number_end(bytes: &[u8], start: usize) -> usize {
 pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String, Value>)>> {
     let mut reader = Reader {
         chars: text.chars().collect(),
+        ascii: None,
         index: 0,
         depth: 0,
         limits,
@@ -186,6 +316,9 @@ pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String
 
 struct Reader<'l> {
     chars: Vec<char>,
+    /// The text when it is ASCII: a character index is then a byte index, and a stretch of
+    /// characters is copied as bytes.
+    ascii: Option<&'l str>,
     index: usize,
     depth: usize,
     limits: &'l Limits,
@@ -486,7 +619,10 @@ impl Reader<'_> {
                     .position(|&c| c == quote || c == '\\' || c == '\n' || c == '\r')
                     .unwrap_or(rest.len())
                     .max(1);
-                text.extend(&rest[..plain]);
+                match self.ascii {
+                    Some(ascii) => text.push_str(&ascii[self.index..self.index + plain]),
+                    None => text.extend(&rest[..plain]),
+                }
                 self.index += plain;
                 continue;
             }
@@ -825,6 +961,7 @@ mod tests {
             "{'a': 1}  # done\n",
             "[0x10, 1_000, 1e+3, .5, 5.]",
             "'a\\\r\nb'",
+            "{'a': 'b' 'c', \"d\": -(1), 'e': (), 'f': [1,], ('g'): -1.5e-3, 'h': {'i': None}}",
         ] {
             assert!(could_be_literal(text), "{text}");
             assert!(python(text).is_some(), "{text}");
@@ -842,6 +979,24 @@ mod tests {
             "\u{201c}a\u{201d}",
             "[1 / 2]",
             "{'a': x}",
+            "[]{}",
+            r#"{"a": 1}, {"b": 2}"#,
+            "[1, 2, ...]",
+            r#"["a": "b"]"#,
+            "{'a', 'b'}",
+            r#"{"a": , "b": 1}"#,
+            r#"{"a" "b"}"#,
+            r#"{"a"}"#,
+            r#"{"a": 1, 5: 2}"#,
+            r#"{"a": 10-20}"#,
+            "[1 'a']",
+            "['a' 1]",
+            "[-'a']",
+            "[-True]",
+            "-[1]",
+            "[1,, 2]",
+            "[,]",
+            "1, 2",
         ] {
             assert!(!could_be_literal(text), "{text}");
             assert_eq!(python(text), None, "{text}");

@@ -130,14 +130,54 @@ pub(super) struct Parser<'t> {
     pub(super) broken_first_value: Option<usize>,
 }
 
+/// The buffers a finished reading leaves to the next on the same thread: the texts a model sends
+/// are mostly short, and for those, allocating the characters, the place stack, the path and the
+/// look-ahead answers anew is a large part of the reading.
+#[derive(Default)]
+struct Spare {
+    chars: Vec<char>,
+    places: Vec<Place>,
+    path: Vec<PathItem>,
+    found: Vec<(Targets, usize, usize)>,
+}
+
+/// Characters a kept buffer may hold: the buffers of a long text are given back.
+const SPARE_CHARS: usize = 4096;
+
+thread_local! {
+    static SPARE: std::cell::Cell<Spare> = std::cell::Cell::new(Spare::default());
+}
+
+impl Drop for Parser<'_> {
+    fn drop(&mut self) {
+        if self.chars.capacity() > SPARE_CHARS {
+            return;
+        }
+        let mut spare = Spare {
+            chars: std::mem::take(&mut self.chars),
+            places: std::mem::take(&mut self.places.stack),
+            path: std::mem::take(&mut self.path),
+            found: std::mem::take(&mut self.found),
+        };
+        spare.chars.clear();
+        spare.places.clear();
+        spare.path.clear();
+        spare.found.clear();
+        // A thread being torn down keeps nothing.
+        let _ = SPARE.try_with(|kept| kept.set(spare));
+    }
+}
+
 impl<'t> Parser<'t> {
     pub(super) fn new(text: &'t str, limits: &'t Limits) -> Self {
         let ascii = text.is_ascii();
-        let chars: Vec<char> = if ascii {
-            text.bytes().map(char::from).collect()
+        let spare = SPARE.try_with(std::cell::Cell::take).unwrap_or_default();
+        let mut chars = spare.chars;
+        if ascii {
+            chars.extend(text.bytes().map(char::from));
         } else {
-            text.chars().collect()
-        };
+            chars.extend(text.chars());
+        }
         let length = chars.len();
         Parser {
             text,
@@ -152,9 +192,12 @@ impl<'t> Parser<'t> {
             index: 0,
             limits,
             depth: 0,
-            places: Places::default(),
+            places: Places {
+                stack: spare.places,
+                counts: [0; 3],
+            },
             deferred: Vec::new(),
-            path: Vec::new(),
+            path: spare.path,
             repairs: Vec::new(),
             lookahead: length
                 .saturating_mul(LOOKAHEAD_PER_CHAR)
@@ -167,7 +210,7 @@ impl<'t> Parser<'t> {
             supplied_closers: String::new(),
             content_end: None,
             tried_valid_document: false,
-            found: Vec::new(),
+            found: spare.found,
             found_next: 0,
             valid_allowance: length
                 .saturating_mul(valid_stretch::ALLOWANCE_PER_CHAR)

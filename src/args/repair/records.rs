@@ -26,6 +26,16 @@ impl Parser<'_> {
         self.meaning_recorded |= kind.may_alter_meaning();
     }
 
+    /// `record`, with snippets built only when records keep them.
+    pub(super) fn record_built(&mut self, kind: RepairKind, snippets: impl FnOnce(&Self) -> (String, String)) {
+        let (before, after) = if self.keep_snippets {
+            snippets(self)
+        } else {
+            (String::new(), String::new())
+        };
+        self.record(kind, before, after);
+    }
+
     pub(super) fn has_room(&self) -> bool {
         self.repairs.len() < MAX_RECORDED_REPAIRS
     }

@@ -113,6 +113,28 @@ impl StringRead {
         }
     }
 
+    /// Appends `chars[from..to]`, plain characters (letters, digits, spaces, punctuation that is
+    /// no quote, bracket or backslash), as `push_raw` appends them one by one; `ascii` is the
+    /// text they were read from while it is ASCII and unchanged.
+    pub(super) fn push_plain(&mut self, ascii: Option<&str>, chars: &[char], from: usize, to: usize) {
+        let run = &chars[from..to];
+        if self.text.capacity() == 0 {
+            self.text.reserve(STRING_START_CAPACITY.max(run.len()));
+        }
+        match ascii {
+            Some(text) => self.text.push_str(&text[from..to]),
+            None => self.text.extend(run),
+        }
+        let trailing_spaces = run.iter().rev().take_while(|&&character| character == ' ').count();
+        if trailing_spaces == run.len() {
+            self.raw_trailing_space += trailing_spaces;
+        } else {
+            self.raw_trailing_space = trailing_spaces;
+        }
+        self.class_has_space |= run.contains(&' ');
+        self.raw_backslash_last = false;
+    }
+
     /// Replaces the raw backslash at the end with what the escape stands for.
     pub(super) fn push_decoded(&mut self, decoded: &str) {
         if self.raw_backslash_last {

@@ -144,11 +144,9 @@ impl Parser<'_> {
         self.check_string_length(self.index, text.len())?;
         if controls {
             for control in text.chars().filter(|c| *c < ' ') {
-                self.record(
-                    RepairKind::ControlCharacter,
-                    control.to_string(),
-                    json_escaped(&control.to_string()),
-                );
+                self.record_built(RepairKind::ControlCharacter, |_| {
+                    (control.to_string(), json_escaped(&control.to_string()))
+                });
             }
         }
         self.index = end + 1;
@@ -171,6 +169,13 @@ impl Parser<'_> {
         let outer = read.outer();
         let mut current = self.cur();
         while let Some(character) = current {
+            let run_end = self.plain_run_end(read);
+            if run_end > self.index {
+                read.push_plain(self.ascii_text, &self.chars, self.index, run_end);
+                self.index = run_end;
+                current = self.cur();
+                continue;
+            }
             if character == outer && !read.in_low_quote_span() {
                 break;
             }
@@ -313,9 +318,12 @@ impl Parser<'_> {
                 if handled {
                     continue;
                 }
-                let escape_end = (self.index + 1).min(self.len());
-                let written = format!("\\{}", self.slice(self.index, escape_end));
-                self.record(RepairKind::InvalidEscape, written.clone(), json_escaped(&written));
+                self.record_built(RepairKind::InvalidEscape, |parser| {
+                    let escape_end = (parser.index + 1).min(parser.len());
+                    let written = format!("\\{}", parser.slice(parser.index, escape_end));
+                    let escaped = json_escaped(&written);
+                    (written, escaped)
+                });
                 let Some(after) = current else {
                     break;
                 };
@@ -358,6 +366,32 @@ impl Parser<'_> {
         Ok(current)
     }
 
+    /// The end of a run of characters from `index` that the string loop would only append one
+    /// by one: each is plain text (see [`PLAIN_IN_STRING`]) and so is the character after it,
+    /// which the loop looks at before going on. The run stops where the string would outgrow its
+    /// limit, so the loop's own check refuses it at the same place. Only an ASCII text, read
+    /// as bytes, has runs.
+    fn plain_run_end(&self, read: &StringRead) -> usize {
+        let Some(text) = self.ascii_text else {
+            return self.index;
+        };
+        let bytes = text.as_bytes();
+        let plain = |byte: u8| PLAIN_IN_STRING[usize::from(byte)];
+        if self.split_pending || !bytes.get(self.index + 1).is_some_and(|&byte| plain(byte)) {
+            return self.index;
+        }
+        // A space ends an unquoted key.
+        let space_ends = read.missing_quotes && self.places.is(Place::ObjectKey);
+        let room = self.limits.max_string_length.saturating_sub(read.text.len());
+        let limit = self.index.saturating_add(room).saturating_add(1).min(bytes.len());
+        let first_not_plain = bytes[self.index..limit]
+            .iter()
+            .position(|&byte| !plain(byte) || (space_ends && byte == b' '))
+            .map_or(limit, |offset| self.index + offset);
+        // The last plain character is left to the loop, which looks at what follows it.
+        first_not_plain.saturating_sub(1).max(self.index)
+    }
+
     /// Ends a string: consumes its closing quote, trims what json_repair trims, records.
     pub(super) fn finish_string(&mut self, mut read: StringRead, end: Option<char>, start: usize) -> Parsed<Value> {
         let outer = read.outer();
@@ -397,11 +431,9 @@ impl Parser<'_> {
             }
             for (position, control) in &read.raw_controls {
                 if *position < read.text.len() {
-                    self.record(
-                        RepairKind::ControlCharacter,
-                        control.to_string(),
-                        json_escaped(&control.to_string()),
-                    );
+                    self.record_built(RepairKind::ControlCharacter, |_| {
+                        (control.to_string(), json_escaped(&control.to_string()))
+                    });
                 }
             }
             if line_break_dropped {
@@ -434,3 +466,21 @@ impl Parser<'_> {
         self.record(kind, before, after);
     }
 }
+
+/// The bytes no rule of a string's loop looks at, before or after them: letters, digits, spaces
+/// and punctuation that is no quote, bracket, comma, colon, backslash or control character.
+static PLAIN_IN_STRING: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let punctuation = b" .-_!?@$%&*+=;<>|~^";
+    let mut index = 0;
+    while index < punctuation.len() {
+        table[punctuation[index] as usize] = true;
+        index += 1;
+    }
+    table
+};

@@ -621,6 +621,71 @@ fn strings_beyond_the_limit_are_refused() {
 }
 
 #[test]
+fn strings_read_in_runs_keep_the_limit_to_the_byte() {
+    // Quoted in single quotes, with spaces, or cut off: each is read by the string loop, which
+    // appends plain characters in runs.
+    for limit in 1..12 {
+        let limits = Limits {
+            max_string_length: limit,
+            ..Limits::default()
+        };
+        for length in 0..14 {
+            let body: String = "ab cd-ef.gh ij kl".chars().take(length).collect();
+            if body.ends_with(' ') {
+                // Trailing spaces are trimmed from some strings and not others.
+                continue;
+            }
+            for text in [
+                format!("{{'k': '{body}', 'n': 1 \"m\": 2}}"),
+                format!("{{\"k\": '{body}'}}"),
+                format!("{{\"k\": \"{body}"),
+                format!("['{body}' 'x'"),
+            ] {
+                let read = repair(&text, &limits);
+                let longest = read.as_ref().map_or(0, |repaired| longest_string(&repaired.value));
+                assert!(longest <= limit, "{text} read past the limit of {limit}");
+                if body.len() <= limit {
+                    assert!(read.is_ok(), "{text} was refused under the limit of {limit}");
+                } else {
+                    let refusal = read.expect_err(&text);
+                    assert!(refusal.message.contains(&format!("limit of {limit} bytes")), "{text}");
+                }
+            }
+        }
+    }
+}
+
+fn longest_string(value: &Value) -> usize {
+    match value {
+        Value::String(text) => text.len(),
+        Value::Array(items) => items.iter().map(longest_string).max().unwrap_or(0),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, item)| key.len().max(longest_string(item)))
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[test]
+fn plain_runs_read_as_the_string_loop_reads_them() {
+    let limits = Limits::default();
+    for (text, expected) in [
+        ("{'a': 'one two  '}", json!({"a": "one two  "})),
+        ("{key with space: 1}", json!({"space": 1})),
+        ("{\"a\": 'x y\n', \"b\": 1}", json!({"a": "x y", "b": 1})),
+        ("{\"a\": 'look [a b]\" c'}", json!({"a": "look [a b]\" c"})),
+    ] {
+        assert_eq!(
+            repair(text, &limits).map(|repaired| repaired.value),
+            Ok(expected),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn documents_beyond_the_size_limit_are_refused() {
     let limits = Limits {
         max_bytes: 10,
