@@ -371,6 +371,23 @@ fn repair_refused_keeping(
                 return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
             }
         }
+        // The same holds for a text that needs mending (a trailing comma, a cut end): when the
+        // reader that keeps every integer finds one past 64 bits, this reader, which cannot hold
+        // it, read that literal as something else (often as part of a string), so its value is
+        // refused rather than given.
+        if let (Ok(_), Some(literal)) = (&read, oversized_integer(text)) {
+            let carried = read_leniently(
+                text,
+                limits,
+                WideIntegers::Carry,
+                Records::KindsOnly,
+                broken_first_value,
+            );
+            if carried.is_ok_and(|repaired| wide_integer::any_carried(&repaired.value)) {
+                let at = literal.as_ptr() as usize - text.as_ptr() as usize;
+                return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
+            }
+        }
     }
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {

@@ -709,6 +709,8 @@ fn integers_beyond_64_bits_are_refused() {
         "{\"n\": 18446744073709551616}",
         "Result: {\"n\": 99999999999999999999}",
         "99999999999999999999 // the id",
+        // Read without the integer, the escaped quote before it would end the string instead.
+        "{\"_\": [null, {\"a\": \"\\\"[,{\", \"_\": -9223372036854775809}],}",
     ] {
         let error = refused(text);
         assert_eq!(error.message, "integer beyond 64 bits would lose precision", "{text}");
