@@ -128,7 +128,7 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
                     }
                     b'"' | b'\'' => match string_end(bytes, index, byte) {
                         Some(end) => {
-                            index = end + 1;
+                            index = joined_strings_end(bytes, end + 1);
                             expect = after_value(&open);
                         }
                         None => return stop(CutEnd::InString { key: false }, open, false),
@@ -230,6 +230,26 @@ fn skip_whitespace(bytes: &[u8], mut from: usize) -> usize {
         match bytes.get(from) {
             Some(b' ' | b'\t' | b'\n' | b'\r') => from += 1,
             _ => return from,
+        }
+    }
+}
+
+/// Past the whole strings written right after a string value that ends at `from`, when the
+/// value ends after them (a comma, a closer, or the end of the text follows): Python joins string
+/// literals side by side (`'it' 's'` is `'its'`), as the Python reading of the closed text will.
+/// Otherwise `from`: a quote doubled or left over, or a comma missing between two strings, is
+/// left to the character reader.
+fn joined_strings_end(bytes: &[u8], from: usize) -> usize {
+    let mut end = from;
+    loop {
+        let next = skip_whitespace(bytes, end);
+        match bytes.get(next) {
+            Some(&quote @ (b'"' | b'\'')) => match string_end(bytes, next + 1, quote) {
+                Some(close) => end = close + 1,
+                None => return from,
+            },
+            None | Some(b',' | b'}' | b']' | b')') => return end,
+            Some(_) => return from,
         }
     }
 }

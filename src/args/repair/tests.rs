@@ -1221,3 +1221,18 @@ fn a_cut_number_is_recorded_in_a_python_literal_too() {
         assert!(records_a_possible_loss(text), "{text:?}: {:?}", kinds(text));
     }
 }
+
+#[test]
+fn strings_side_by_side_in_a_cut_text_are_joined_as_python_joins_them() {
+    // As the whole texts read: Python joins string literals written side by side.
+    assert_eq!(value("{'a': 'it''s', 'b': [1]}"), json!({"a": "its", "b": [1]}));
+    assert_eq!(value("{'a': 'it''s', 'b': [1,"), json!({"a": "its", "b": [1]}));
+    assert_eq!(value("{\"a\": \"it\" \"s\", \"b\": [1,"), json!({"a": "its", "b": [1]}));
+    // A doubled closing quote, and strings missing the comma between them, read as before.
+    assert_eq!(value("{\"gas\": \"air\"\"}"), json!({"gas": "air"}));
+    assert_eq!(value("[\"a\" \"b\" \"c\" 1"), json!(["a", "b", "c", 1]));
+    assert_eq!(
+        value("{\"number\": 1,\"reason\": \"According...\"\"ans\": \"YES\"}"),
+        json!({"number": 1, "reason": "According...", "ans": "YES"})
+    );
+}
