@@ -8,7 +8,6 @@
 //! wrong type) goes to the method PyO3 built, which reads and refuses it as it always has.
 
 use std::ffi::{c_char, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -19,6 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 use crate::args::conform::Mode;
+use crate::py::errors::guarded;
 use crate::py::road::{mode_arg, ModeArg, PyArgumentRoad};
 
 /// The method PyO3 built, kept for the calls this entry does not read itself.
@@ -65,7 +65,7 @@ unsafe extern "C" fn parse_entry(
 ) -> *mut ffi::PyObject {
     // SAFETY: CPython calls a method with the thread attached to the interpreter.
     let py = unsafe { Python::assume_attached() };
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = guarded(|| {
         // SAFETY: CPython passes `nargs` arguments and one value per keyword name in `args`, and
         // the method descriptor has checked that `slf` is an `ArgumentRoad`.
         unsafe {
@@ -90,16 +90,11 @@ unsafe extern "C" fn parse_entry(
                 None => general(py, slf, values, nargs as usize, kwnames),
             }
         }
-    }));
+    });
     match outcome {
-        Ok(Ok(result)) => result.into_ptr(),
-        Ok(Err(error)) => {
+        Ok(result) => result.into_ptr(),
+        Err(error) => {
             error.restore(py);
-            ptr::null_mut()
-        }
-        Err(_) => {
-            PyRuntimeError::new_err("internal error in toolproof (please report it): ArgumentRoad.parse panicked")
-                .restore(py);
             ptr::null_mut()
         }
     }
