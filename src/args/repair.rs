@@ -359,23 +359,31 @@ fn repair_refused_keeping(
             .find(['{', '['])
             .zip(text.rfind(['}', ']']))
             .and_then(|(start, end)| text.get(start..=end));
+        let oversized = oversized_integer(text);
+        let refusal = || {
+            let at = oversized.map_or(0, |literal| literal.as_ptr() as usize - text.as_ptr() as usize);
+            Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()))
+        };
         for candidate in std::iter::once(text).chain(inner) {
+            // A candidate as long as the text is the text itself.
+            let holds_oversized = match candidate.len() == text.len() {
+                true => oversized.is_some(),
+                false => oversized_integer(candidate).is_some(),
+            };
             let whole_but_for_an_integer = || {
-                oversized_integer(candidate).is_some() && wide_integer::read_valid(candidate).is_some()
+                holds_oversized && wide_integer::read_valid(candidate).is_some()
                     || python_text::could_be_literal(candidate)
                         && python_text::read(candidate, limits, WideIntegers::Carry).is_some()
             };
             if whole_but_for_an_integer() {
-                let at =
-                    oversized_integer(text).map_or(0, |literal| literal.as_ptr() as usize - text.as_ptr() as usize);
-                return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
+                return refusal();
             }
         }
         // The same holds for a text that needs mending (a trailing comma, a cut end): when the
         // reader that keeps every integer finds one past 64 bits, this reader, which cannot hold
         // it, read that literal as something else (often as part of a string), so its value is
         // refused rather than given.
-        if let (Ok(_), Some(literal)) = (&read, oversized_integer(text)) {
+        if read.is_ok() && oversized.is_some() {
             let carried = read_leniently(
                 text,
                 limits,
@@ -384,8 +392,7 @@ fn repair_refused_keeping(
                 broken_first_value,
             );
             if carried.is_ok_and(|repaired| wide_integer::any_carried(&repaired.value)) {
-                let at = literal.as_ptr() as usize - text.as_ptr() as usize;
-                return Err(RepairError::at(text, at, OVERSIZED_INTEGER.to_owned()));
+                return refusal();
             }
         }
     }
