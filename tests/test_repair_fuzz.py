@@ -250,3 +250,36 @@ def test_a_document_holding_quotes_colons_and_brackets_cut_anywhere_is_refused_o
 def test_the_comparison_of_outcomes_tells_values_apart(text: str) -> None:
     assert outcome(lambda: repair_json(text)) == outcome(lambda: repair_json(text, return_repairs=True)[0])
     assert not same(outcome(lambda: repair_json(text))[1], {"unrelated": True})
+
+
+wide_integers = st.one_of(
+    st.integers(min_value=2**64, max_value=10**30), st.integers(min_value=-(10**30), max_value=-(2**63) - 1)
+)
+
+
+def python_written(value: Any) -> str:
+    """`repr` with lists written as tuples, as Python code models write it."""
+    if isinstance(value, list):
+        return "(" + "".join(python_written(item) + ", " for item in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {python_written(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
+@FUZZ
+@given(
+    documents(plain_texts, st.one_of(any_number, wide_integers)),
+    st.sampled_from(["json", "python"]),
+    st.integers(min_value=0),
+    st.integers(min_value=0),
+)
+def test_records_show_an_integer_past_64_bits_as_its_digits(value: Any, style: str, kind: int, at: int) -> None:
+    text = written(value, "spaced") if style == "json" else python_written(value)
+    text = damaged(text, kind, at)
+    try:
+        _, records = repair_json(text, return_repairs=True)
+    except ValueError:
+        return
+    for record in records:
+        for shown in (str(record.before), str(record.after)):
+            assert "integer:" not in shown and "\x00" not in shown and "\\u0000" not in shown, (text, record)

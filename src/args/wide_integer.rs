@@ -5,6 +5,7 @@
 //! model writes can pass for one.
 
 use std::hash::{BuildHasher, Hasher};
+use std::io;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -28,6 +29,63 @@ pub fn carry(literal: &str) -> Value {
 /// The integer literal a marked string stands for.
 pub fn carried(text: &str) -> Option<&str> {
     text.strip_prefix(mark())
+}
+
+/// The integer a marked string stands for, as JSON writes it: no plus sign, no leading zeros.
+fn written(literal: &str) -> (&str, &str) {
+    let (sign, digits) = match literal.strip_prefix('-') {
+        Some(digits) => ("-", digits),
+        None => ("", literal.trim_start_matches('+')),
+    };
+    match digits.trim_start_matches('0') {
+        "" => ("", "0"),
+        digits => (sign, digits),
+    }
+}
+
+/// `value` as compact JSON, each marked string written as the integer it stands for: what a
+/// record shows of a value must not show the mark.
+pub fn write_json<W: io::Write>(out: &mut W, value: &Value) -> io::Result<()> {
+    match value {
+        Value::String(text) => match carried(text) {
+            Some(literal) => {
+                let (sign, digits) = written(literal);
+                out.write_all(sign.as_bytes())?;
+                out.write_all(digits.as_bytes())
+            }
+            None => Ok(serde_json::to_writer(out, text)?),
+        },
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (position, item) in items.iter().enumerate() {
+                if position > 0 {
+                    out.write_all(b",")?;
+                }
+                write_json(out, item)?;
+            }
+            out.write_all(b"]")
+        }
+        Value::Object(map) => {
+            out.write_all(b"{")?;
+            for (position, (key, item)) in map.iter().enumerate() {
+                if position > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *out, key)?;
+                out.write_all(b":")?;
+                write_json(out, item)?;
+            }
+            out.write_all(b"}")
+        }
+        scalar => Ok(serde_json::to_writer(out, scalar)?),
+    }
+}
+
+/// `write_json` into a string.
+pub fn json_text(value: &Value) -> String {
+    let mut text = Vec::new();
+    write_json(&mut text, value).expect("writing to memory does not fail");
+    String::from_utf8(text).expect("JSON is UTF-8")
 }
 
 /// Whether any marked string sits in `value`.
@@ -68,5 +126,21 @@ mod tests {
             &serde_json::json!({"a": [1, carry("99999999999999999999")]})
         ));
         assert!(!any_carried(&serde_json::json!({"a": [1, "2"]})));
+    }
+
+    #[test]
+    fn json_text_writes_marked_strings_as_their_integers() {
+        let value = serde_json::json!({
+            "a": [carry("100000000000000000000"), "\u{0}integer:0:1", 1.5],
+            "b": carry("-00123456789012345678901"),
+            "c": carry("+99999999999999999999"),
+            "d": carry("-000000000000000000000"),
+        });
+        assert_eq!(
+            json_text(&value),
+            r#"{"a":[100000000000000000000,"\u0000integer:0:1",1.5],"b":-123456789012345678901,"c":99999999999999999999,"d":0}"#
+        );
+        let plain = serde_json::json!({"k\"ey": [null, true, "x\n"], "n": -3});
+        assert_eq!(json_text(&plain), serde_json::to_string(&plain).unwrap());
     }
 }

@@ -168,11 +168,7 @@ impl Parser<'_> {
                 if !(written_as_read && is_json_number(&literal)) {
                     let written = self.snippet_of(start, self.index);
                     self.record_built(RepairKind::LenientNumber, |_| {
-                        let after = match &number {
-                            Value::String(_) => literal.clone(),
-                            other => other.to_string(),
-                        };
-                        (written, after)
+                        (written, wide_integer::json_text(&number))
                     });
                 }
                 Ok(number)

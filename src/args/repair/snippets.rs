@@ -28,7 +28,8 @@ pub(super) fn json_escaped(text: &str) -> String {
     quoted[1..quoted.len() - 1].to_owned()
 }
 
-/// The start of a value's compact JSON, without serializing all of a large value.
+/// The start of a value's compact JSON, without serializing all of a large value; a carried
+/// integer shows as its digits.
 pub(super) fn value_snippet(value: &Value) -> String {
     struct Capped(Vec<u8>);
     impl std::io::Write for Capped {
@@ -47,7 +48,7 @@ pub(super) fn value_snippet(value: &Value) -> String {
     }
     let mut capped = Capped(Vec::new());
     // A full buffer ends serialization early by design.
-    let _ = serde_json::to_writer(&mut capped, value);
+    let _ = wide_integer::write_json(&mut capped, value);
     snippet(&String::from_utf8_lossy(&capped.0))
 }
 
