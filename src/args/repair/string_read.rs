@@ -157,6 +157,26 @@ impl StringRead {
         self.raw_trailing_space = 0;
     }
 
+    /// Drops the line breaks written raw at the end of the text, and only those: an escaped
+    /// `\n` or a space before them is what the model wrote. Returns what was dropped.
+    pub(super) fn drop_raw_line_breaks(&mut self) -> String {
+        let raw_start = self.text.len() - self.raw_trailing_space_bytes();
+        let kept = self.text[raw_start..].trim_end_matches(['\n', '\r']).len();
+        let dropped = self.text.split_off(raw_start + kept);
+        self.raw_trailing_space = self.text[raw_start..].chars().count();
+        dropped
+    }
+
+    /// Bytes of the raw whitespace at the end of the text.
+    fn raw_trailing_space_bytes(&self) -> usize {
+        self.text
+            .chars()
+            .rev()
+            .take(self.raw_trailing_space)
+            .map(char::len_utf8)
+            .sum()
+    }
+
     pub(super) fn trim_end(&mut self) -> bool {
         let trimmed = self.text.trim_end_matches(is_space).len();
         let changed = trimmed < self.text.len();

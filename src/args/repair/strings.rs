@@ -411,11 +411,11 @@ impl Parser<'_> {
         } else {
             read.trim_end();
         }
-        let mut line_break_dropped = false;
+        let mut line_breaks_dropped = String::new();
         if read.missing_quotes {
             read.trim_end();
         } else if closed && read.raw_trailing_space > 0 && read.text.ends_with('\n') {
-            line_break_dropped = read.trim_end();
+            line_breaks_dropped = read.drop_raw_line_breaks();
         }
         self.check_string_length(start, read.text.len())?;
         let truncated = !closed && (ran_to_end || (!read.missing_quotes && self.only_closers_follow()));
@@ -436,8 +436,11 @@ impl Parser<'_> {
                     });
                 }
             }
-            if line_break_dropped {
-                self.record(RepairKind::TrailingLineBreak, "\\n\"", "\"");
+            if !line_breaks_dropped.is_empty() {
+                let quote = outer.to_string();
+                self.record_built(RepairKind::TrailingLineBreak, |_| {
+                    (format!("{}{quote}", json_escaped(&line_breaks_dropped)), quote.clone())
+                });
             }
             if !closed && !truncated && !read.missing_quotes {
                 let before = self.snippet_of(start, self.index);

@@ -390,6 +390,13 @@ fn a_line_break_before_the_closing_quote_is_dropped() {
     assert_eq!(record.path.to_string(), "a");
     // An escaped line break is content.
     assert_eq!(value("{\"a\": \"line\\n\", \"b\": 1,}"), json!({"a": "line\n", "b": 1}));
+    // So it stays when a raw one follows it, as do spaces written before a raw one.
+    assert_eq!(value("{\"a\": \"line\\n\n\"}"), json!({"a": "line\n"}));
+    assert_eq!(value("{\"a\": \"line\\t \r\n\n\"}"), json!({"a": "line\t "}));
+    let record = only_record("{\"a\": \"line \r\n\n\"}", TrailingLineBreak);
+    assert_eq!(record.before, json!("\\r\\n\\n\""));
+    assert_eq!(record.after, json!("\""));
+    assert_eq!(value("['x\n']"), json!(["x"]));
 }
 
 #[test]
