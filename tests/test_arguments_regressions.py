@@ -11,6 +11,7 @@ import time
 import pytest
 import toolproof
 from toolproof import ArgumentError, Schema, Tool, repair_json
+from toolproof._core import ArgumentRoad
 
 PAY = {
     "type": "object",
@@ -53,6 +54,29 @@ def test_integers_beyond_64_bits_read_as_json_loads_reads_them(text: str) -> Non
     assert repair_json(text) == json.loads(text)
     damaged = text[:-1] + ",}" if text.endswith("}") else text
     assert repair_json(damaged) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "dropped"),
+    [
+        ('{"note": "line\n"}', "line", "\\n"),
+        ('{"note": "line\\n\n"}', "line\n", "\\n"),
+        ('{"note": "tab\\t \r\n\n"}', "tab\t ", "\\r\\n\\n"),
+        ("{'note': 'two  \n'}", "two  ", "\\n"),
+    ],
+)
+def test_a_raw_line_break_before_a_closing_quote_is_all_that_is_dropped(
+    text: str, value: str, dropped: str
+) -> None:
+    read, records = repair_json(text, return_repairs=True)
+    assert read == {"note": value}
+    [record] = [record for record in records if record.kind == "trailing_line_break"]
+    quote = text[-2]
+    assert (record.before, record.after) == (dropped + quote, quote)
+    road = ArgumentRoad({"type": "object", "properties": {"note": {"type": "string"}}}, name="s")
+    assert road.parse(text).arguments == {"note": value}
+    with pytest.raises(ArgumentError, match="not valid JSON"):
+        road.parse(text, mode="strict")
 
 
 def test_integers_beyond_64_bits_are_refused_as_tool_arguments() -> None:

@@ -273,7 +273,9 @@ def python_written(value: Any) -> str:
     st.integers(min_value=0),
     st.integers(min_value=0),
 )
-def test_records_show_an_integer_past_64_bits_as_its_digits(value: Any, style: str, kind: int, at: int) -> None:
+def test_records_show_an_integer_past_64_bits_as_its_digits(
+    value: Any, style: str, kind: int, at: int
+) -> None:
     text = written(value, "spaced") if style == "json" else python_written(value)
     text = damaged(text, kind, at)
     try:
