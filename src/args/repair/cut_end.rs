@@ -15,6 +15,7 @@ use super::{
     MAX_RECORDED_REPAIRS,
 };
 use crate::args::record::RepairKind;
+use crate::args::wide_integer;
 use crate::json_path::JsonPath;
 use crate::limits::Limits;
 
@@ -396,8 +397,13 @@ pub(super) fn read_cut_between_values(
     let tail = &body[floor_char_boundary(body, body.len().saturating_sub(CONTEXT_CHARS))..];
     let mut repairs = Vec::new();
     repairs.extend(passed_over);
+    // As for a whole literal, the record shows what the reading gave, written as JSON.
     repairs.push(records.repair(RepairKind::PythonText, || {
-        (JsonPath::root(), snippet(body), snippet(&mended))
+        (
+            JsonPath::root(),
+            snippet(body),
+            snippet(&wide_integer::json_text(&value)),
+        )
     }));
     if cut.ends_in_comma {
         repairs.push(records.repair(RepairKind::TrailingComma, || {

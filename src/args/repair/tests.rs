@@ -1235,6 +1235,10 @@ fn strings_side_by_side_in_a_cut_text_are_joined_as_python_joins_them() {
     assert_eq!(value("{'a': 'it''s', 'b': [1]}"), json!({"a": "its", "b": [1]}));
     assert_eq!(value("{'a': 'it''s', 'b': [1,"), json!({"a": "its", "b": [1]}));
     assert_eq!(value("{\"a\": \"it\" \"s\", \"b\": [1,"), json!({"a": "its", "b": [1]}));
+    // The record shows what Python made of the text, as JSON.
+    let record = only_record("[\"a\" \"b\" ", PythonText);
+    assert_eq!(record.before, json!("[\"a\" \"b\""));
+    assert_eq!(record.after, json!("[\"ab\"]"));
     // A doubled closing quote, and strings missing the comma between them, read as before.
     assert_eq!(value("{\"gas\": \"air\"\"}"), json!({"gas": "air"}));
     assert_eq!(value("[\"a\" \"b\" \"c\" 1"), json!(["a", "b", "c", 1]));
