@@ -2,8 +2,9 @@
 
 Each sample runs a candidate in a loop sized so the sample lasts about 75 ms (50 ms in quick
 runs), and the samples of all candidates are interleaved, so a machine that slows down for a few
-seconds slows every candidate alike. The figures are medians with their interquartile range;
-nothing here asserts on time, because shared machines are too noisy for that.
+seconds slows every candidate alike. The figures are medians with their interquartile range, and
+each section names its most widely spread candidate: a wide spread means something else used the
+machine. Nothing here asserts on time, because shared machines are too noisy for that.
 
 A benchmark module exposes ``run(quick: bool) -> list[dict]``; each dict is one section, either
 ``kind="timing"`` (from `timing_section`) or ``kind="figures"`` (from `figures_section`).
@@ -69,6 +70,11 @@ class Measurement:
     @property
     def median_us(self) -> float:
         return statistics.median(self.sample_ns_per_op) / 1000
+
+    @property
+    def spread(self) -> float:
+        """The interquartile range as a share of the median."""
+        return self.iqr_us / self.median_us if self.median_us else 0.0
 
     @property
     def iqr_us(self) -> float:
@@ -167,10 +173,12 @@ def timing_section(
                 "aim_met": None if target.aim is None else ratio >= target.aim,
             }
         )
+    widest = max(measurements, key=lambda measurement: measurement.spread)
     return {
         "benchmark": benchmark,
         "section": section,
         "kind": "timing",
+        "widest_spread": {"candidate": widest.candidate.name, "iqr_share": widest.spread},
         "title": title,
         "unit": unit,
         "reference": reference,
@@ -272,6 +280,8 @@ def _print_timing(result: dict[str, Any]) -> None:
         f"  ratio = candidate median / {result['reference']} median (above 1: toolproof is faster); "
         f"{result['samples']} samples each"
     )
+    widest = result["widest_spread"]
+    print(f"  widest spread: {widest['candidate']}, IQR {widest['iqr_share']:.0%} of its median")
     for target in result["targets"]:
         aim = ""
         if target["aim"] is not None:
@@ -369,6 +379,24 @@ def report(results: Sequence[dict[str, Any]], *, as_json: bool, quick: bool) -> 
         return
     for result in results:
         print_section(result)
+    print_summary(results)
+
+
+def print_summary(results: Sequence[dict[str, Any]]) -> None:
+    """The timing targets met and not; beside each one missed, how widely its section's samples
+    spread, since a wide spread means something else used the machine while it was timed."""
+    timed = [result for result in results if result["kind"] == "timing"]
+    targets = [(result, target) for result in timed for target in result["targets"]]
+    if not targets:
+        return
+    missed = [(result, target) for result, target in targets if not target["met"]]
+    print(f"\n== summary: {len(targets) - len(missed)} of {len(targets)} timing targets met ==")
+    for result, target in missed:
+        spread = result["widest_spread"]["iqr_share"]
+        print(
+            f"  not met: {result['benchmark']}/{result['section']}: {target['label']}: "
+            f"{_format_ratio(target['ratio'])} (widest IQR {spread:.0%} of a median)"
+        )
 
 
 def main(
