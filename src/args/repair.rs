@@ -399,7 +399,7 @@ fn repair_refused_keeping(
     match python {
         Some(python) if !read.as_ref().is_ok_and(|repaired| same_value(&repaired.value, &python)) => {
             let repair = records.repair(RepairKind::PythonText, || {
-                let after = snippet(&wide_integer::json_text(&python));
+                let after = value_snippet(&python);
                 (JsonPath::root(), snippet(text), after)
             });
             Ok(Repaired {

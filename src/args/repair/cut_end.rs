@@ -11,11 +11,10 @@
 //! One pass, one stack of open containers: linear in the text.
 
 use super::{
-    floor_char_boundary, python_text, snippet, structure_only, Records, Repaired, WideIntegers, CONTEXT_CHARS,
-    MAX_RECORDED_REPAIRS,
+    floor_char_boundary, python_text, snippet, structure_only, value_snippet, Records, Repaired, WideIntegers,
+    CONTEXT_CHARS, MAX_RECORDED_REPAIRS,
 };
 use crate::args::record::RepairKind;
-use crate::args::wide_integer;
 use crate::json_path::JsonPath;
 use crate::limits::Limits;
 
@@ -399,11 +398,7 @@ pub(super) fn read_cut_between_values(
     repairs.extend(passed_over);
     // As for a whole literal, the record shows what the reading gave, written as JSON.
     repairs.push(records.repair(RepairKind::PythonText, || {
-        (
-            JsonPath::root(),
-            snippet(body),
-            snippet(&wide_integer::json_text(&value)),
-        )
+        (JsonPath::root(), snippet(body), value_snippet(&value))
     }));
     if cut.ends_in_comma {
         repairs.push(records.repair(RepairKind::TrailingComma, || {
