@@ -158,22 +158,25 @@ def thread_count() -> int:
 
 @pytest.mark.parametrize("way", ["dispatch", "adispatch"])
 def test_every_failure_at_high_concurrency_gets_its_one_result_and_nothing_leaks(way: str) -> None:
-    # Warm-up: the worker pool, the background loop, caches. Two plans: after the whole suite, the
-    # second one made about 300 objects once (weak references and builtin functions), which later
-    # soaks did not add to; a leak grows with every soak of 3,000 calls.
-    for seed in (1, 2):
-        soak(way, seed)
+    soak(way, seed=1)  # warm-up: the worker pool, the background loop, caches
     settle()
     threads, descriptors, memory = thread_count(), open_descriptors(), resident_mb()
     gc.collect()
     objects = Counter(type(o).__name__ for o in gc.get_objects())
-    for seed in (3, 4):
+    for seed in (2, 3):
         soak(way, seed)
     settle()
     assert thread_count() <= threads + 2, threading.enumerate()
     assert open_descriptors() <= descriptors + 2
-    now = Counter(type(o).__name__ for o in gc.get_objects())
-    grown = sum(now.values()) - sum(objects.values())
+    # A leak stays; work still unwinding on a loaded machine ends within the longest hang.
+    deadline = time.monotonic() + ASYNC_HANG
+    while True:
+        gc.collect()
+        now = Counter(type(o).__name__ for o in gc.get_objects())
+        grown = sum(now.values()) - sum(objects.values())
+        if grown < 500 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert grown < 500, f"{grown} more live objects after two more soaks: {(now - objects).most_common(8)}"
     assert resident_mb() - memory < 100 + CALLS / 100
 
