@@ -58,11 +58,15 @@ def ray_cluster() -> Iterator[Any]:
         ray.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
-    """A Dask LocalCluster of two single-threaded worker processes for the session, on the
-    loopback address. A task whose worker dies is not rerun by Dask (allowed-failures 0):
-    toolproof's retry policy decides, as it does for the other executors."""
+    """A Dask LocalCluster of two single-threaded worker processes for the module that asks for it,
+    on the loopback address. A task whose worker dies is not rerun by Dask (allowed-failures 0):
+    toolproof's retry policy decides, as it does for the other executors.
+
+    The cluster's scheduler runs in this process and makes objects on its timers (heartbeats,
+    system monitoring) for as long as it runs, so it is closed with the module: the tests after
+    it that count live objects then count only their own."""
     distributed = pytest.importorskip("distributed")
     import dask
 
