@@ -482,7 +482,11 @@ def bfcl_sections(quick: bool) -> list[dict[str, Any]]:
                 reason="the bfcl corpus is absent (see tests/corpora.py)",
             )
         ]
+    # Each side walks its tool objects beside the texts, as an application holds them (a road or
+    # a validator per tool), so neither reads a per-call object the other does not.
     texts = [call.text for call in calls]
+    roads = [call.road for call in calls]
+    validators = [call.validator for call in calls]
     expected = [orjson.loads(text) for text in texts]
     for call in calls:
         if not call.validator.is_valid(orjson.loads(call.text)):
@@ -490,19 +494,18 @@ def bfcl_sections(quick: bool) -> list[dict[str, Any]]:
 
     def orjson_rs() -> object:
         values = []
-        for call in calls:
-            value = orjson.loads(call.text)
-            if not call.validator.is_valid(value):
+        for validator, text in zip(validators, texts, strict=True):
+            value = orjson.loads(text)
+            if not validator.is_valid(value):
                 raise ValueError("invalid arguments")
             values.append(value)
         return values
 
     sections = []
     for mode in ("strict", "lenient"):
-        pairs = [(call.road.parse, call.text) for call in calls]
 
-        def toolproof_batch(pairs: list[Any] = pairs, mode: str = mode) -> object:
-            return [parse(text, mode=mode).arguments for parse, text in pairs]
+        def toolproof_batch(mode: str = mode) -> object:
+            return [road.parse(text, mode=mode).arguments for road, text in zip(roads, texts, strict=True)]
 
         reference = f"toolproof ArgumentRoad.parse {mode}"
         candidates = [
