@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod encode;
 pub mod json_path;
 pub mod limits;
+pub mod prefetch;
 pub mod schema;
 
 #[cfg(feature = "python")]

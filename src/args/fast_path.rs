@@ -398,6 +398,7 @@ impl FastPlan {
         if text.len() > limits.max_bytes {
             return None;
         }
+        self.index.prefetch();
         let mut scanner = Scanner::new(text);
         let next = scanner.peek()?;
         if object_only && next != Next::Object {

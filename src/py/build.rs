@@ -4,15 +4,28 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::args::fast_path::{Builder, FastPlan};
+use crate::prefetch::prefetch_address;
 
 /// The declared property names of one schema as Python strings, made once per tool so that every
 /// call reuses them (and their cached hashes) instead of allocating new keys.
+/// Keys a run asks for when it starts: most tools declare no more.
+const PREFETCH_KEYS: usize = 8;
+
 pub struct KeyCache {
     keys: Vec<Py<PyString>>,
     known_strings: Vec<Py<PyString>>,
 }
 
 impl KeyCache {
+    /// Start loading the first keys' objects, whose hashes the dict reads as members are set
+    /// (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self) {
+        for key in self.keys.iter().take(PREFETCH_KEYS) {
+            prefetch_address(key.as_ptr().cast::<u8>());
+        }
+    }
+
     pub fn new(py: Python<'_>, plan: &FastPlan) -> Self {
         KeyCache {
             keys: plan

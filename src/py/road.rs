@@ -241,6 +241,7 @@ impl PyArgumentRoad {
     /// since a valid call is neither repaired nor coerced).
     pub fn fast(&self, py: Python<'_>, raw: &Bound<'_, PyAny>) -> Option<Py<PyDict>> {
         let fast = self.fast.as_ref()?;
+        fast.keys.prefetch();
         let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
         let value = guarded(|| Ok(fast.plan.run(text, &fast.limits, &mut PyBuilder::new(py, &fast.keys)))).ok()??;
         value.cast_into::<PyDict>().ok().map(Bound::unbind)

@@ -13,6 +13,7 @@
 //! unique items) read the full node as before.
 
 use super::{Additional, Node, NodeId};
+use crate::prefetch::prefetch_bytes;
 use crate::schema::shape::TypeSet;
 
 /// No such entry.
@@ -20,6 +21,9 @@ pub(super) const NONE: u32 = u32::MAX;
 
 /// Objects with more properties than this find a key through the node's hash index.
 pub(super) const LINEAR_LOOKUP_MAX: usize = 16;
+
+/// Lines of the block a run asks for when it starts: a tool's schema fits in a few.
+const PREFETCH_LINES: usize = 8;
 
 const NODE_BYTES: usize = 12;
 const OBJECT_BYTES: usize = 24;
@@ -151,6 +155,13 @@ impl Index {
         let mut record = [0; N];
         record.copy_from_slice(&self.bytes[at..at + N]);
         record
+    }
+
+    /// Start loading the block's first lines, where a run finds the root and its members, so
+    /// that they arrive together rather than one after another (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self) {
+        prefetch_bytes(&self.bytes, PREFETCH_LINES);
     }
 
     #[inline]
