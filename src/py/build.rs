@@ -6,11 +6,11 @@ use pyo3::types::{PyDict, PyList, PyString};
 use crate::args::fast_path::{Builder, FastPlan};
 use crate::prefetch::prefetch_address;
 
-/// The declared property names of one schema as Python strings, made once per tool so that every
-/// call reuses them (and their cached hashes) instead of allocating new keys.
 /// Keys a run asks for when it starts: most tools declare no more.
 const PREFETCH_KEYS: usize = 8;
 
+/// The declared property names of one schema as Python strings, made once per tool so that every
+/// call reuses them (and their cached hashes) instead of allocating new keys.
 pub struct KeyCache {
     keys: Vec<Py<PyString>>,
     known_strings: Vec<Py<PyString>>,
