@@ -28,6 +28,7 @@ import pytest
 import toolproof
 from resident_memory import resident_mb
 from toolproof import Registry, Retry, RetryableError, Tool, ToolCall, ToolResult
+from waiting import wait_until
 
 CALLS = 10_000
 CONCURRENCY = 256
@@ -170,15 +171,6 @@ def run_batch(
     results, others = asyncio.run(main())
     assert not others, f"tasks left on the caller's loop after adispatch returned: {others}"
     return results
-
-
-def wait_until(condition: Callable[[], bool], within: float) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def thread_count() -> int:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from resident_memory import resident_mb
 from toolproof import Registry, Retry, RetryableError, ToolCall, tool
+from waiting import wait_until
 
 CALLS = int(os.environ.get("TOOLPROOF_SOAK_CALLS", "3000"))
 CONCURRENCY = 256
@@ -193,19 +194,13 @@ def test_faulty_async_tools_keep_no_event_loop_alive_after_asyncio_run() -> None
         results = asyncio.run(registry.adispatch([ToolCall(f"c{i}", "faulty", {"n": i}) for i in range(5)]))
         assert all(r.error["code"] == "unexpected_error" for r in results)
     del results
-    assert loops_freed(loops)
-    assert resident_mb() - memory < 60
 
-
-def loops_freed(loops: list[weakref.ref[asyncio.AbstractEventLoop]], patience: float = 2.0) -> bool:
-    """Whether every loop is freed, given the engine thread that handed over the last batch's
-    results a moment to let go of that loop: it holds it while `call_soon_threadsafe` returns,
-    and the loop may take the results and finish while that thread waits for the GIL."""
-    deadline = time.monotonic() + patience
-    while True:
+    # The engine thread that handed over the last batch's results holds that loop while
+    # `call_soon_threadsafe` returns, and the loop may take the results and finish while that
+    # thread waits for the GIL: it gets a moment to let go.
+    def freed() -> bool:
         gc.collect()
-        if all(ref() is None for ref in loops):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)  # lets the waiting thread take the GIL
+        return all(ref() is None for ref in loops)
+
+    assert wait_until(freed, within=2.0)
+    assert resident_mb() - memory < 60
