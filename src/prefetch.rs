@@ -11,15 +11,23 @@ const LINE: usize = 64;
 /// Start loading the first `max_lines` cache lines that `bytes` lies on.
 #[inline(always)]
 pub fn prefetch_bytes(bytes: &[u8], max_lines: usize) {
-    let (Some(last), Some(more_lines)) = (bytes.len().checked_sub(1), max_lines.checked_sub(1)) else {
-        return;
-    };
-    let start = bytes.as_ptr() as usize;
-    let first_line = start / LINE;
-    let last_line = ((start + last) / LINE).min(first_line.saturating_add(more_lines));
-    for line in first_line..=last_line {
-        prefetch_address((line * LINE).max(start) as *const u8);
+    for address in line_addresses(bytes.as_ptr() as usize, bytes.len(), max_lines) {
+        prefetch_address(address as *const u8);
     }
+}
+
+/// An address on each of the first `max_lines` cache lines that `len` bytes at `start` lie on:
+/// `start` itself, then where each following line begins.
+#[inline(always)]
+fn line_addresses(start: usize, len: usize, max_lines: usize) -> impl Iterator<Item = usize> {
+    let lines = match len.checked_sub(1) {
+        Some(last) => {
+            let first_line = start / LINE;
+            first_line..((start + last) / LINE + 1).min(first_line.saturating_add(max_lines))
+        }
+        None => 0..0,
+    };
+    lines.map(move |line| (line * LINE).max(start))
 }
 
 /// Start loading the cache line at `address`.
@@ -38,8 +46,27 @@ pub fn prefetch_address(address: *const u8) {
 mod tests {
     use super::*;
 
+    fn addresses(start: usize, len: usize, max_lines: usize) -> Vec<usize> {
+        line_addresses(start, len, max_lines).collect()
+    }
+
     #[test]
-    fn any_slice_and_line_count_is_taken() {
+    fn each_line_under_the_bytes_is_named_once_up_to_the_count() {
+        assert_eq!(addresses(64, 0, 8), Vec::<usize>::new());
+        assert_eq!(addresses(64, 100, 0), Vec::<usize>::new());
+        assert_eq!(addresses(64, 1, 8), vec![64]);
+        assert_eq!(addresses(64, 64, 8), vec![64]);
+        assert_eq!(addresses(64, 65, 8), vec![64, 128]);
+        // A start inside a line: the next lines begin where the line boundaries fall.
+        assert_eq!(addresses(70, 60, 8), vec![70, 128]);
+        assert_eq!(addresses(127, 2, 8), vec![127, 128]);
+        assert_eq!(addresses(0, 1000, 2), vec![0, 64]);
+        assert_eq!(addresses(1, 1000, usize::MAX).len(), 16);
+        assert_eq!(addresses(usize::MAX - 10, 10, usize::MAX), vec![usize::MAX - 10]);
+    }
+
+    #[test]
+    fn real_slices_of_any_start_and_length_are_taken() {
         let block = vec![7u8; 1000];
         for start in [0, 1, 63, 64, 65, 999, 1000] {
             for max_lines in [0, 1, 2, 8, usize::MAX] {
@@ -47,6 +74,5 @@ mod tests {
             }
         }
         prefetch_address(std::ptr::null());
-        assert!(block.iter().all(|&byte| byte == 7));
     }
 }
