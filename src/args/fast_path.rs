@@ -13,6 +13,7 @@
 //! linear in the length of the text whatever the nesting.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ahash::{AHashMap, AHashSet};
 use jsonschema::Draft;
@@ -49,10 +50,10 @@ pub trait Builder {
     /// `declared` is the plan's number for a declared property name, so a builder can reuse a
     /// key object made once (see `FastPlan::key_names`).
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key>;
-    /// The key of declared property number `id`, whose name is `names[id]` (the plan's
-    /// `key_names`); a builder that made its keys once need not read the name.
-    fn declared_key(&mut self, id: u32, names: &[String]) -> Option<Self::Key> {
-        self.key(Some(id), names.get(id as usize)?)
+    /// The key of declared property number `id`, whose name is `plan.key_names()[id]`; a
+    /// builder that made its keys once need not read the plan.
+    fn declared_key(&mut self, id: u32, plan: &FastPlan) -> Option<Self::Key> {
+        self.key(Some(id), plan.key_names().get(id as usize)?)
     }
     fn object(&mut self) -> Option<Self::Object>;
     /// None also when `key` is in `object` already: a key sent twice is the full road's to judge.
@@ -395,10 +396,24 @@ impl FastPlan {
     }
 
     fn read<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B, object_only: bool) -> Option<B::Value> {
+        self.read_through(&self.index, text, limits, builder, object_only)
+    }
+
+    /// `read`, finding what most values need in `index` (the plan's own or a copy of it), so
+    /// that a run which needs nothing else never reads the plan itself.
+    #[inline]
+    fn read_through<B: Builder>(
+        &self,
+        index: &Index,
+        text: &str,
+        limits: &Limits,
+        builder: &mut B,
+        object_only: bool,
+    ) -> Option<B::Value> {
         if text.len() > limits.max_bytes {
             return None;
         }
-        self.index.prefetch();
+        index.prefetch();
         let mut scanner = Scanner::new(text);
         let next = scanner.peek()?;
         if object_only && next != Next::Object {
@@ -406,6 +421,7 @@ impl FastPlan {
         }
         let mut run = Run {
             plan: self,
+            index,
             scanner,
             limits,
             builder,
@@ -417,12 +433,38 @@ impl FastPlan {
     }
 }
 
+/// A plan with a copy of its index beside it, as a caller keeps one per tool. A process holds
+/// many tools and a call reads one of them, rarely in the cache: with the index's address in the
+/// caller's own record, a run's first reads start from there instead of waiting for the plan.
+#[derive(Clone, Debug)]
+pub struct IndexedPlan {
+    index: Index,
+    plan: Arc<FastPlan>,
+}
+
+impl IndexedPlan {
+    pub fn new(plan: &Arc<FastPlan>) -> Self {
+        IndexedPlan {
+            index: plan.index.clone(),
+            plan: Arc::clone(plan),
+        }
+    }
+
+    /// `FastPlan::run`.
+    #[inline]
+    pub fn run<B: Builder>(&self, text: &str, limits: &Limits, builder: &mut B) -> Option<B::Value> {
+        self.plan.read_through(&self.index, text, limits, builder, true)
+    }
+}
+
 /// Bytes a run may read again (see the module's note), per byte of text and in any case.
 const REREAD_BUDGET_FACTOR: usize = 2;
 const REREAD_BUDGET_FLOOR: usize = 256;
 
 struct Run<'a, 't, B: Builder> {
     plan: &'a FastPlan,
+    /// The plan's index, read from wherever the caller keeps it (see `IndexedPlan`).
+    index: &'a Index,
     scanner: Scanner<'t>,
     limits: &'a Limits,
     builder: &'a mut B,
@@ -445,8 +487,8 @@ impl<B: Builder> Run<'_, '_, B> {
     /// string `enum` (most are), else through the full node.
     #[inline]
     fn value(&mut self, next: Next, id: NodeId, depth: usize) -> Option<B::Value> {
-        let plan = self.plan;
-        let Some(hot) = plan.index.hot(id) else {
+        let index = self.index;
+        let Some(hot) = index.hot(id) else {
             return self.value_in_full(next, id, depth);
         };
         match (hot.kind, next) {
@@ -459,7 +501,7 @@ impl<B: Builder> Run<'_, '_, B> {
                 if text.len() > self.limits.max_string_length {
                     return None;
                 }
-                let known = plan.index.known_string(hot.object, text)?;
+                let known = index.known_string(hot.object, text)?;
                 self.builder.known_string(known, text)
             }
             (HotKind::Strings, _) => self.value_in_full(next, id, depth),
@@ -728,8 +770,8 @@ impl<B: Builder> Run<'_, '_, B> {
 
     /// `object` for a plain node, read through the index.
     fn indexed_object(&mut self, object: u32, depth: usize) -> Option<B::Value> {
-        let plan = self.plan;
-        let rule = plan.index.object(object);
+        let index = self.index;
+        let rule = index.object(object);
         let mut built = self.builder.object()?;
         let mut seen: u64 = 0;
         let mut hint = 0;
@@ -737,7 +779,7 @@ impl<B: Builder> Run<'_, '_, B> {
         while more {
             // A declared name is recognised by its bytes as the text writes them, without
             // decoding the key; a key written otherwise is decoded and looked up.
-            let written = plan.index.written_key(&rule, self.scanner.key_ahead(), hint);
+            let written = index.written_key(&rule, self.scanner.key_ahead(), hint);
             let (position, property) = match written {
                 Some((position, length, property)) if length <= self.limits.max_string_length => {
                     self.scanner.pass_key(length)?;
@@ -756,7 +798,7 @@ impl<B: Builder> Run<'_, '_, B> {
             }
             seen |= 1 << position;
             hint = position + 1;
-            let key = self.builder.declared_key(property.key_id, &plan.key_names)?;
+            let key = self.builder.declared_key(property.key_id, self.plan)?;
             let next = self.scanner.peek()?;
             let value = self.value(next, property.node as NodeId, depth + 1)?;
             self.builder.set_declared(&mut built, key, value)?;
@@ -785,8 +827,8 @@ impl<B: Builder> Run<'_, '_, B> {
         if text.len() > self.limits.max_string_length {
             return None;
         }
-        if let Some(position) = plan.index.lookup(&plan.nodes, rule, text, hint) {
-            return Some(Some((position, plan.index.property(rule, position))));
+        if let Some(position) = self.index.lookup(&plan.nodes, rule, text, hint) {
+            return Some(Some((position, self.index.property(rule, position))));
         }
         if depth == 1 && plan.root_is_open {
             return None;
@@ -1365,6 +1407,34 @@ mod tests {
             "additionalProperties": false,
             "$defs": {"Window": {"type": "object", "properties": {"start": {"type": "string"}, "child": {"$ref": "#/$defs/Window"}}, "required": ["start"]}}
         })
+    }
+
+    #[test]
+    fn an_indexed_plan_reads_as_its_plan_and_holds_what_it_reads() {
+        let plan = Arc::new(FastPlan::compile(&forecast_schema(), &CompileOptions::default()).unwrap());
+        let indexed = IndexedPlan::new(&plan);
+        let texts = [
+            r#"{"city": "Paris", "days": 3, "units": "imperial", "tags": ["a"]}"#,
+            r#"{"city": "Paris", "days": 3, "window": {"start": "x", "child": {"start": "y"}}}"#,
+            r#"{"city": "Paris", "days": 3, "extra": {"a": 1.5}, "max_results": null}"#,
+            r#"{"city": "Paris", "days": 30}"#,
+            r#"{"city": "Paris", "days": 3, "units": "kelvin"}"#,
+            r#"{"city": "Paris", "days": 3, "unknown": 1}"#,
+            r#"{"days": 3}"#,
+        ];
+        let expected: Vec<_> = texts
+            .iter()
+            .map(|text| plan.run(text, &Limits::default(), &mut ValueBuilder))
+            .collect();
+        assert_eq!(expected.iter().filter(|value| value.is_some()).count(), 3);
+        drop(plan);
+        for (text, expected) in texts.iter().zip(expected) {
+            assert_eq!(
+                indexed.run(text, &Limits::default(), &mut ValueBuilder),
+                expected,
+                "{text}"
+            );
+        }
     }
 
     fn fast(schema: &Value, text: &str) -> Option<Value> {

@@ -6,33 +6,45 @@ use pyo3::types::{PyDict, PyList, PyString};
 use crate::args::fast_path::{Builder, FastPlan};
 use crate::prefetch::prefetch_address;
 
-/// Keys a run asks for when it starts: most tools declare no more.
-const PREFETCH_KEYS: usize = 8;
-
 /// The declared property names of one schema as Python strings, made once per tool so that every
 /// call reuses them (and their cached hashes) instead of allocating new keys.
+///
+/// The first keys are held inline: a caller keeping the cache in its own record (the road object)
+/// then knows their addresses as soon as that record is read, and can ask for them at once.
 pub struct KeyCache {
-    keys: Vec<Py<PyString>>,
-    known_strings: Vec<Py<PyString>>,
+    first: [Option<Py<PyString>>; INLINE_KEYS],
+    rest: Box<[Py<PyString>]>,
+    known_strings: Box<[Py<PyString>]>,
 }
+
+/// Keys held inline, and asked for when a run starts: most tools declare no more.
+const INLINE_KEYS: usize = 8;
 
 impl KeyCache {
     /// Start loading the first keys' objects, whose hashes the dict reads as members are set
     /// (see `crate::prefetch`).
     #[inline]
     pub fn prefetch(&self) {
-        for key in self.keys.iter().take(PREFETCH_KEYS) {
+        for key in self.first.iter().map_while(Option::as_ref) {
             prefetch_address(key.as_ptr().cast::<u8>());
         }
     }
 
+    /// The key object of declared property number `id`.
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<&Py<PyString>> {
+        let id = id as usize;
+        match self.first.get(id) {
+            Some(key) => key.as_ref(),
+            None => self.rest.get(id - INLINE_KEYS),
+        }
+    }
+
     pub fn new(py: Python<'_>, plan: &FastPlan) -> Self {
+        let mut keys = plan.key_names().iter().map(|name| PyString::intern(py, name).unbind());
         KeyCache {
-            keys: plan
-                .key_names()
-                .iter()
-                .map(|name| PyString::intern(py, name).unbind())
-                .collect(),
+            first: std::array::from_fn(|_| keys.next()),
+            rest: keys.collect(),
             known_strings: plan
                 .known_strings()
                 .iter()
@@ -156,17 +168,19 @@ impl<'py, 'k> Builder for PyBuilder<'py, 'k> {
 
     #[inline]
     fn key(&mut self, declared: Option<u32>, text: &str) -> Option<Self::Key> {
-        match declared.and_then(|id| self.keys.keys.get(id as usize)) {
+        match declared.and_then(|id| self.keys.get(id)) {
             Some(key) => Some(PyKey::Declared(key)),
             None => Some(PyKey::Made(self.undeclared.key(self.py, text))),
         }
     }
 
     #[inline]
-    fn declared_key(&mut self, id: u32, names: &[String]) -> Option<Self::Key> {
-        match self.keys.keys.get(id as usize) {
+    fn declared_key(&mut self, id: u32, plan: &FastPlan) -> Option<Self::Key> {
+        match self.keys.get(id) {
             Some(key) => Some(PyKey::Declared(key)),
-            None => Some(PyKey::Made(self.undeclared.key(self.py, names.get(id as usize)?))),
+            None => Some(PyKey::Made(
+                self.undeclared.key(self.py, plan.key_names().get(id as usize)?),
+            )),
         }
     }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::args::conform::{ExtraKeys, Mode};
 use crate::args::ending::Ending;
 use crate::args::errors::{ArgError, ArgumentErrors};
-use crate::args::fast_path::FastPlan;
+use crate::args::fast_path::IndexedPlan;
 use crate::args::record::Repair;
 use crate::args::road::{ArgumentRoad, Parsed, RoadOptions, Root};
 use crate::json_path::JsonPath;
@@ -213,6 +213,7 @@ fn repair_objects(py: Python<'_>, repairs: &[Repair]) -> PyResult<Vec<Py<PyRepai
 
 /// A tool's argument road, compiled once from its parameter schema; safe to share across threads.
 #[pyclass(frozen, module = "toolproof._core", name = "ArgumentRoad")]
+#[repr(C)]
 pub struct PyArgumentRoad {
     /// First, so that a call's first read of the road finds it.
     fast: Option<FastRoad>,
@@ -222,8 +223,10 @@ pub struct PyArgumentRoad {
 
 /// What the fast path reads on every call, kept in the Python object itself rather than behind
 /// the road: a call touches one road among many, so each pointer followed is a likely cache miss.
+/// In reading order: the addresses of the index and of the first keys, asked for together.
+#[repr(C)]
 struct FastRoad {
-    plan: Arc<FastPlan>,
+    plan: IndexedPlan,
     keys: KeyCache,
     limits: Limits,
 }
@@ -385,7 +388,7 @@ impl PyArgumentRoad {
             };
             let road = ArgumentRoad::compile(&schema, options).map_err(|e| schema_error(py, &e))?;
             let fast = road.fast_plan().map(|plan| FastRoad {
-                plan: Arc::clone(plan),
+                plan: IndexedPlan::new(plan),
                 keys: KeyCache::new(py, plan),
                 limits: road.options().limits,
             });

@@ -12,6 +12,8 @@
 //! Values whose node checks more (bounds, lengths, patterns, branches, prefixes, item counts,
 //! unique items) read the full node as before.
 
+use std::sync::Arc;
+
 use super::{Additional, Node, NodeId};
 use crate::prefetch::prefetch_bytes;
 use crate::schema::shape::TypeSet;
@@ -83,11 +85,21 @@ pub(super) struct HotProperty {
     pub node: u32,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Cloned cheaply: a caller may keep a copy beside the plan (see `super::IndexedPlan`).
+#[derive(Clone, Debug)]
 pub(super) struct Index {
     /// Node records, then object rules and string lists, each followed by its names.
-    bytes: Box<[u8]>,
+    bytes: Arc<[u8]>,
     nodes: usize,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            bytes: Arc::from(Vec::new()),
+            nodes: 0,
+        }
+    }
 }
 
 /// Builds the block: node records are written last, once every record they point to has a place.
@@ -139,7 +151,7 @@ impl Index {
             writer.set_word(at + 8, hot.items);
         }
         Some(Index {
-            bytes: writer.bytes.into_boxed_slice(),
+            bytes: Arc::from(writer.bytes),
             nodes: nodes.len(),
         })
     }
