@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -13,7 +15,8 @@ use tokio::time::Instant;
 use toolproof::dispatch::attempt::{Attempt, Failure, FailureKind};
 use toolproof::dispatch::code::ResultCode;
 use toolproof::dispatch::engine::{
-    cap, interruptible, run_batch, run_call, try_acquire, FirstAttempt, HeadStart, Host, HostOutcome, Planned, ZeroCap,
+    cap, interruptible, run_batch, run_call, try_acquire, FirstAttempt, HeadStart, Host, HostOutcome, Planned,
+    Stoppable, ZeroCap, STOP_GRACE,
 };
 use toolproof::dispatch::retry::RetryPolicy;
 
@@ -33,8 +36,11 @@ enum Step {
         after: Duration,
         retry_after: Option<Duration>,
     },
-    /// Never finishes.
+    /// Never finishes; an async attempt asked to stop ends at once, as a cancelled task does.
     Hang,
+    /// Never finishes, even when asked to stop (a task that swallows its cancellation, a remote
+    /// call its executor could not stop).
+    Stubborn,
 }
 
 fn busy(after: Duration) -> Step {
@@ -50,6 +56,12 @@ struct FakeCall {
     /// One step per attempt; the last repeats.
     steps: Vec<Step>,
     tries: AtomicU32,
+}
+
+impl FakeCall {
+    fn step(&self, index: usize) -> Step {
+        self.steps[index.min(self.steps.len() - 1)].clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +176,7 @@ impl FakeHost {
         let scope = scope.copied();
         async move {
             let index = call.tries.fetch_add(1, Ordering::SeqCst) as usize;
-            let step = call.steps[index.min(call.steps.len() - 1)].clone();
+            let step = call.step(index);
             let slot = scope.map_or(usize::MAX, |scope| (scope / 10) as usize);
             state.push(Event::Attempt {
                 slot,
@@ -193,10 +205,52 @@ impl FakeHost {
                         exception: Some(format!("error {}", index + 1)),
                     })
                 }
-                Step::Hang => std::future::pending().await,
+                Step::Hang | Step::Stubborn => std::future::pending().await,
             };
             running.done = true;
             attempt
+        }
+    }
+}
+
+/// An async attempt of the fake host: asked to stop, it ends as cancelled unless its step is
+/// `Stubborn`, like a task on an event loop.
+type FakeAttempt = Pin<Box<dyn Future<Output = Attempt<String, String>> + Send>>;
+
+struct FakeTask {
+    attempt: Option<FakeAttempt>,
+    stubborn: bool,
+    stop_asked: bool,
+}
+
+impl Future for FakeTask {
+    type Output = Attempt<String, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.stop_asked && !self.stubborn {
+            // Dropped unfinished, so counted as stopped.
+            self.attempt = None;
+            return Poll::Ready(Attempt::Cancelled);
+        }
+        match self.attempt.as_mut() {
+            Some(attempt) => attempt.as_mut().poll(cx),
+            None => Poll::Ready(Attempt::Cancelled),
+        }
+    }
+}
+
+impl Stoppable for FakeTask {
+    fn stop(mut self: Pin<&mut Self>) {
+        self.stop_asked = true;
+    }
+}
+
+impl FakeHost {
+    fn task(&self, call: &Arc<FakeCall>, scope: Option<&u32>) -> FakeTask {
+        FakeTask {
+            attempt: Some(Box::pin(self.attempt(call, scope, false))),
+            stubborn: matches!(call.step(call.tries.load(Ordering::SeqCst) as usize), Step::Stubborn),
+            stop_asked: false,
         }
     }
 }
@@ -219,8 +273,8 @@ impl Host for FakeHost {
         &self,
         call: &Arc<FakeCall>,
         scope: Option<&u32>,
-    ) -> impl Future<Output = Attempt<String, String>> + Send {
-        self.attempt(call, scope, false)
+    ) -> impl Stoppable<Output = Attempt<String, String>> + Send {
+        self.task(call, scope)
     }
 
     fn jitter(&self) -> f64 {
@@ -402,6 +456,66 @@ async fn an_async_call_past_its_timeout_is_cancelled_and_retried() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_timed_out_attempt_holds_its_cap_until_it_has_stopped() {
+    let (host, state) = FakeHost::new();
+    let only = Arc::new(Semaphore::new(1));
+    let calls = vec![
+        Planned {
+            timeout: Some(ms(1000)),
+            retry: fixed(1, ms(0)),
+            caps: vec![Arc::clone(&only)],
+            ..plan(0, vec![Step::Stubborn])
+        },
+        Planned {
+            caps: vec![Arc::clone(&only)],
+            ..plan(1, vec![Step::Return("after the first let go", ms(10))])
+        },
+    ];
+    let outcomes = by_slot(run_batch(host, calls).await);
+    // The first is asked to stop at its limit and waited for; only when it is given up on does
+    // the second get the cap's one slot.
+    assert_eq!(outcomes[&0].elapsed, ms(1000) + STOP_GRACE);
+    assert_eq!(outcomes[&1].elapsed, ms(1000) + STOP_GRACE + ms(10));
+    assert_eq!(state.peak.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_that_does_not_stop_is_left_running_and_never_retried() {
+    let (host, state) = FakeHost::new();
+    let calls = vec![Planned {
+        timeout: Some(ms(1000)),
+        retry: fixed(3, ms(100)),
+        ..plan(
+            0,
+            vec![Step::Stubborn, Step::Return("a second run beside the first", ms(10))],
+        )
+    }];
+    let outcomes = by_slot(run_batch(host, calls).await);
+    let outcome = &outcomes[&0];
+    assert!(matches!(outcome.attempt, Attempt::TimedOut));
+    assert!(outcome.left_running);
+    assert_eq!(outcome.attempts, 1);
+    assert_eq!(outcome.elapsed, ms(1000) + STOP_GRACE);
+    // Given up on, the attempt's future is dropped: the host stops waiting for it.
+    assert_eq!(state.stopped.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_attempt_is_retried_only_once_it_has_ended() {
+    let (host, state) = FakeHost::new();
+    let calls = vec![Planned {
+        timeout: Some(ms(1000)),
+        retry: fixed(2, ms(0)),
+        ..plan(0, vec![Step::Hang, Step::Return("second", ms(10))])
+    }];
+    let outcomes = by_slot(run_batch(host, calls).await);
+    let outcome = &outcomes[&0];
+    assert_eq!(returned(outcome), "second");
+    assert!(!outcome.left_running);
+    assert_eq!(state.peak.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_back_off_exponentially_and_stop_on_success() {
     let (host, state) = FakeHost::new();
     let calls = vec![Planned {
@@ -579,7 +693,7 @@ async fn a_batch_dropped_before_it_ran_stops_its_head_starts() {
         steps: vec![Step::Hang],
         tries: AtomicU32::new(0),
     });
-    let running = head_host.attempt(&call, Some(&70), false);
+    let running = head_host.task(&call, Some(&70));
     // Polled once, so the head start is running (and counted) before the batch takes it.
     let mut running = Box::pin(running);
     assert!(futures::poll!(running.as_mut()).is_pending());
@@ -637,7 +751,7 @@ async fn head_starts_count_as_first_attempts() {
             started: Instant::now(),
             scope: Some(20),
             first: FirstAttempt::Running {
-                attempt: Box::pin(host.attempt(&running_call, Some(&20), false)),
+                attempt: Box::pin(host.task(&running_call, Some(&20))),
                 permits,
             },
         }),

@@ -110,6 +110,40 @@ async def sleep_then_mark_async(folder: str, name: str, seconds: float) -> str:
     return name
 
 
+def overlap_witness(folder: str, seconds: float) -> str:
+    """Sleeps on its first attempt; a later one says whether the first one's process still runs."""
+    first = Path(folder, "first.pid")
+    if not first.exists():
+        first.write_text(str(os.getpid()))
+        time.sleep(seconds)
+        return "first"
+    return "overlapped" if _running(int(first.read_text())) else "alone"
+
+
+async def overlap_witness_async(folder: str, seconds: float) -> str:
+    """``overlap_witness`` as an async tool: a cancelled first attempt takes a while to unwind (as
+    one closing a connection does) and marks its end when it has."""
+    first = Path(folder, "first.pid")
+    if not first.exists():
+        first.write_text(str(os.getpid()))
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            await asyncio.sleep(0.5)
+            Path(folder, "first.ended").write_text("")
+        return "first"
+    return "alone" if Path(folder, "first.ended").exists() else "overlapped"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def traced(label: str) -> dict[str, Any]:
     """Opens a span with an SDK and in-memory exporter of its own process and says which trace and
     parent the finished span had."""

@@ -426,6 +426,35 @@ def test_timeout_cancels_an_async_tool_that_blocked_before_suspending(via: str) 
     )
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("via", ["dispatch", "adispatch"])
+def test_an_async_tool_that_will_not_stop_is_given_up_on_and_never_run_twice(via: str) -> None:
+    """A coroutine that swallows its cancellation is waited for a while, then given up on: its
+    call is not tried again beside it, and its result says it may still be running."""
+    unwound: list[str] = []
+
+    async def stubborn(seconds: float) -> str:
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            try:
+                await asyncio.sleep(seconds)  # swallowed: only a second cancel ends it
+            finally:
+                unwound.append("given up on")
+        return "late"
+
+    registry = Registry([Tool.from_function(stubborn)], retry=Retry(attempts=3, initial_delay=0.0))
+    began = time.perf_counter()
+    [result] = run_batch(
+        registry, [ToolCall("1", "stubborn", {"seconds": 30})], via, lambda: bool(unwound), timeout=0.1
+    )
+    assert result.error and result.error["code"] == "timeout", result
+    assert result.attempts == 1
+    assert "may still be running" in result.content
+    assert unwound == ["given up on"]
+    assert time.perf_counter() - began < 20
+
+
 # -- 3. leaks ------------------------------------------------------------------------------------
 
 LEAK_BATCHES = 100

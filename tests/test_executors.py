@@ -47,6 +47,8 @@ TOOLS = [
         executor_tools.report_pid_and_wait,
         executor_tools.sleep_then_mark,
         executor_tools.sleep_then_mark_async,
+        executor_tools.overlap_witness,
+        executor_tools.overlap_witness_async,
         executor_tools.traced,
     )
 ]
@@ -251,6 +253,21 @@ def test_a_timeout_is_retried_only_where_the_attempt_was_stopped(executor: Any, 
     assert result.error is not None and result.error["code"] == ResultCode.TIMEOUT
     stopped = executor is None or can_stop_running(executor)
     assert result.attempts == (2 if stopped else 1), result.content
+
+
+@pytest.mark.parametrize("tool", ["overlap_witness", "overlap_witness_async"])
+def test_a_timed_out_call_is_tried_again_only_once_its_first_attempt_has_ended(
+    executor: Any, tmp_path: Path, tool: str
+) -> None:
+    """Where a timeout stops the call (Ray; an async tool in this process), the retry waits for
+    the stop to take effect: Ray's cancel only asks, and the task or its worker ends later."""
+    stops = can_stop_running(executor) or (executor is None and tool.endswith("_async"))
+    if not stops:
+        pytest.skip("a call this executor cannot stop is not tried again after a timeout")
+    registry = Registry(TOOLS, executor=executor, timeout=1.0, retry=Retry(attempts=2, initial_delay=0.0))
+    [result] = registry.dispatch([ToolCall("c", tool, {"folder": str(tmp_path), "seconds": 30})])
+    assert result.ok, result.content
+    assert (result.output, result.attempts) == ("alone", 2)
 
 
 def test_a_cancelled_adispatch_cancels_its_remote_calls(executor: Any, tmp_path: Path) -> None:

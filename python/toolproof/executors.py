@@ -20,14 +20,18 @@ to the executor and awaits it, so timeouts, retries, caps and cancellation apply
 
 When a call is cancelled (a timeout, a cancelled ``adispatch``) its remote work is cancelled too:
 Ray stops a running task (by killing its worker for a sync tool); a ``concurrent.futures`` executor
-or Dask can only drop a call that has not started, and the result of a timeout says so. A worker
-that dies or runs out of memory gives the call the retryable code ``worker_lost``.
+or Dask can only drop a call that has not started, and the result of a timeout says so. After a
+timeout on Ray the call is tried again (or its cap slot given to another) only once Ray says the
+task has ended; one that has not ended 5 seconds later is reported as possibly still running and
+is not tried again. A worker that dies or runs out of memory gives the call the retryable code
+``worker_lost``.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import copyreg
 import functools
 import importlib
@@ -317,6 +321,12 @@ class RemoteExecutor(abc.ABC):
     def cancel(self, handle: Any, *, force: bool) -> None:
         """Cancel the call; ``force`` for a sync tool, whose code cannot be interrupted politely."""
 
+    async def ended(self, handle: Any) -> None:
+        """Return once a cancelled call has ended on the executor, however it ended (asked only
+        of an executor that ``can_stop_running``)."""
+        with contextlib.suppress(Exception):
+            await self.wait(handle)
+
     def lost(self, error: BaseException) -> bool:
         """Whether ``error``, from waiting on a call, means the worker running it went away."""
         return _dask_lost(error)
@@ -433,6 +443,11 @@ def remote_callable(
             outcome = await executor.wait(handle)
         except asyncio.CancelledError:
             executor.cancel(handle, force=force)
+            if executor.can_stop_running:
+                # The engine waits for this attempt's end before it frees the call's cap slots or
+                # tries it again, so two attempts of one call never run at once; should the call
+                # not end in time, the engine cancels this wait and reports it left running.
+                await executor.ended(handle)
             raise
         except Exception as error:
             if executor.lost(error):

@@ -10,8 +10,10 @@
 //! and hears of each call's start, retries and end. `src/py` is the host for Python; the tests
 //! drive the engine with a fake one. Time is tokio's, so tests can pause it.
 //!
-//! An attempt's future stops what it started when dropped (a timeout, a cancelled batch): the host
-//! cancels the task, or marks the sync call abandoned so its thread discards the result.
+//! An attempt's future stops what it started when dropped (a cancelled batch): the host cancels
+//! the task, or marks the sync call abandoned so its thread discards the result. An async attempt
+//! past its time limit is asked to stop and waited for (up to `STOP_GRACE`) before its cap slots
+//! are freed and another attempt may begin, so attempts of one call never overlap.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +33,52 @@ pub type HostAttempt<H> = Attempt<<H as Host>::Value, <H as Host>::Exception>;
 /// A call's outcome in the host's terms.
 pub type HostOutcome<H> = Outcome<<H as Host>::Value, <H as Host>::Exception>;
 /// An attempt already under way, as the host hands it over.
-pub type Running<H> = Pin<Box<dyn Future<Output = HostAttempt<H>> + Send>>;
+pub type Running<H> = Pin<Box<dyn Stoppable<Output = HostAttempt<H>> + Send>>;
+
+/// How long an async attempt asked to stop at its time limit is waited for. One that has not
+/// ended by then is given up on, left running: its call is not tried again.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// An async attempt that can be asked to stop while the engine still waits for its end: a
+/// cancelled task ends soon after, as cancelled (or with whatever it came to meanwhile).
+/// Dropping the attempt instead gives up on it at once.
+pub trait Stoppable: Future {
+    fn stop(self: Pin<&mut Self>);
+}
+
+/// An attempt that ends on its own and has nothing to stop: a failure known before it began.
+pub struct Unstoppable<F>(pub F);
+
+impl<F: Future + Unpin> Future for Unstoppable<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        Pin::new(&mut self.get_mut().0).poll(cx)
+    }
+}
+
+impl<F: Future + Unpin> Stoppable for Unstoppable<F> {
+    fn stop(self: Pin<&mut Self>) {}
+}
+
+impl<T: Stoppable + ?Sized> Stoppable for Pin<Box<T>> {
+    fn stop(self: Pin<&mut Self>) {
+        self.get_mut().as_mut().stop();
+    }
+}
+
+impl<A, B> Stoppable for futures::future::Either<A, B>
+where
+    A: Stoppable,
+    B: Stoppable<Output = A::Output>,
+{
+    fn stop(self: Pin<&mut Self>) {
+        match self.as_pin_mut() {
+            futures::future::Either::Left(attempt) => attempt.stop(),
+            futures::future::Either::Right(attempt) => attempt.stop(),
+        }
+    }
+}
 
 /// What the engine needs from the world its tools live in.
 pub trait Host: Send + Sync {
@@ -52,12 +99,13 @@ pub trait Host: Send + Sync {
         scope: Option<&Self::Scope>,
     ) -> impl Future<Output = HostAttempt<Self>> + Send;
 
-    /// One attempt of an async tool. Dropping the future before it is ready cancels the attempt.
+    /// One attempt of an async tool. `stop` asks it to end (see `Stoppable`); dropping the future
+    /// before it is ready cancels the attempt and gives up on it.
     fn start_async(
         &self,
         call: &Arc<Self::Call>,
         scope: Option<&Self::Scope>,
-    ) -> impl Future<Output = HostAttempt<Self>> + Send;
+    ) -> impl Stoppable<Output = HostAttempt<Self>> + Send;
 
     /// Wait before a retry.
     fn sleep(&self, wait: Duration) -> impl Future<Output = ()> + Send {
@@ -92,6 +140,9 @@ pub struct Outcome<V, E> {
     pub elapsed: Duration,
     /// Whether any attempt ran past its time limit.
     pub timed_out: bool,
+    /// The last attempt, async, was asked to stop at its time limit and had not ended after
+    /// `STOP_GRACE`: it may still be running.
+    pub left_running: bool,
 }
 
 /// A call ready to run.
@@ -158,12 +209,12 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
     let mut timed_out = false;
     loop {
         attempts += 1;
-        let attempt = match first.take() {
-            Some(FirstAttempt::Settled(attempt)) => attempt,
+        let (attempt, end) = match first.take() {
+            Some(FirstAttempt::Settled(attempt)) => (attempt, AttemptEnd::Ended),
             Some(FirstAttempt::Running { attempt, permits }) => {
                 let _permits = permits;
                 let left = timeout.map(|limit| limit.saturating_sub(started.elapsed()));
-                within(left, attempt).await
+                stopped_within(left, attempt).await
             }
             Some(FirstAttempt::Admitted(permits)) => {
                 let _permits = permits;
@@ -175,7 +226,8 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
             }
         };
         timed_out |= matches!(attempt, Attempt::TimedOut);
-        if attempt.is_retryable(stops_on_timeout) {
+        let left_running = end == AttemptEnd::LeftRunning;
+        if !left_running && attempt.is_retryable(stops_on_timeout) {
             let wait = retry.delay(attempts, host.jitter(), attempt.retry_after());
             if retry.allows(attempts, started.elapsed(), wait) {
                 host.retrying(slot, attempts, wait, &attempt);
@@ -189,6 +241,7 @@ pub async fn run_call<H: Host>(host: &H, planned: Planned<H>) -> HostOutcome<H> 
             attempts,
             elapsed: started.elapsed(),
             timed_out,
+            left_running,
         };
     }
 }
@@ -259,6 +312,14 @@ pub async fn interruptible<T, E>(
     }
 }
 
+/// Whether an attempt had ended when the engine moved on from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AttemptEnd {
+    Ended,
+    /// Asked to stop at its time limit, it had not ended after `STOP_GRACE`.
+    LeftRunning,
+}
+
 /// One attempt, within its time limit.
 async fn attempt_once<H: Host>(
     host: &H,
@@ -266,11 +327,13 @@ async fn attempt_once<H: Host>(
     is_async: bool,
     timeout: Option<Duration>,
     scope: Option<&H::Scope>,
-) -> HostAttempt<H> {
+) -> (HostAttempt<H>, AttemptEnd) {
     if is_async {
-        within(timeout, host.start_async(call, scope)).await
+        stopped_within(timeout, host.start_async(call, scope)).await
     } else {
-        within(timeout, host.run_sync(call, scope)).await
+        // A sync call's thread cannot be stopped: past its limit it is abandoned, and its
+        // call is not tried again (see `Planned::stops_on_timeout`).
+        (within(timeout, host.run_sync(call, scope)).await, AttemptEnd::Ended)
     }
 }
 
@@ -279,6 +342,27 @@ async fn within<V, E>(limit: Option<Duration>, attempt: impl Future<Output = Att
         Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or(Attempt::TimedOut),
         None => attempt.await,
     }
+}
+
+/// An async attempt within its time limit; past it, asked to stop and waited for, up to
+/// `STOP_GRACE`. A timed-out attempt counts as timed out whatever it ended with meanwhile.
+async fn stopped_within<V, E>(
+    limit: Option<Duration>,
+    attempt: impl Stoppable<Output = Attempt<V, E>>,
+) -> (Attempt<V, E>, AttemptEnd) {
+    let Some(limit) = limit else {
+        return (attempt.await, AttemptEnd::Ended);
+    };
+    let mut attempt = std::pin::pin!(attempt);
+    if let Ok(done) = tokio::time::timeout(limit, attempt.as_mut()).await {
+        return (done, AttemptEnd::Ended);
+    }
+    attempt.as_mut().stop();
+    let end = match tokio::time::timeout(STOP_GRACE, attempt.as_mut()).await {
+        Ok(_) => AttemptEnd::Ended,
+        Err(_) => AttemptEnd::LeftRunning,
+    };
+    (Attempt::TimedOut, end)
 }
 
 /// A slot of every cap, in order. A closed semaphore (never closed here) would count as no cap.

@@ -25,7 +25,7 @@ use crate::args::ending::Ending;
 use crate::args::record::RepairKind;
 use crate::dispatch::attempt::Failure;
 use crate::dispatch::code::ResultCode;
-use crate::dispatch::engine::{self, Host, HostOutcome, Outcome, Planned};
+use crate::dispatch::engine::{self, Host, HostOutcome, Outcome, Planned, STOP_GRACE};
 use crate::dispatch::metrics::CallRecord;
 use crate::py::call::{PyToolCall, PyToolResult};
 use crate::py::convert::map_to_py;
@@ -346,6 +346,7 @@ impl PyEngine {
             attempts: 1,
             elapsed: started.elapsed(),
             timed_out: false,
+            left_running: false,
         };
         Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome, false)])?
             .remove(0)
@@ -766,6 +767,7 @@ impl PendingCall {
             attempts: 1,
             elapsed: self.started.elapsed(),
             timed_out: false,
+            left_running: false,
         };
         Ok(finish(py, &self.core, prepared, vec![(pending.slot, outcome, false)])?.remove(0))
     }
@@ -870,6 +872,7 @@ fn result_of(
         attempt,
         attempts,
         elapsed,
+        left_running,
         ..
     } = outcome;
     let tries = if attempts > 1 {
@@ -918,7 +921,15 @@ fn result_of(
             failed
         }
         Attempt::TimedOut => {
-            let text = format!("Tool '{name}' did not finish in time{tries}.");
+            let text = if left_running {
+                format!(
+                    "Tool '{name}' did not finish in time{tries}. It was asked to stop and had not after {} s: it \
+                     may still be running.",
+                    STOP_GRACE.as_secs()
+                )
+            } else {
+                format!("Tool '{name}' did not finish in time{tries}.")
+            };
             PyToolResult::failure(
                 py,
                 call_id,

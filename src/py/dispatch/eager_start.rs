@@ -88,6 +88,7 @@ fn observed(py: Python<'_>, options: &BatchOptions, slot: usize, attempt: Attemp
         attempts: 1,
         elapsed: started.elapsed(),
         timed_out: false,
+        left_running: false,
     };
     match &options.observer {
         Some(observer) => {

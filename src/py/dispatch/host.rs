@@ -12,12 +12,13 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use futures::future::Either;
 use pyo3::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::dispatch::attempt::FailureKind;
 use crate::dispatch::code::ResultCode;
-use crate::dispatch::engine::{Host, HostOutcome};
+use crate::dispatch::engine::{Host, HostOutcome, Stoppable, Unstoppable};
 use crate::dispatch::metrics::{CallRecord, Metrics};
 use crate::py::event_loop::{LoopBridge, TaskHandle};
 use crate::py::execute::{Attempt, Invocation, Returned};
@@ -111,28 +112,27 @@ impl Host for PyHost {
         }
     }
 
-    fn start_async(&self, call: &Arc<Invocation>, scope: Option<&Scope>) -> impl Future<Output = Attempt> + Send {
-        let started = self.bridge.as_ref().map(|bridge| {
-            let (reply, receive) = oneshot::channel();
-            let handle = bridge.start(
-                Arc::clone(call),
-                scope.cloned(),
-                Box::new(move |attempt| {
-                    let _ = reply.send(attempt);
-                }),
-            );
-            TaskAttempt::new(Arc::clone(bridge), handle, receive)
-        });
-        let tool = Arc::clone(&call.tool_name);
-        async move {
-            match started {
-                Some(task) => task.await,
-                None => Attempt::failed(
-                    FailureKind::Permanent,
-                    ResultCode::UnexpectedError,
-                    format!("Tool '{tool}' is async and no event loop was given to run it."),
-                ),
+    fn start_async(&self, call: &Arc<Invocation>, scope: Option<&Scope>) -> impl Stoppable<Output = Attempt> + Send {
+        match &self.bridge {
+            Some(bridge) => {
+                let (reply, receive) = oneshot::channel();
+                let handle = bridge.start(
+                    Arc::clone(call),
+                    scope.cloned(),
+                    Box::new(move |attempt| {
+                        let _ = reply.send(attempt);
+                    }),
+                );
+                Either::Left(TaskAttempt::new(Arc::clone(bridge), handle, receive))
             }
+            None => Either::Right(Unstoppable(std::future::ready(Attempt::failed(
+                FailureKind::Permanent,
+                ResultCode::UnexpectedError,
+                format!(
+                    "Tool '{}' is async and no event loop was given to run it.",
+                    call.tool_name
+                ),
+            )))),
         }
     }
 
@@ -194,15 +194,15 @@ impl Host for InlineHost {
         }))
     }
 
-    fn start_async(&self, call: &Arc<Invocation>, _scope: Option<&Scope>) -> impl Future<Output = Attempt> + Send {
-        std::future::ready(Attempt::failed(
+    fn start_async(&self, call: &Arc<Invocation>, _scope: Option<&Scope>) -> impl Stoppable<Output = Attempt> + Send {
+        Unstoppable(std::future::ready(Attempt::failed(
             FailureKind::Permanent,
             ResultCode::UnexpectedError,
             format!(
                 "Tool '{}' is async: it cannot run on the calling thread.",
                 call.tool_name
             ),
-        ))
+        )))
     }
 
     fn sleep(&self, wait: Duration) -> impl Future<Output = ()> + Send {
@@ -264,6 +264,7 @@ pub(super) struct TaskAttempt {
     handle: Arc<TaskHandle>,
     receive: oneshot::Receiver<Attempt>,
     done: bool,
+    stopping: bool,
 }
 
 impl TaskAttempt {
@@ -273,6 +274,17 @@ impl TaskAttempt {
             handle,
             receive,
             done: false,
+            stopping: false,
+        }
+    }
+}
+
+impl Stoppable for TaskAttempt {
+    /// Cancel the task; its done callback then replies, and the attempt ends.
+    fn stop(mut self: Pin<&mut Self>) {
+        if !self.done && !self.stopping {
+            self.stopping = true;
+            self.bridge.cancel(&self.handle);
         }
     }
 }
