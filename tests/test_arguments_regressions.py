@@ -310,3 +310,119 @@ def test_valid_json_with_an_integer_beyond_64_bits_is_refused_however_wrapped(wr
             tool.parse_args(text, mode=mode)
         assert "64 bits" in str(refused.value) or mode == "strict", str(refused.value)
     assert repair_json(text) == {"_": [{"0": "\x1f,[", "": -9223372036854775809}], "f": None}
+
+
+# ----- readings that changed a value or let a cut pass ----------------------------------------
+
+NUMBER_AND_CITY = {
+    "type": "object",
+    "properties": {"x": {"type": "number"}, "city": {"type": "string"}, "options": {"type": "object"}},
+}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        {"type": "object"},
+        {"type": "object", "properties": {"q": {"type": "string"}}, "patternProperties": {"^n": {}}},
+    ],
+)
+def test_an_envelope_is_not_unwrapped_for_a_tool_that_takes_any_key(schema: dict[str, object]) -> None:
+    road = ArgumentRoad(schema, name="t")
+    text = '{"name": "t", "arguments": "{\\"k\\": \\"v\\"}"}'
+    parsed = road.parse(text)
+    assert parsed.arguments == {"name": "t", "arguments": '{"k": "v"}'}
+    assert parsed.repairs == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"x": "123456789012345678901"},
+        json.dumps('{"x": 123456789012345678901}'),
+        json.dumps('{"city": "Paris", "city": "Rome"}'),
+        {"options": '{"a": 1, "a": 2}'},
+    ],
+)
+def test_json_text_inside_a_string_is_read_only_when_it_reads_exactly(raw: object) -> None:
+    with pytest.raises(ArgumentError):
+        ArgumentRoad(NUMBER_AND_CITY, name="t").parse(raw)
+    envelope = '{"name": "t", "arguments": "{\\"x\\": 123456789012345678901}"}'
+    assert ArgumentRoad(NUMBER_AND_CITY, name="t").parse(envelope).arguments == json.loads(envelope)
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity", "nan", "inf"])
+def test_a_number_json_cannot_carry_is_refused_not_made_null(word: str) -> None:
+    with pytest.raises(ArgumentError, match="NaN and Infinity"):
+        ArgumentRoad(NUMBER_AND_CITY).parse(f'{{"x": {word}}}')
+    assert repair_json(f'{{"x": {word}}}') == {"x": None}
+
+
+@pytest.mark.parametrize("escape", ["\\ud83d", "\\uDE00", "\\ud83d\\u0041"])
+@pytest.mark.parametrize("mode", ["lenient", "strict"])
+def test_half_a_surrogate_pair_is_refused_and_named(escape: str, mode: str) -> None:
+    with pytest.raises(ArgumentError, match="half of a UTF-16 surrogate pair") as refused:
+        ArgumentRoad(NUMBER_AND_CITY).parse(f'{{"city": "{escape}"}}', mode=mode)
+    assert escape[:6] in str(refused.value)
+    whole = ArgumentRoad(NUMBER_AND_CITY).parse('{"city": "\\ud83d\\ude00"}', mode=mode)
+    assert whole.arguments == {"city": "\U0001f600"}
+
+
+@pytest.mark.parametrize("text", ['{"x": 1e+', '{"x": 1e', '{"x": 1-', '{"x": 1+', '{"x": 1.5.', '{"x": 1.'])
+def test_a_turn_that_ended_normally_does_not_make_a_piece_of_a_number_whole(text: str) -> None:
+    road = ArgumentRoad({"type": "object", "properties": {"x": {}}})
+    with pytest.raises(ArgumentError):
+        road.parse(text, finish_reason="stop")
+    assert road.parse('{"x": 1e+5', finish_reason="stop").arguments == {"x": 100000.0}
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, 2, ', '{"c": "x", ', '{"a": 12 ', '{"a": {"b": [1]'])
+def test_arguments_the_provider_says_were_cut_off_are_refused_not_closed(text: str) -> None:
+    road = ArgumentRoad({"type": "object"})
+    for reason in ("length", "max_tokens", "MAX_TOKENS", "max_output_tokens"):
+        with pytest.raises(ArgumentError, match="cut off at its token limit"):
+            road.parse(text, finish_reason=reason)
+    assert "truncated" in [repair.kind for repair in road.parse(text).repairs]
+    assert road.parse('{"a": [1, 2]}', finish_reason="length").arguments == {"a": [1, 2]}
+
+
+def test_an_enum_member_written_as_a_float_admits_that_float_in_strict_mode() -> None:
+    road = ArgumentRoad({"type": "object", "properties": {"a": {"enum": [1.0, "x"]}, "b": {"const": 2.0}}})
+    for text in ('{"a": 1.0, "b": 2.0}', '{"a": 1, "b": 2}'):
+        for mode in ("strict", "lenient"):
+            parsed = road.parse(text, mode=mode)
+            assert parsed.arguments == json.loads(text) and parsed.repairs == []
+            assert [type(v) for v in parsed.arguments.values()] == [
+                type(v) for v in json.loads(text).values()
+            ]
+
+
+def test_nested_sets_merge_inside_out_and_a_tuple_is_never_merged() -> None:
+    nested = {"type": "array", "uniqueItems": True, "items": {"type": "array", "uniqueItems": True}}
+    road = ArgumentRoad({"type": "object", "properties": {"s": nested}})
+    parsed = road.parse('{"s": [[0], [0], [1, 1]]}')
+    assert parsed.arguments == {"s": [[0], [1]]}
+    assert parsed.repairs[0].path == "s[2]"
+    assert road.parse('{"s": [[1], [1, 1]]}').arguments == {"s": [[1]]}
+    objects = {"type": "array", "uniqueItems": True, "items": {"type": "object"}}
+    road = ArgumentRoad({"type": "object", "properties": {"s": objects}})
+    assert road.parse('{"s": [{"a": 1, "b": 2}, {"b": 2, "a": 1}]}').arguments == {"s": [{"a": 1, "b": 2}]}
+    tuple_of_sets = {
+        "type": "array",
+        "uniqueItems": True,
+        "prefixItems": [{"type": "array"}, {"type": "array"}],
+        "items": {"type": "array", "uniqueItems": True},
+    }
+    road = ArgumentRoad({"type": "object", "properties": {"s": tuple_of_sets}})
+    with pytest.raises(ArgumentError, match="unique"):
+        road.parse('{"s": [[9], [9], [5, 5], [7, 7]]}')
+
+
+def test_dot_in_a_pattern_matches_no_line_terminator_as_in_ecma_262() -> None:
+    road = ArgumentRoad({"type": "object", "properties": {"a": {"type": "string", "pattern": "^.{2,4}$"}}})
+    for text in ("\r\r", "\u2028\u2028", "a\nb"):
+        for mode in ("strict", "lenient"):
+            with pytest.raises(ArgumentError, match="pattern"):
+                road.parse(json.dumps({"a": text}), mode=mode)
+    assert road.parse(json.dumps({"a": "ab\tc"}), mode="strict").arguments == {"a": "ab\tc"}

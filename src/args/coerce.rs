@@ -5,6 +5,7 @@
 
 use serde_json::{Number, Value};
 
+use crate::args::nested_json;
 use crate::args::record::RepairKind;
 use crate::schema::shape::{is_integral, Shape, TypeSet};
 
@@ -53,7 +54,7 @@ fn string_to(text: &str, types: TypeSet) -> Option<(Value, RepairKind)> {
     let wants_object = types.contains(TypeSet::OBJECT) && trimmed.starts_with('{');
     let wants_array = types.contains(TypeSet::ARRAY) && trimmed.starts_with('[');
     if wants_object || wants_array {
-        if let Ok(decoded @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str::<Value>(trimmed) {
+        if let Some(decoded @ (Value::Object(_) | Value::Array(_))) = nested_json::read_exactly(trimmed) {
             if types.admits(&decoded) {
                 return Some((decoded, RepairKind::DecodedJsonString));
             }
@@ -80,8 +81,8 @@ fn parse_json_number(text: &str) -> Option<Number> {
     if !(first == b'-' || first.is_ascii_digit()) {
         return None;
     }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Number(number)) => Some(number),
+    match nested_json::read_exactly(text) {
+        Some(Value::Number(number)) => Some(number),
         _ => None,
     }
 }

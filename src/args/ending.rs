@@ -40,9 +40,77 @@ impl Ending {
     }
 }
 
+/// Whether `text` ends with a whole JSON number (`12`, `-0.5`, `1e+5`), not a piece of one (`1e`,
+/// `1e+`, `1.`, `-`): in a turn that ended normally, the first is the number the model meant; the
+/// second is not a number at all.
+pub fn ends_with_whole_number(text: &str) -> bool {
+    let text = text.trim_end();
+    let start = text
+        .rfind(|c: char| !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-'))
+        .map_or(0, |position| position + 1);
+    is_json_number(&text.as_bytes()[start..])
+}
+
+/// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn is_json_number(literal: &[u8]) -> bool {
+    let digits = |from: usize| literal[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut at = usize::from(literal.first() == Some(&b'-'));
+    match literal.get(at) {
+        Some(b'0') => at += 1,
+        Some(b'1'..=b'9') => at += digits(at),
+        _ => return false,
+    }
+    if literal.get(at) == Some(&b'.') {
+        let fraction = digits(at + 1);
+        if fraction == 0 {
+            return false;
+        }
+        at += 1 + fraction;
+    }
+    if matches!(literal.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(literal.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        let exponent = digits(at);
+        if exponent == 0 {
+            return false;
+        }
+        at += exponent;
+    }
+    at == literal.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tells_a_whole_number_from_a_piece_of_one() {
+        for text in [
+            r#"{"a": 12"#,
+            r#"{"a": -0.5 "#,
+            r#"{"a": [1e+5"#,
+            r#"{"a": 0"#,
+            r#"{"a": 3E7"#,
+        ] {
+            assert!(ends_with_whole_number(text), "{text}");
+        }
+        for text in [
+            r#"{"a": 1e"#,
+            r#"{"a": 1e+"#,
+            r#"{"a": 1."#,
+            r#"{"a": -"#,
+            r#"{"a": 1-"#,
+            r#"{"a": 1+"#,
+            r#"{"a": 1.5."#,
+            r#"{"a": 01"#,
+            r#"{"a": "x"#,
+            "",
+        ] {
+            assert!(!ends_with_whole_number(text), "{text}");
+        }
+    }
 
     #[test]
     fn reads_each_providers_reasons() {

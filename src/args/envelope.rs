@@ -3,12 +3,13 @@
 //! object may also come as a JSON string, or under `"parameters"`).
 //!
 //! Unwrapped only when nothing else can be meant: the envelope holds exactly the name and the
-//! arguments, the name is this tool's, the tool declares neither key as a parameter, and the
-//! arguments are an object.
+//! arguments, the name is this tool's, neither key can be one of the tool's own (a declared
+//! parameter, or any key at all for a tool that takes free-form keys), and the arguments are an
+//! object.
 
 use serde_json::{Map, Value};
 
-use crate::args::duplicates;
+use crate::args::nested_json;
 use crate::args::record::{Repair, RepairKind};
 use crate::json_path::JsonPath;
 
@@ -16,24 +17,25 @@ use crate::json_path::JsonPath;
 const ARGUMENT_KEYS: [&str; 2] = ["arguments", "parameters"];
 
 /// The arguments inside `object` when it is a call envelope of the tool `tool_name`, and the
-/// record of unwrapping them; None for anything else.
+/// record of unwrapping them; None for anything else. `may_hold` says whether a key can belong to
+/// the tool's own arguments.
 pub fn unwrap(
     object: &Map<String, Value>,
     tool_name: &str,
-    declares: impl Fn(&str) -> bool,
+    may_hold: impl Fn(&str) -> bool,
 ) -> Option<(Map<String, Value>, Repair)> {
-    if object.len() != 2 || object.get("name")?.as_str()? != tool_name || declares("name") {
+    if object.len() != 2 || object.get("name")?.as_str()? != tool_name || may_hold("name") {
         return None;
     }
     let key = ARGUMENT_KEYS.into_iter().find(|key| object.contains_key(*key))?;
-    if declares(key) {
+    if may_hold(key) {
         return None;
     }
     let arguments = match &object[key] {
         Value::Object(arguments) => arguments.clone(),
         // Arguments as a JSON string: read exactly, a key sent twice is not guessed at.
-        Value::String(text) => match duplicates::parse(text.trim()) {
-            Ok((Value::Object(arguments), found)) if found.is_empty() => arguments,
+        Value::String(text) => match nested_json::read_exactly(text) {
+            Some(Value::Object(arguments)) => arguments,
             _ => return None,
         },
         _ => return None,

@@ -128,8 +128,21 @@ impl RepairKind {
         )
     }
 
+    /// Repairs that close a text that stopped before its end. A text the provider says was cut at
+    /// its token limit lost whatever came next, so the road refuses them there.
+    pub fn closes_a_cut(self) -> bool {
+        matches!(
+            self,
+            RepairKind::Truncated
+                | RepairKind::TruncatedString
+                | RepairKind::TruncatedNumber
+                | RepairKind::MissingValue
+        )
+    }
+
     /// Repairs that recover a document but may not recover what the model meant: a string cut
-    /// off, a value that was never sent, items left out, a second document dropped. `repair_json`
+    /// off, a value that was never sent, items left out, a second document dropped, a number JSON
+    /// cannot carry (`NaN`, `Infinity`) put as null. `repair_json`
     /// makes them (and records them); the argument road refuses them unless told otherwise,
     /// because calling a tool with a guessed argument is worse than asking the model again.
     pub fn may_alter_meaning(self) -> bool {
@@ -140,6 +153,7 @@ impl RepairKind {
                 | RepairKind::MissingValue
                 | RepairKind::Ellipsis
                 | RepairKind::ConcatenatedDocuments
+                | RepairKind::NonFiniteNumber
         )
     }
 }

@@ -14,12 +14,14 @@ use serde_json::{Map, Value};
 
 use crate::args::conform::{Conformer, ExtraKeys, Mode};
 use crate::args::duplicates::{self, Duplicate};
-use crate::args::ending::Ending;
+use crate::args::ending::{self, Ending};
 use crate::args::envelope;
 use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
+use crate::args::nested_json;
 use crate::args::record::{Repair, RepairKind};
 use crate::args::repair::repair_refused;
+use crate::args::surrogates;
 use crate::args::unique_items;
 use crate::json_path::JsonPath;
 use crate::limits::{locate_number, oversized_integer, Limits};
@@ -195,33 +197,53 @@ impl ArgumentRoad {
                 let repairs = self.judge_duplicates(&duplicates, mode)?;
                 self.accept(value, repairs, mode)
             }
-            Err(parse_error) if mode == Mode::Strict => Err(self.fail(ArgError::new(
+            Err(parse_error) => self.read_invalid(text, mode, ending, &parse_error),
+        }
+    }
+
+    /// Text that is not JSON: refused in strict mode; repaired in lenient mode where the repair
+    /// keeps what was meant.
+    fn read_invalid(
+        &self,
+        text: &str,
+        mode: Mode,
+        ending: Ending,
+        parse_error: &serde_json::Error,
+    ) -> Result<Parsed, ArgumentErrors> {
+        if let Some(found) = surrogates::lone_surrogate(text) {
+            return Err(self.fail(lone_surrogate_error(found)));
+        }
+        if mode == Mode::Strict {
+            return Err(self.fail(ArgError::new(
                 JsonPath::root(),
                 "invalid_json",
                 format!("not valid JSON: {parse_error}"),
-            ))),
-            Err(_) => match repair_refused(text, &self.options.limits) {
-                Ok(mut repaired) => {
-                    if ending == Ending::Complete {
-                        // The model ended on its own: the number was not cut.
-                        repaired
-                            .repairs
-                            .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
-                    }
-                    if !self.options.allow_meaning_changes {
-                        if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
-                            return Err(self.fail(refused_repair(risky)));
-                        }
-                    }
-                    self.accept(repaired.value, repaired.repairs, mode)
-                }
-                Err(repair_error) => Err(self.fail(ArgError::new(
-                    JsonPath::root(),
-                    "invalid_json",
-                    format!("not valid JSON, and not safely repairable: {repair_error}"),
-                ))),
-            },
+            )));
         }
+        let mut repaired = repair_refused(text, &self.options.limits).map_err(|repair_error| {
+            self.fail(ArgError::new(
+                JsonPath::root(),
+                "invalid_json",
+                format!("not valid JSON, and not safely repairable: {repair_error}"),
+            ))
+        })?;
+        if ending == Ending::Complete && ending::ends_with_whole_number(text) {
+            // The model ended on its own: the number was not cut.
+            repaired
+                .repairs
+                .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
+        }
+        if !self.options.allow_meaning_changes {
+            if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
+                return Err(self.fail(refused_repair(risky)));
+            }
+            if ending == Ending::CutOff {
+                if let Some(closed) = repaired.repairs.iter().find(|r| r.kind.closes_a_cut()) {
+                    return Err(self.fail(cut_off_error(closed)));
+                }
+            }
+        }
+        self.accept(repaired.value, repaired.repairs, mode)
     }
 
     /// Arguments sent as UTF-8 bytes.
@@ -276,12 +298,8 @@ impl ArgumentRoad {
         let mut schema_errors = Vec::new();
         if !self.schema.is_valid(&value) {
             schema_errors = self.schema.errors(&value);
-            if mode == Mode::Lenient && self.merge_duplicate_items(&mut value, &schema_errors, &mut repairs) {
-                schema_errors = if self.schema.is_valid(&value) {
-                    Vec::new()
-                } else {
-                    self.schema.errors(&value)
-                };
+            if mode == Mode::Lenient {
+                schema_errors = self.merge_duplicate_items(&mut value, schema_errors, &mut repairs);
             }
         }
         add_once_per_path(&mut errors, schema_errors);
@@ -333,7 +351,9 @@ impl ArgumentRoad {
         else {
             return value;
         };
-        match envelope::unwrap(object, tool_name, |key| self.declares(key)) {
+        // A root that says nothing of its keys takes any key.
+        let may_hold = |key: &str| self.plan.root_object().is_none_or(|root| root.may_hold(key));
+        match envelope::unwrap(object, tool_name, may_hold) {
             Some((arguments, record)) => {
                 repairs.push(record);
                 Value::Object(arguments)
@@ -342,20 +362,45 @@ impl ArgumentRoad {
         }
     }
 
-    /// Arrays the schema wants unique (`set[...]` parameters) holding an item twice, as `errors`
-    /// (the validator's on `value`) name them: each item kept once, recorded. Whether any array
-    /// changed.
-    fn merge_duplicate_items(&self, value: &mut Value, errors: &[ArgError], repairs: &mut Vec<Repair>) -> bool {
-        let mut merged = false;
-        for error in errors {
-            if error.kind == "uniqueItems" {
-                if let Some(record) = unique_items::merge_at(value, &error.path) {
+    /// Arrays the schema wants unique (`set[...]` parameters) holding an item twice, as the
+    /// validator's `errors` on `value` name them: each item kept once, recorded. Inner arrays go
+    /// first, since merging an outer array moves the ones inside it; a tuple (`prefixItems`) is
+    /// left alone, since merging would move its items to other places. A merge can make two outer
+    /// items alike, so the value is checked again after each round. The errors left.
+    fn merge_duplicate_items(
+        &self,
+        value: &mut Value,
+        mut errors: Vec<ArgError>,
+        repairs: &mut Vec<Repair>,
+    ) -> Vec<ArgError> {
+        for _ in 0..MAX_MERGE_ROUNDS {
+            let mut arrays: Vec<JsonPath> = errors
+                .iter()
+                .filter(|error| error.kind == "uniqueItems")
+                .map(|error| error.path.clone())
+                .collect();
+            arrays.sort_by_key(|path| std::cmp::Reverse(path.items().len()));
+            let mut merged = false;
+            for path in &arrays {
+                let is_set = self
+                    .plan
+                    .shape_at(path)
+                    .is_some_and(|shape| shape.array.as_ref().is_none_or(|array| array.prefix_items.is_empty()));
+                if let Some(record) = is_set.then(|| unique_items::merge_at(value, path)).flatten() {
                     repairs.push(record);
                     merged = true;
                 }
             }
+            if !merged {
+                break;
+            }
+            errors = if self.schema.is_valid(value) {
+                Vec::new()
+            } else {
+                self.schema.errors(value)
+            };
         }
-        merged
+        errors
     }
 
     fn declares(&self, key: &str) -> bool {
@@ -372,20 +417,18 @@ impl ArgumentRoad {
             // `null` is what some models send for a tool without arguments.
             Value::Null => Ok(Value::Object(Map::new())),
             other if mode == Mode::Strict => Err(self.not_an_object(&other)),
-            Value::String(text) if text.trim_start().starts_with('{') => {
-                match serde_json::from_str::<Value>(text.trim()) {
-                    Ok(decoded @ Value::Object(_)) => {
-                        repairs.push(Repair::new(
-                            JsonPath::root(),
-                            RepairKind::DecodedJsonString,
-                            text,
-                            decoded.clone(),
-                        ));
-                        Ok(decoded)
-                    }
-                    _ => self.wrap_single(Value::String(text), repairs),
+            Value::String(text) if text.trim_start().starts_with('{') => match nested_json::read_exactly(&text) {
+                Some(decoded @ Value::Object(_)) => {
+                    repairs.push(Repair::new(
+                        JsonPath::root(),
+                        RepairKind::DecodedJsonString,
+                        text,
+                        decoded.clone(),
+                    ));
+                    Ok(decoded)
                 }
-            }
+                _ => self.wrap_single(Value::String(text), repairs),
+            },
             other => self.wrap_single(other, repairs),
         }
     }
@@ -446,6 +489,10 @@ fn add_once_per_path(errors: &mut Vec<ArgError>, more: Vec<ArgError>) {
     );
 }
 
+/// Rounds of merging repeated items: each removes at least one item, and a round follows only
+/// one that merged; nested sets rarely need more than two.
+const MAX_MERGE_ROUNDS: usize = 4;
+
 fn refused_repair(repair: &Repair) -> ArgError {
     let reason = match repair.kind {
         RepairKind::TruncatedString => "the text was cut off inside a string, so the value may be incomplete",
@@ -453,12 +500,34 @@ fn refused_repair(repair: &Repair) -> ArgError {
         RepairKind::MissingValue => "a key was sent without a value",
         RepairKind::Ellipsis => "'...' stands for items that were left out",
         RepairKind::ConcatenatedDocuments => "the text holds more than one JSON document",
+        RepairKind::NonFiniteNumber => "NaN and Infinity are not numbers JSON can carry, and null is not what was sent",
         _ => "the repair could change what was meant",
     };
     ArgError::new(
         repair.path.clone(),
         "unsafe_repair",
         format!("{reason}; refusing to guess. Send the complete arguments as one JSON object"),
+    )
+}
+
+fn cut_off_error(closed: &Repair) -> ArgError {
+    ArgError::new(
+        closed.path.clone(),
+        "truncated",
+        "the provider says the output was cut off at its token limit, and the arguments stop before \
+         they end: what came after is lost. Send the complete arguments"
+            .to_owned(),
+    )
+}
+
+fn lone_surrogate_error((offset, escape): (usize, &str)) -> ArgError {
+    ArgError::new(
+        JsonPath::root(),
+        "invalid_json",
+        format!(
+            "the escape {escape} at byte {offset} is half of a UTF-16 surrogate pair sent without its \
+             other half, which is not a character; send the character itself, or both halves"
+        ),
     )
 }
 

@@ -9,8 +9,9 @@ use crate::json_path::{JsonPath, PathItem};
 use crate::schema::validator::preview;
 
 /// Keep the first of each item of the array at `path` in `value`; the record of the merge, or
-/// None when there is no array there or no item repeats. Items are compared by their JSON text,
-/// so only items written alike merge (`1` and `1.0` stay two, and the validator says so).
+/// None when there is no array there or no item repeats. Items are compared by their JSON text
+/// with object keys in order, so objects equal as JSON merge whatever order their keys came in,
+/// while `1` and `1.0` stay two (a Python function tells them apart; the validator refuses them).
 pub fn merge_at(value: &mut Value, path: &JsonPath) -> Option<Repair> {
     let mut target = value;
     for item in path.items() {
@@ -23,12 +24,48 @@ pub fn merge_at(value: &mut Value, path: &JsonPath) -> Option<Repair> {
     let before = preview(&Value::Array(items.clone()));
     let mut seen = AHashSet::with_capacity(items.len());
     let length = items.len();
-    items.retain(|item| seen.insert(serde_json::to_string(item).unwrap_or_default()));
+    items.retain(|item| {
+        let mut text = String::new();
+        canonical_text(item, &mut text);
+        seen.insert(text)
+    });
     if items.len() == length {
         return None;
     }
     let after = preview(&Value::Array(items.clone()));
     Some(Repair::new(path.clone(), RepairKind::DuplicateItems, before, after))
+}
+
+/// `value` as JSON text with each object's keys sorted: one text for values equal as JSON,
+/// numbers apart, which keep the form they were written in.
+fn canonical_text(value: &Value, text: &mut String) {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort_unstable();
+            text.push('{');
+            for (position, key) in keys.into_iter().enumerate() {
+                if position > 0 {
+                    text.push(',');
+                }
+                text.push_str(&Value::String(key.clone()).to_string());
+                text.push(':');
+                canonical_text(&object[key], text);
+            }
+            text.push('}');
+        }
+        Value::Array(items) => {
+            text.push('[');
+            for (position, item) in items.iter().enumerate() {
+                if position > 0 {
+                    text.push(',');
+                }
+                canonical_text(item, text);
+            }
+            text.push(']');
+        }
+        scalar => text.push_str(&scalar.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +89,14 @@ mod tests {
         assert_eq!(value, json!([1, 1.0, {"a": 1}]));
         assert!(merge_at(&mut json!(["a", "b"]), &JsonPath::root()).is_none());
         assert!(merge_at(&mut json!({"a": 1}), &JsonPath::root().child_key("a")).is_none());
+    }
+
+    #[test]
+    fn objects_equal_as_json_merge_whatever_the_order_of_their_keys() {
+        let mut value: Value =
+            serde_json::from_str(r#"[{"a": 1, "b": [{"c": 2, "d": 3}]}, {"b": [{"d": 3, "c": 2}], "a": 1}]"#).unwrap();
+        merge_at(&mut value, &JsonPath::root()).unwrap();
+        assert_eq!(value, json!([{"a": 1, "b": [{"c": 2, "d": 3}]}]));
+        assert!(merge_at(&mut json!([{"a": 1}, {"a": 1.0}]), &JsonPath::root()).is_none());
     }
 }

@@ -9,6 +9,7 @@
 use ahash::AHashMap;
 use serde_json::Value;
 
+use crate::json_path::{JsonPath, PathItem};
 use crate::schema::graph::{Body, Items, Keyword, Keywords, NodeId, Reference, SchemaGraph, MAX_SCHEMA_DEPTH};
 
 /// A set of JSON types, as in the `type` keyword.
@@ -187,6 +188,17 @@ impl ObjectShape {
 
     pub fn declares(&self, name: &str) -> bool {
         self.index.contains_key(name)
+    }
+
+    /// Whether `name` may be a key of this object's own data: a declared property, or any key
+    /// when the object describes free-form data (no properties, a schema for extra values, or
+    /// `patternProperties`). Extra keys merely not forbidden do not count: JSON Schema leaves
+    /// them open by default, and most tool schemas do so without meaning to take them.
+    pub fn may_hold(&self, name: &str) -> bool {
+        self.declares(name)
+            || self.has_pattern_properties
+            || matches!(self.extra, Extra::Allowed(Some(_)))
+            || (self.properties.is_empty() && self.extra != Extra::Forbidden)
     }
 
     /// The declared property an undeclared key stands for: an exact alias, or the one property
@@ -412,6 +424,27 @@ impl ShapePlan {
         self.get(ShapePlan::ROOT)
     }
 
+    /// The shape of the value at `path`, following declared properties, extra-value shapes and
+    /// item shapes; None where the plan does not say (an undeclared key with no shape given).
+    pub fn shape_at(&self, path: &JsonPath) -> Option<&Shape> {
+        let mut shape = self.root();
+        for item in path.items() {
+            let next = match item {
+                PathItem::Key(key) => {
+                    let object = shape.object.as_ref()?;
+                    match (object.property(key), &object.extra) {
+                        (Some(property), _) => property.shape,
+                        (None, Extra::Allowed(Some(extra))) => *extra,
+                        (None, _) => return None,
+                    }
+                }
+                PathItem::Index(index) => shape.array.as_ref()?.item(*index)?,
+            };
+            shape = self.get(next);
+        }
+        Some(shape)
+    }
+
     /// The root's declared properties, when the root is an object with some.
     pub fn root_object(&self) -> Option<&ObjectShape> {
         self.root().object.as_ref()
@@ -578,9 +611,11 @@ impl Compiler<'_, '_> {
             _ => None,
         };
         if let Some(values) = allowed {
-            let value_types = values
-                .iter()
-                .fold(TypeSet::EMPTY, |acc, v| acc.union(TypeSet::of_value(v)));
+            // A member written as a float (`1.0`) admits the float: the schema author wrote it so.
+            let value_types = values.iter().fold(TypeSet::EMPTY, |acc, v| match v {
+                Value::Number(number) if number.is_f64() => acc.union(TypeSet::NUMBER),
+                other => acc.union(TypeSet::of_value(other)),
+            });
             let value_types = if value_types.contains(TypeSet::NUMBER) {
                 value_types.union(TypeSet::INTEGER)
             } else {
@@ -738,6 +773,46 @@ fn merge_all_of(shape: &mut Shape, other: &Shape) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn finds_the_shape_at_a_path_through_properties_items_and_extra_values() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"pairs": {"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "integer"}}},
+            "additionalProperties": {"type": "boolean"}
+        });
+        let plan = ShapePlan::compile(&schema, &[]);
+        let at = |path: JsonPath| plan.shape_at(&path).map(|shape| shape.types);
+        let pairs = JsonPath::root().child_key("pairs");
+        assert_eq!(at(pairs.child_index(0)), Some(TypeSet::STRING));
+        assert_eq!(at(pairs.child_index(5)), Some(TypeSet::INTEGER));
+        assert_eq!(at(JsonPath::root().child_key("flag")), Some(TypeSet::BOOLEAN));
+        assert_eq!(at(pairs.child_key("x")), None);
+    }
+
+    #[test]
+    fn an_object_may_hold_any_key_only_when_it_says_so() {
+        let holds = |schema: Value, key: &str| {
+            ShapePlan::compile(&schema, &[])
+                .root_object()
+                .is_some_and(|root| root.may_hold(key))
+        };
+        let declared = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+        assert!(holds(declared.clone(), "city"));
+        assert!(!holds(declared, "name"));
+        assert!(holds(
+            json!({"properties": {"a": {}}, "additionalProperties": {"type": "string"}}),
+            "name"
+        ));
+        assert!(holds(
+            json!({"properties": {"a": {}}, "patternProperties": {"^x": {}}}),
+            "name"
+        ));
+        assert!(!holds(
+            json!({"properties": {"a": {}}, "additionalProperties": false}),
+            "name"
+        ));
+    }
 
     #[test]
     fn reads_a_pydantic_style_schema() {
