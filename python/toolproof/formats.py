@@ -3,8 +3,8 @@
 ``to_tool_calls`` reads the calls of one model turn from the objects the SDKs return (OpenAI Chat
 Completions and Responses, Anthropic Messages, Gemini, LangChain-style dicts) or from the text a
 model wrote (Hermes/Qwen ``<tool_call>`` tags, Llama's ``<function=name>`` tags and pythonic
-calls, a JSON list of calls). SDK objects are read by attribute and plain dicts by key, so no SDK
-is imported here and each works without the others.
+calls, Mistral's ``[TOOL_CALLS]``, a JSON list of calls). SDK objects are read by attribute and
+plain dicts by key, so no SDK is imported here and each works without the others.
 
 ``results_to_messages`` and ``assistant_message`` write the other direction: what a raw SDK needs
 in its conversation to continue after the tools ran.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, overload
 
 from toolproof import _core
@@ -32,8 +32,8 @@ _ACCEPTED = (
     "ToolCall objects; an OpenAI ChatCompletion, choice, message or tool call; an OpenAI Responses "
     "Response or function_call item; an Anthropic Message or tool_use block; a Gemini response, "
     "Content or part with a functionCall; a LangChain tool call dict; text with <tool_call> or "
-    "<function=name> tags, pythonic calls ([name(key=value)]) or a JSON list of {name, arguments}; "
-    "or a list of any of these"
+    "<function=name> tags, [TOOL_CALLS], pythonic calls ([name(key=value)]) or a JSON list of "
+    "{name, arguments}; or a list of any of these"
 )
 
 
@@ -287,62 +287,257 @@ def _settle_ids(found: Sequence[_Call | ToolCall], finish_reason: str | None = N
 
 # --------------------------------------------------------------------------------------------
 # Calls written as text (open models without a server-side tool parser)
+#
+# The text is read once, left to right. Between calls it is prose, searched for the next call
+# opener; a call's body is read with its strings taken whole, so a tag, a marker or a fence inside
+# an argument never opens, closes or cuts a call. Every pattern here is linear in the text it
+# runs over, including where it fails: strings are matched as unrolled loops (no nested
+# quantifier can be split two ways) and a name stops at the next `<`.
 
-# An unclosed tag still counts: generation often stops on the closing tag's token.
-_TOOL_CALL_TAG = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
+
+def _quoted(quote: str) -> str:
+    """A string in ``quote`` with its escapes; one the text ends inside runs to the end."""
+    return quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*(?:" + quote + r"|\Z)"
+
+
+def _triple_quoted(quote: str) -> str:
+    """A Python string between three ``quote`` characters, which may hold one or two in a row."""
+    triple = quote * 3
+    plain = "[^" + quote + r"\\]*"
+    return (
+        triple
+        + plain
+        + r"(?:(?:\\.|"
+        + quote
+        + "(?!"
+        + quote * 2
+        + "))"
+        + plain
+        + r")*(?:"
+        + triple
+        + r"|\Z)"
+    )
+
+
+_JSON_STRINGS = _quoted('"') + "|" + _quoted("'")
+_PYTHON_STRINGS = _triple_quoted("'") + "|" + _triple_quoted('"') + "|" + _JSON_STRINGS
+_CLOSED_STRING = {
+    quote: re.compile(quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*" + quote, re.DOTALL)
+    for quote in ("'", '"')
+}
+
+
+class _Syntax(NamedTuple):
+    """How a value written as text is scanned for its end: what is passed over whole (plain text,
+    strings, and in Python comments), and the brackets that nest, a run of them at a time (group 1
+    opens, group 2 closes)."""
+
+    skip: re.Pattern[str]
+    brackets: re.Pattern[str]
+
+
+_JSON = _Syntax(
+    re.compile(r"(?:[^'\"\[\]{}]+|" + _JSON_STRINGS + ")*", re.DOTALL),
+    re.compile(r"([\[{]+)|([\]}]+)"),
+)
+_PYTHON = _Syntax(
+    re.compile(r"(?:[^'\"\[\]{}()#]+|#[^\r\n]*|" + _PYTHON_STRINGS + ")*", re.DOTALL),
+    re.compile(r"([\[{(]+)|([\]})]+)"),
+)
+
+# Where a call may begin in prose: Hermes/Qwen's tag, Llama's custom tool tag and its marker for
+# calls, Mistral's marker, and a fenced block.
+_OPENER = re.compile(r"<tool_call>|<function=|<\|python_tag\|>|\[TOOL_CALLS\]|```")
+# Special tokens that end a model's turn (Llama 3, Qwen), written out when a server keeps them.
+_TURN_ENDS = ("<|eot_id|>", "<|eom_id|>", "<|im_end|>")
+_TRAILER = re.compile(r"(?:\s|" + "|".join(map(re.escape, _TURN_ENDS)) + ")*")
+
+
+def _tag_body(*stops: str) -> re.Pattern[str]:
+    """A tag's body: everything up to the first of ``stops`` (each starting with ``<``) outside
+    strings, or to the end of the text."""
+    after_angle = "|".join(re.escape(stop[1:]) for stop in stops)
+    return re.compile(r"(?:[^'\"<]+|<(?!" + after_angle + ")|" + _JSON_STRINGS + ")*", re.DOTALL)
+
+
+# A body ends at its closing tag; another opening tag or the end of the turn means it was cut off.
+_TOOL_CALL_BODY = _tag_body("</tool_call>", "<tool_call>", *_TURN_ENDS)
 # Llama 3.x's custom tool format: `<function=get_weather>{"city": "Paris"}</function>`.
-_FUNCTION_TAG = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|(?=<function=)|\Z)", re.DOTALL)
-_FENCE = re.compile(r"```[\w+-]*[ \t]*\n?(.*?)```", re.DOTALL)
-# What Mistral and Llama 3 models write before the JSON of their calls.
-_CALL_MARKERS = ("[TOOL_CALLS]", "<|python_tag|>")
+_FUNCTION_BODY = _tag_body("</function>", "<function=", "<tool_call>", *_TURN_ENDS)
+# A `<` ends the name, so a run of openers without `>` is not scanned again from each of them.
+_FUNCTION_NAME = re.compile(r"([^<>\s]+)>")
+_FENCE_INFO = re.compile(r"[\w+-]*[ \t]*\n?")
+_FENCE_CLOSE = re.compile(r"\s*```")
+# Mistral's format since tokenizer v11: `[TOOL_CALLS]name[ARGS]{...}`, or with `[CALL_ID]id`
+# before `[ARGS]`; servers that drop control tokens leave `name{...}`.
+_MISTRAL_CALL = re.compile(
+    r"\s*(?P<name>[^\s\[\]{}()<>\"',;]+)\s*(?:\[CALL_ID\]\s*(?P<id>[^\s\[\]{}]*)\s*)?(?:\[ARGS\]|(?=\{))\s*"
+)
+# Where a call written bare begins, after the space or `;` before it: pythonic
+# (`get_weather(...)`, `[get_weather(...), ...]`) or JSON objects (`{...}`, `[{...}, ...]`).
+_BARE_CALL = re.compile(
+    r"[\s;]*(?:(?P<python>(?:\[\s*)?[^\W\d]\w*(?:\.[^\W\d]\w*)*[ \t]*\()|(?P<json>(?:\[\s*)?\{))"
+)
+_ELEMENT_GAP = re.compile(r"[\s,}]*")
 _ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
 _NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
 _SCALAR = re.compile(r"[^,}\]\s]*")
 
 
 def _calls_in_text(text: str) -> list[_Call]:
-    blocks = [block.strip() for block in _TOOL_CALL_TAG.findall(text)]
-    if blocks:
-        return [call for block in blocks if block for call in _calls_in_document(block)]
-    functions = _FUNCTION_TAG.findall(text)
-    if functions:
-        # The arguments reach the argument road as written, where any repair is made and recorded.
-        return [_call(None, name, arguments.strip() or None, text) for name, arguments in functions]
-    for candidate in _python_call_texts(text):
-        calls = _core.read_python_calls(candidate)
-        if calls is not None:
-            return [_call(None, name, arguments, candidate) for name, arguments in calls]
-    for document in _json_documents(text):
-        if _is_call_document(document):
-            return _calls_in_document(document)
-    # Prose, or JSON that is not a list of calls: the model answered without calling a tool.
-    return []
+    """Every call written in ``text``, in the order written."""
+    calls: list[_Call] = []
+    # The whole text may be calls written bare, one after another. They count only when nothing
+    # but more calls follows: prose that shows a call is an answer. Values that are not calls are
+    # still passed over whole, so an argument of a call that cannot be read opens nothing.
+    bare, index = _statements(text, 0)
+    if bare is not None and _only_calls_follow(text, index):
+        calls.extend(bare)
+    in_fence = False  # inside a fenced block that holds something other than calls
+    while (opener := _OPENER.search(text, index)) is not None:
+        kind, index = opener.group(), opener.end()
+        if kind == "```":
+            if in_fence:
+                in_fence = False
+            else:
+                index, in_fence = _read_fence(text, index, calls)
+        elif kind == "<tool_call>":
+            block, index = _read_tag_body(text, index, _TOOL_CALL_BODY, "</tool_call>")
+            if block.strip():
+                calls.extend(_calls_in_document(block.strip()))
+        elif kind == "<function=":
+            index = _read_function_tag(text, index, calls)
+        elif kind == "[TOOL_CALLS]" and (named := _MISTRAL_CALL.match(text, index)) is not None:
+            index = _read_mistral_call(text, named, calls)
+        else:  # after Llama's `<|python_tag|>` or Mistral's older `[TOOL_CALLS]`: calls written bare
+            found, index = _statements(text, index)
+            calls.extend(found or ())
+    return calls
 
 
-def _python_call_texts(text: str) -> list[str]:
-    """Where calls written as Python may be: after Llama's ``<|python_tag|>``, in fenced blocks,
-    or the whole text."""
-    texts = [text.split(marker, 1)[1].strip() for marker in _CALL_MARKERS if marker in text]
-    texts += [block.strip() for block in _FENCE.findall(text)]
-    texts.append(text.strip())
-    # A call starts with a name (or a list of calls with `[`); JSON and prose are left alone fast.
-    return [text for text in texts if "(" in text and (text[:1].isidentifier() or text[:1] == "[")]
+def _only_calls_follow(text: str, index: int) -> bool:
+    index = _past(_TRAILER, text, index)
+    return index == len(text) or _OPENER.match(text, index) is not None
 
 
-def _json_documents(text: str) -> list[str]:
-    """Where untagged calls may be written: fenced blocks, after a model's call marker, or the
-    whole text."""
-    documents = [block.strip() for block in _FENCE.findall(text)]
-    documents += [text.split(marker, 1)[1].strip() for marker in _CALL_MARKERS if marker in text]
-    documents.append(text.strip())
-    return [document for document in documents if document[:1] in ("{", "[")]
+def _read_tag_body(text: str, start: int, body: re.Pattern[str], closer: str) -> tuple[str, int]:
+    """A tag's body from ``start`` and where reading goes on. A body cut off (by another tag, the
+    end of the turn, or the end of the text) still counts: generation often stops on the closing
+    tag's token."""
+    end = _past(body, text, start)
+    if text.startswith(closer, end):
+        return text[start:end], end + len(closer)
+    if text.startswith("<", end):
+        return text[start:end], end
+    # The text ends, or ends inside a string: nothing after the string's quote can end the body.
+    return text[start:], len(text)
+
+
+def _read_function_tag(text: str, start: int, calls: list[_Call]) -> int:
+    named = _FUNCTION_NAME.match(text, start)
+    if named is None:
+        return start
+    arguments, index = _read_tag_body(text, named.end(), _FUNCTION_BODY, "</function>")
+    # The arguments reach the argument road as written, where any repair is made and recorded.
+    calls.append(_call(None, named.group(1), arguments.strip() or None, text))
+    return index
+
+
+def _read_mistral_call(text: str, named: re.Match[str], calls: list[_Call]) -> int:
+    """One call as Mistral writes it since tokenizer v11: its arguments are the JSON value after
+    ``[ARGS]``, kept as written for the argument road."""
+    start = end = named.end()
+    if text[start : start + 1] in ("{", "["):
+        end = _end_or_last(text, _bracketed_end(text, start, _JSON))
+    calls.append(_call(named.group("id"), named.group("name"), text[start:end].strip() or None, text))
+    return end
+
+
+def _read_fence(text: str, start: int, calls: list[_Call]) -> tuple[int, bool]:
+    """Read a fenced block opened before ``start``: where reading goes on, and whether that is
+    still inside the block (which then holds something other than calls)."""
+    start = _past(_FENCE_INFO, text, start)
+    # A fence in an answer often holds code, whose calls take names as arguments: such a block is
+    # no call, where a bare text or one after a call marker is refused by the argument it names.
+    found, end = _statements(text, start, in_fence=True)
+    if found is not None:
+        closing = _FENCE_CLOSE.match(text, end)
+        if closing is not None:
+            calls.extend(found)
+            return closing.end(), False
+        if _past(_TRAILER, text, end) == len(text):  # the block is cut off
+            calls.extend(found)
+            return len(text), False
+    return end, True
+
+
+def _statements(text: str, start: int, *, in_fence: bool = False) -> tuple[list[_Call] | None, int]:
+    """The calls written bare from ``start`` (pythonic calls or JSON objects of calls, one after
+    another), or None when there are none or one of them is not a call; and where they end."""
+    calls: list[_Call] = []
+    all_calls = True
+    end = start
+    read: Callable[[str], list[_Call] | None]
+    while (bare := _BARE_CALL.match(text, end)) is not None:
+        if bare.group("python") is not None:
+            index = bare.start("python")
+            bracket = index if text[index] == "[" else bare.end() - 1
+            end = _end_or_last(text, _bracketed_end(text, bracket, _PYTHON))
+            read = _code_or_calls if in_fence else _python_calls
+        else:
+            index = bare.start("json")
+            end = _end_or_last(text, _bracketed_end(text, index, _JSON))
+            read = _json_calls
+        # Once one is not a call, the rest are only passed over.
+        found = read(text[index:end]) if all_calls else None
+        if found is None:
+            all_calls = False
+        else:
+            calls.extend(found)
+    return (calls if all_calls and calls else None), end
+
+
+def _python_calls(statement: str) -> list[_Call] | None:
+    read = _core.read_python_calls(statement)
+    return None if read is None else [_call(None, name, arguments, statement) for name, arguments in read]
+
+
+def _code_or_calls(statement: str) -> list[_Call] | None:
+    """``_python_calls``, where a call whose argument is not a literal is code, not a call."""
+    try:
+        return _python_calls(statement)
+    except ValueError:
+        return None
+
+
+def _json_calls(document: str) -> list[_Call] | None:
+    return _calls_in_document(document) if _is_call_document(document) else None
+
+
+def _past(pattern: re.Pattern[str], text: str, index: int) -> int:
+    """Where ``pattern``, which matches anywhere (if only nothing), stops matching from ``index``."""
+    match = pattern.match(text, index)
+    return index if match is None else match.end()
+
+
+def _end_or_last(text: str, end: int | None) -> int:
+    """A value the text ends inside (cut off) runs to the end of the text."""
+    return len(text) if end is None else end
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``, with nesting too deep for the parser refused as the ValueError it is."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deeply to read: {_shorten(text)!r}") from None
 
 
 def _is_call_document(document: str) -> bool:
     """Untagged JSON is read as calls only when every element has a name and arguments, so that a
     JSON answer (``{"name": "Ada"}``) is not taken for a call."""
     try:
-        value = json.loads(document)
+        value = _load_json(document)
     except ValueError:
         try:
             value = repair_json(document)
@@ -355,7 +550,7 @@ def _is_call_document(document: str) -> bool:
 def _calls_in_document(document: str) -> list[_Call]:
     """The calls of one JSON object or list of objects written as text."""
     try:
-        value = json.loads(document)
+        value = _load_json(document)
     except ValueError:
         # Each element is read from its own text, so one broken call does not take the others
         # with it, and its arguments reach the argument road as written, where the repair is
@@ -368,7 +563,7 @@ def _calls_in_document(document: str) -> list[_Call]:
 
 def _call_from_element_text(text: str) -> _Call:
     try:
-        value = json.loads(text)
+        value = _load_json(text)
     except ValueError:
         return _call_from_broken_text(text)
     return _call_from_value(value, text)
@@ -423,7 +618,7 @@ def _raw_arguments(text: str) -> str | None:
     raw = (text[start:end] if end is not None else text[start:]).strip()
     if raw[:1] == '"':  # arguments sent as a JSON string holding the object
         try:
-            decoded = json.loads(raw)
+            decoded = _load_json(raw)
         except ValueError:
             return raw
         if isinstance(decoded, str):
@@ -432,58 +627,48 @@ def _raw_arguments(text: str) -> str | None:
 
 
 def _value_end(text: str, start: int) -> int | None:
-    """Where the JSON-like value starting at ``start`` ends; None when the text ends first.
-
-    Brackets are counted outside strings, and strings may use either quote, as models write them.
-    """
+    """Where the JSON-like value starting at ``start`` ends; None when the text ends first."""
     opener = text[start : start + 1]
-    if opener not in ("{", "[", '"', "'"):
-        match = _SCALAR.match(text, start)
-        return match.end() if match else start
+    if opener in _CLOSED_STRING:
+        string = _CLOSED_STRING[opener].match(text, start)
+        return string.end() if string else None
+    if opener in ("[", "{"):
+        return _bracketed_end(text, start, _JSON)
+    match = _SCALAR.match(text, start)
+    return match.end() if match else start
+
+
+def _bracketed_end(text: str, start: int, syntax: _Syntax) -> int | None:
+    """Where the value opened by the bracket at ``start`` is closed; None when the text ends first.
+
+    Strings may use either quote, as models write them, and are passed over whole; brackets are
+    counted outside them, a run of brackets at a time.
+    """
     depth = 0
-    quote: str | None = None
     index = start
-    while index < len(text):
-        char = text[index]
-        if quote is not None:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = None
-                if depth == 0:
-                    return index + 1
-        elif char in ('"', "'"):
-            quote = char
-        elif char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
+    while (run := syntax.brackets.match(text, index)) is not None:
+        if run.group(1) is not None:
+            depth += run.end() - index
+        elif run.end() - index >= depth:
+            return index + depth
+        else:
+            depth -= run.end() - index
+        index = _past(syntax.skip, text, run.end())
+    # The text ends first, or ends inside a string left open by a backslash as its last character.
     return None
 
 
 def _array_elements(document: str) -> list[str]:
     """The texts of the elements of a JSON-like array, the last one possibly cut off."""
     elements: list[str] = []
-    index = 1
-    while index < len(document):
-        char = document[index]
-        if char in " \t\r\n,":
-            index += 1
-            continue
-        if char == "]":
-            break
+    index = _past(_ELEMENT_GAP, document, 1)  # a stray `}` is stepped over with the commas
+    while index < len(document) and document[index] != "]":
         end = _value_end(document, index)
         if end is None:
             elements.append(document[index:])
             break
-        if end == index:  # a stray character: step over it
-            index += 1
-            continue
         elements.append(document[index:end])
-        index = end
+        index = _past(_ELEMENT_GAP, document, end)
     return elements
 
 
@@ -611,7 +796,7 @@ def _arguments_object(arguments: Any) -> dict[str, Any]:
         if not arguments.strip():
             return {}
         try:
-            arguments = json.loads(arguments)
+            arguments = _load_json(arguments)
         except ValueError:
             try:
                 arguments = repair_json(arguments)

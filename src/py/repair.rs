@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -69,7 +70,9 @@ type PythonCall<'py> = (String, Bound<'py, PyAny>);
 #[pyfunction]
 pub fn read_python_calls<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Vec<PythonCall<'py>>>> {
     guarded(|| {
-        let Some(calls) = read_calls(text, &Limits::default()) else {
+        let read =
+            read_calls(text, &Limits::default()).map_err(|refused| PyValueError::new_err(refused.to_string()))?;
+        let Some(calls) = read else {
             return Ok(None);
         };
         let mut read = Vec::with_capacity(calls.len());

@@ -14,6 +14,9 @@ use crate::limits::Limits;
 /// The Python reading of `text`, when the whole text is a JSON-like Python literal.
 pub(super) fn read(text: &str, limits: &Limits, wide: WideIntegers) -> Option<Value> {
     let mut reader = Reader {
+        as_source: false,
+        unreadable: None,
+        after_sign: false,
         chars: characters_of(text),
         ascii: text.is_ascii().then_some(text),
         index: 0,
@@ -280,8 +283,11 @@ fn number_end(bytes: &[u8], start: usize) -> usize {
 /// without the list: each call's name and its keyword arguments, every argument a literal read as
 /// [`read`] reads literals (never evaluated). None unless the whole text is such calls: a
 /// positional argument, a keyword given twice or anything but a literal makes it no call.
-pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String, Value>)>> {
+pub fn read_calls(text: &str, limits: &Limits) -> Result<Option<Vec<PythonCall>>, UnreadableArgument> {
     let mut reader = Reader {
+        as_source: true,
+        unreadable: None,
+        after_sign: false,
         chars: text.chars().collect(),
         ascii: None,
         index: 0,
@@ -289,32 +295,52 @@ pub fn read_calls(text: &str, limits: &Limits) -> Option<Vec<(String, Map<String
         limits,
         wide: WideIntegers::Refuse,
     };
-    reader.skip()?;
-    let listed = reader.expect('[').is_some();
-    reader.depth += usize::from(listed);
-    let mut calls = Vec::new();
-    loop {
-        reader.skip()?;
-        if listed && reader.expect(']').is_some() {
-            break;
-        }
-        calls.push(reader.call()?);
-        reader.skip()?;
-        if !listed {
-            break;
-        }
-        if reader.expect(',').is_none() {
-            reader.skip()?;
-            reader.expect(']')?;
-            break;
-        }
+    let calls = reader.calls();
+    match (calls, reader.unreadable) {
+        (None, Some((call, keyword))) => Err(UnreadableArgument { call, keyword }),
+        (calls, _) => Ok(calls),
     }
-    reader.depth -= usize::from(listed);
-    reader.skip()?;
-    (reader.index == reader.chars.len() && !calls.is_empty()).then_some(calls)
 }
 
+/// One call written as Python: its name and its keyword arguments.
+pub type PythonCall = (String, Map<String, Value>);
+
+/// Calls written as Python whose argument is not a literal JSON can carry (`x=bar`, `x={1, 2}`,
+/// `x=b'..'`, `x=2**64`, `x=1e400`): the text is plainly calls, so the batch is refused by name
+/// rather than read as no call at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableArgument {
+    pub call: String,
+    pub keyword: String,
+}
+
+impl std::fmt::Display for UnreadableArgument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the call {}(...) gives {}= a value that is not a literal JSON can carry (a string, \
+             number within 64 bits or finite, True, False, None, or a list, tuple or dict of \
+             those with string keys)",
+            self.call, self.keyword
+        )
+    }
+}
+
+/// Words Python reserves: never the name of a call or of a keyword argument.
+const PYTHON_KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
 struct Reader<'l> {
+    /// Reading calls, whose text Python reads as source: an escape it does not know keeps its
+    /// backslash (`'\d+'`), as `ast.literal_eval` reads it.
+    as_source: bool,
+    /// The call and keyword whose argument could not be read, once a call has got that far.
+    unreadable: Option<(String, String)>,
+    /// Reading the operand of a sign: another sign there (`-(-1)`) is an expression, not a literal.
+    after_sign: bool,
     chars: Vec<char>,
     /// The text when it is ASCII: a character index is then a byte index, and a stretch of
     /// characters is copied as bytes.
@@ -373,11 +399,14 @@ impl Reader<'_> {
             '{' => self.nested(Self::dict),
             '[' => self.nested(Self::list),
             '(' => self.nested(Self::parenthesized),
-            '-' | '+' => {
+            '-' | '+' if !self.after_sign => {
                 let negative = self.cur() == Some('-');
                 self.index += 1;
                 self.skip()?;
-                let number = self.signed_operand()?;
+                self.after_sign = true;
+                let number = self.signed_operand();
+                self.after_sign = false;
+                let number = number?;
                 Some(if negative { negate(number)? } else { number })
             }
             '0'..='9' | '.' => self.number(),
@@ -480,12 +509,39 @@ impl Reader<'_> {
     }
 
     /// `name(key=literal, ...)`, the name perhaps dotted (`functions.get_weather`).
-    fn call(&mut self) -> Option<(String, Map<String, Value>)> {
-        let mut name = self.identifier()?;
+    /// `[call, ...]` or one call, and nothing else.
+    fn calls(&mut self) -> Option<Vec<PythonCall>> {
+        self.skip()?;
+        let listed = self.expect('[').is_some();
+        self.depth += usize::from(listed);
+        let mut calls = Vec::new();
+        loop {
+            self.skip()?;
+            if listed && self.expect(']').is_some() {
+                break;
+            }
+            calls.push(self.call()?);
+            self.skip()?;
+            if !listed {
+                break;
+            }
+            if self.expect(',').is_none() {
+                self.skip()?;
+                self.expect(']')?;
+                break;
+            }
+        }
+        self.depth -= usize::from(listed);
+        self.skip()?;
+        (self.index == self.chars.len() && !calls.is_empty()).then_some(calls)
+    }
+
+    fn call(&mut self) -> Option<PythonCall> {
+        let mut name = self.name()?;
         while self.cur() == Some('.') {
             self.index += 1;
             name.push('.');
-            name.push_str(&self.identifier()?);
+            name.push_str(&self.name()?);
         }
         self.skip()?;
         self.expect('(')?;
@@ -496,19 +552,24 @@ impl Reader<'_> {
             if self.expect(')').is_some() {
                 break;
             }
-            let key = self.identifier()?;
+            let key = self.name()?;
             self.skip()?;
             self.expect('=')?;
             self.skip()?;
-            let value = self.value()?;
+            // From here the text is plainly a call: an argument that does not read as a literal
+            // ending at `,` or `)` is named, not taken for prose.
+            let Some((value, last)) = self.argument() else {
+                // A text that stops inside the argument was cut, which is another matter.
+                if self.index < self.chars.len() {
+                    self.unreadable = Some((name, key));
+                }
+                return None;
+            };
             // Python refuses a keyword given twice.
             if arguments.insert(key, value).is_some() {
                 return None;
             }
-            self.skip()?;
-            if self.expect(',').is_none() {
-                self.skip()?;
-                self.expect(')')?;
+            if last {
                 break;
             }
         }
@@ -521,6 +582,25 @@ impl Reader<'_> {
             return None;
         };
         Some((name, arguments))
+    }
+
+    /// A keyword argument's value and what follows it: whether it was the last (`)`) or more
+    /// follow (`,`).
+    fn argument(&mut self) -> Option<(Value, bool)> {
+        let value = self.value()?;
+        self.skip()?;
+        if self.expect(',').is_some() {
+            return Some((value, false));
+        }
+        self.skip()?;
+        self.expect(')')?;
+        Some((value, true))
+    }
+
+    /// An identifier that is not one of Python's reserved words.
+    fn name(&mut self) -> Option<String> {
+        let name = self.identifier()?;
+        (!PYTHON_KEYWORDS.contains(&name.as_str())).then_some(name)
     }
 
     fn identifier(&mut self) -> Option<String> {
@@ -611,6 +691,15 @@ impl Reader<'_> {
             if (character == '\n' || character == '\r') && !triple {
                 return None;
             }
+            if character == '\r' {
+                // Python reads source with universal newlines: `\r\n` and a lone `\r` are `\n`.
+                text.push('\n');
+                self.index += 1;
+                if self.cur() == Some('\n') {
+                    self.index += 1;
+                }
+                continue;
+            }
             if character != '\\' {
                 // The stretch up to the next quote, backslash or line break goes in at once.
                 let rest = &self.chars[self.index..];
@@ -670,8 +759,13 @@ impl Reader<'_> {
                 }
                 // JSON's escaped slash, which no Python repr writes.
                 '/' => text.push('/'),
-                // Python keeps the backslash of an escape it does not know; the lenient reader
-                // has its own rule for those, and neither reading is sure.
+                // Python keeps the backslash of an escape it does not know. In calls, which
+                // Python reads as source, that is the reading; in a literal sent as arguments the
+                // lenient reader has its own rule for those, and neither reading is sure.
+                unknown if self.as_source => {
+                    text.push('\\');
+                    text.push(unknown);
+                }
                 _ => return None,
             }
         }
@@ -917,6 +1011,7 @@ mod tests {
             r#"[get_weather(city="Paris", days=3), search(query='x', tags=["a", "b"], exact=True)]"#,
             &Limits::default(),
         )
+        .unwrap()
         .unwrap();
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].0, "get_weather");
@@ -926,27 +1021,58 @@ mod tests {
             Value::Object(calls[1].1.clone()),
             json!({"query": "x", "tags": ["a", "b"], "exact": true})
         );
-        let one = read_calls("functions.lookup(id=-7)\n", &Limits::default()).unwrap();
+        let one = read_calls("functions.lookup(id=-7)\n", &Limits::default())
+            .unwrap()
+            .unwrap();
         assert_eq!(one[0].0, "functions.lookup");
         assert_eq!(Value::Object(one[0].1.clone()), json!({"id": -7}));
-        assert_eq!(read_calls("[ping()]", &Limits::default()).unwrap()[0].1.len(), 0);
+        assert_eq!(
+            read_calls("[ping()]", &Limits::default()).unwrap().unwrap()[0].1.len(),
+            0
+        );
+        let text = "[f(pattern='\\d+', text='''a\r\nb\rc''')]";
+        let source = read_calls(text, &Limits::default()).unwrap().unwrap();
+        assert_eq!(
+            Value::Object(source[0].1.clone()),
+            json!({"pattern": "\\d+", "text": "a\nb\nc"})
+        );
     }
 
     #[test]
     fn evaluates_nothing_and_guesses_nothing() {
         for text in [
             r#"get_weather("Paris")"#,
-            "get_weather(city=city_name)",
-            "get_weather(city=__import__('os').system('x'))",
-            "get_weather(city='a' + 'b')",
             "get_weather(city='a', city='b')",
+            "class(x=1)",
+            "f(class=1)",
+            "f(True=1)",
             "get_weather(city='a'",
             "[get_weather(city='a') search(query='b')]",
             "[]",
             "The weather in Paris (France) is mild.",
             r#"{"name": "get_weather"}"#,
         ] {
-            assert!(read_calls(text, &Limits::default()).is_none(), "{text}");
+            assert_eq!(read_calls(text, &Limits::default()), Ok(None), "{text}");
+        }
+    }
+
+    #[test]
+    fn names_the_argument_of_a_plain_call_that_is_no_literal() {
+        for (text, keyword) in [
+            ("get_weather(city=city_name)", "city"),
+            ("get_weather(city=__import__('os').system('x'))", "city"),
+            ("get_weather(city='a' + 'b')", "city"),
+            ("[ok(a=1), get_weather(days=1, city={'Paris'})]", "city"),
+            ("get_weather(city=b'Paris')", "city"),
+            ("get_weather(n=18446744073709551616)", "n"),
+            ("get_weather(n=2e308)", "n"),
+            ("get_weather(n=-(-1))", "n"),
+            ("get_weather(n=1j)", "n"),
+            ("get_weather(d={1: 'a'})", "d"),
+        ] {
+            let refused = read_calls(text, &Limits::default()).unwrap_err();
+            assert_eq!(refused.keyword, keyword, "{text}");
+            assert!(refused.to_string().contains(&format!("gives {keyword}=")), "{text}");
         }
     }
 
