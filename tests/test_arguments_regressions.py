@@ -375,6 +375,7 @@ def test_a_turn_that_ended_normally_does_not_make_a_piece_of_a_number_whole(text
     with pytest.raises(ArgumentError):
         road.parse(text, finish_reason="stop")
     assert road.parse('{"x": 1e+5', finish_reason="stop").arguments == {"x": 100000.0}
+    assert road.parse('{"x":\u3000-12', finish_reason="stop").arguments == {"x": -12}
 
 
 @pytest.mark.parametrize("text", ['{"a": [1, 2, ', '{"c": "x", ', '{"a": 12 ', '{"a": {"b": [1]'])
@@ -405,6 +406,13 @@ def test_nested_sets_merge_inside_out_and_a_tuple_is_never_merged() -> None:
     assert parsed.arguments == {"s": [[0], [1]]}
     assert parsed.repairs[0].path == "s[2]"
     assert road.parse('{"s": [[1], [1, 1]]}').arguments == {"s": [[1]]}
+    deep: dict[str, object] = {"type": "array", "uniqueItems": True}
+    for _ in range(4):  # five arrays deep, each a set
+        deep = {"type": "array", "uniqueItems": True, "items": deep}
+    road_deep = ArgumentRoad({"type": "object", "properties": {"s": deep}})
+    assert road_deep.parse('{"s": [[[[[1, 1], [1]], [[1]]], [[[1]]]], [[[[1]]]]]}').arguments == {
+        "s": [[[[[1]]]]]
+    }
     objects = {"type": "array", "uniqueItems": True, "items": {"type": "object"}}
     road = ArgumentRoad({"type": "object", "properties": {"s": objects}})
     assert road.parse('{"s": [{"a": 1, "b": 2}, {"b": 2, "a": 1}]}').arguments == {"s": [{"a": 1, "b": 2}]}

@@ -699,6 +699,10 @@ class TestPythonicCalls:
     def test_a_valid_literal_reads_as_python_reads_the_source(self) -> None:
         (call,) = to_tool_calls("[search(pattern='\\d+', text='''a\r\nb''')]")
         assert call.arguments == {"pattern": "\\d+", "text": "a\nb"}
+        (call,) = to_tool_calls("search(path='a\\/b');")
+        assert call.arguments == {"path": "a\\/b"}
+        with pytest.raises(ValueError, match="gives s="):
+            to_tool_calls("[f(s='\\N{BULLET}')]")
         # Python's reserved words name neither a call nor an argument.
         assert to_tool_calls("[f(class=1)]") == []
         assert to_tool_calls("[import(x=1)]") == []

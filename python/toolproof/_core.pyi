@@ -399,7 +399,8 @@ def read_tool_calls(items: Any) -> list[ToolCall] | None:
 
 def read_python_calls(text: str) -> list[tuple[str, dict[str, Any]]] | None:
     """Calls written as Python (``[get_weather(city="Paris", days=3)]``): ``(name, arguments)``
-    pairs, or None when the text is not such calls. Arguments are literals, never evaluated."""
+    pairs, or None when the text is not such calls. Arguments are literals, never evaluated;
+    ValueError names the call and keyword whose argument is not a literal JSON can carry."""
 
 def shutdown() -> None:
     """Stop the engine's threads from touching Python, and wait (briefly) for those that still do:

@@ -348,9 +348,10 @@ _PYTHON = _Syntax(
 # Where a call may begin in prose: Hermes/Qwen's tag, Llama's custom tool tag and its marker for
 # calls, Mistral's marker, and a fenced block.
 _OPENER = re.compile(r"<tool_call>|<function=|<\|python_tag\|>|\[TOOL_CALLS\]|```")
-# Special tokens that end a model's turn (Llama 3, Qwen), written out when a server keeps them.
+# Special tokens that end a model's turn (Llama 3, Qwen), written out when a server keeps them. They,
+# and a `;` after the last call, may follow calls.
 _TURN_ENDS = ("<|eot_id|>", "<|eom_id|>", "<|im_end|>")
-_TRAILER = re.compile(r"(?:\s|" + "|".join(map(re.escape, _TURN_ENDS)) + ")*")
+_TRAILER = re.compile(r"(?:\s|;|" + "|".join(map(re.escape, _TURN_ENDS)) + ")*")
 
 
 def _tag_body(*stops: str) -> re.Pattern[str]:

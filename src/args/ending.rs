@@ -46,8 +46,10 @@ impl Ending {
 pub fn ends_with_whole_number(text: &str) -> bool {
     let text = text.trim_end();
     let start = text
-        .rfind(|c: char| !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-'))
-        .map_or(0, |position| position + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-'))
+        .map_or(0, |(position, c)| position + c.len_utf8());
     is_json_number(&text.as_bytes()[start..])
 }
 

@@ -490,8 +490,8 @@ fn add_once_per_path(errors: &mut Vec<ArgError>, more: Vec<ArgError>) {
 }
 
 /// Rounds of merging repeated items: each removes at least one item, and a round follows only
-/// one that merged; nested sets rarely need more than two.
-const MAX_MERGE_ROUNDS: usize = 4;
+/// one that merged; a set nested n deep may need n rounds, and tools nest them far less deep.
+const MAX_MERGE_ROUNDS: usize = 16;
 
 fn refused_repair(repair: &Repair) -> ArgError {
     let reason = match repair.kind {

@@ -66,7 +66,8 @@ fn read_valid<'py>(py: Python<'py>, text: &str, limits: &Limits) -> Option<Bound
 type PythonCall<'py> = (String, Bound<'py, PyAny>);
 
 /// Calls written as Python (`[get_weather(city="Paris", days=3)]`): `[(name, arguments), ...]`,
-/// or None when the text is not such calls. Arguments are literals, read and never evaluated.
+/// or None when the text is not such calls. Arguments are literals, read and never evaluated;
+/// ValueError names the call and keyword whose argument is not a literal JSON can carry.
 #[pyfunction]
 pub fn read_python_calls<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Vec<PythonCall<'py>>>> {
     guarded(|| {

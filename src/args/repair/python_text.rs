@@ -282,7 +282,9 @@ fn number_end(bytes: &[u8], start: usize) -> usize {
 /// Calls written as Python, `[get_weather(city="Paris", days=3), search(query="x")]` or one call
 /// without the list: each call's name and its keyword arguments, every argument a literal read as
 /// [`read`] reads literals (never evaluated). None unless the whole text is such calls: a
-/// positional argument, a keyword given twice or anything but a literal makes it no call.
+/// positional argument, a keyword given twice or a text cut off makes it no call. A keyword
+/// argument that is not a literal is the one refusal named ([`UnreadableArgument`]): by then the
+/// text is plainly calls, and reading it as none would lose them without a word.
 pub fn read_calls(text: &str, limits: &Limits) -> Result<Option<Vec<PythonCall>>, UnreadableArgument> {
     let mut reader = Reader {
         as_source: true,
@@ -757,8 +759,10 @@ impl Reader<'_> {
                     let code = self.hex(if escaped == 'u' { 4 } else { 8 })?;
                     text.push(self.code_point(code)?);
                 }
-                // JSON's escaped slash, which no Python repr writes.
-                '/' => text.push('/'),
+                // JSON's escaped slash, which no Python repr writes (Python source keeps it).
+                '/' if !self.as_source => text.push('/'),
+                // A character by its Unicode name: no table of names here, so no reading.
+                'N' => return None,
                 // Python keeps the backslash of an escape it does not know. In calls, which
                 // Python reads as source, that is the reading; in a literal sent as arguments the
                 // lenient reader has its own rule for those, and neither reading is sure.
@@ -1030,11 +1034,11 @@ mod tests {
             read_calls("[ping()]", &Limits::default()).unwrap().unwrap()[0].1.len(),
             0
         );
-        let text = "[f(pattern='\\d+', text='''a\r\nb\rc''')]";
+        let text = "[f(pattern='\\d+', path='a\\/b', text='''a\r\nb\rc''')]";
         let source = read_calls(text, &Limits::default()).unwrap().unwrap();
         assert_eq!(
             Value::Object(source[0].1.clone()),
-            json!({"pattern": "\\d+", "text": "a\nb\nc"})
+            json!({"pattern": "\\d+", "path": "a\\/b", "text": "a\nb\nc"})
         );
     }
 
@@ -1069,6 +1073,7 @@ mod tests {
             ("get_weather(n=-(-1))", "n"),
             ("get_weather(n=1j)", "n"),
             ("get_weather(d={1: 'a'})", "d"),
+            ("get_weather(s='\\N{BULLET}')", "s"),
         ] {
             let refused = read_calls(text, &Limits::default()).unwrap_err();
             assert_eq!(refused.keyword, keyword, "{text}");
