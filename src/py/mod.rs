@@ -17,6 +17,7 @@ mod lifecycle;
 mod loop_future;
 mod metrics;
 mod parse_entry;
+mod parsed_args;
 mod repair;
 mod retry;
 mod road;
@@ -51,7 +52,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(call::read_tool_calls, module)?)?;
     module.add_function(wrap_pyfunction!(repair::read_python_calls, module)?)?;
     module.add_class::<call::PyToolResult>()?;
-    module.add_class::<road::PyParsedArgs>()?;
+    parsed_args::add_type(module)?;
     module.add_class::<road::PyParsedValue>()?;
     module.add_class::<road::PyRepair>()?;
     module.add_class::<schema::PySchema>()?;

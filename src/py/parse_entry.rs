@@ -83,9 +83,7 @@ unsafe extern "C" fn parse_entry(
                         Some(text) => Some(text.to_str()?),
                         None => None,
                     };
-                    road.get()
-                        .parse_read(py, &call.raw, call.mode, finish_reason)
-                        .and_then(|parsed| Ok(Py::new(py, parsed)?.into_any()))
+                    road.get().parse_read(py, &call.raw, call.mode, finish_reason)
                 }
                 None => general(py, slf, values, nargs as usize, kwnames),
             }

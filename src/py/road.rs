@@ -19,6 +19,7 @@ use crate::limits::Limits;
 use crate::py::build::{KeyCache, PyBuilder};
 use crate::py::convert::{map_to_py, py_to_value, py_to_value_within, value_to_py};
 use crate::py::errors::{argument_error, guarded, schema_error};
+use crate::py::parsed_args::parsed_args;
 use crate::schema::validator::CompileOptions;
 
 /// `mode=` as a call passes it: Python interns the strings its code writes as literals, so the two
@@ -132,45 +133,6 @@ impl PyRepair {
     }
 }
 
-/// Arguments that passed the road, and every change made on the way.
-#[pyclass(frozen, module = "toolproof", name = "ParsedArgs")]
-pub struct PyParsedArgs {
-    #[pyo3(get)]
-    arguments: Py<PyDict>,
-    repairs: Vec<Py<PyRepair>>,
-}
-
-impl PyParsedArgs {
-    pub fn from_parsed(py: Python<'_>, parsed: &Parsed) -> PyResult<Self> {
-        Ok(PyParsedArgs {
-            arguments: map_to_py(py, parsed.arguments())?.unbind(),
-            repairs: repair_objects(py, &parsed.repairs)?,
-        })
-    }
-}
-
-#[pymethods]
-impl PyParsedArgs {
-    #[new]
-    #[pyo3(signature = (arguments, repairs = Vec::new()))]
-    fn new(arguments: Py<PyDict>, repairs: Vec<Py<PyRepair>>) -> Self {
-        PyParsedArgs { arguments, repairs }
-    }
-
-    #[getter]
-    fn repairs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.repairs.iter().map(|r| r.clone_ref(py)))
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(
-            "ParsedArgs(arguments={}, repairs={})",
-            self.arguments.bind(py).repr()?,
-            self.repairs(py)?.repr()?
-        ))
-    }
-}
-
 /// A value of any schema that passed the road, and every change made on the way.
 #[pyclass(frozen, module = "toolproof", name = "ParsedValue")]
 pub struct PyParsedValue {
@@ -262,17 +224,18 @@ impl PyArgumentRoad {
         raw: &Bound<'_, PyAny>,
         mode: ModeArg,
         finish_reason: Option<&str>,
-    ) -> PyResult<PyParsedArgs> {
+    ) -> PyResult<Py<PyAny>> {
         let mode = mode.mode()?;
         let ending = finish_reason.map_or(Ending::Unknown, Ending::from_finish_reason);
         if let Some(arguments) = self.fast(py, raw) {
-            return Ok(PyParsedArgs {
-                arguments,
-                repairs: Vec::new(),
-            });
+            return parsed_args(py, arguments, Vec::new());
         }
         guarded(|| match self.run_ending(raw, mode, ending) {
-            Ok(parsed) => PyParsedArgs::from_parsed(py, &parsed),
+            Ok(parsed) => parsed_args(
+                py,
+                map_to_py(py, parsed.arguments())?.unbind(),
+                repair_objects(py, &parsed.repairs)?,
+            ),
             Err(errors) => Err(argument_error(py, &errors, self.name.as_deref())),
         })
     }
@@ -412,7 +375,7 @@ impl PyArgumentRoad {
         raw: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = mode_arg)] mode: ModeArg,
         finish_reason: Option<&str>,
-    ) -> PyResult<PyParsedArgs> {
+    ) -> PyResult<Py<PyAny>> {
         self.parse_read(py, raw, mode, finish_reason)
     }
 
