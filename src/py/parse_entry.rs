@@ -130,9 +130,8 @@ fn common_form<'a, 'py>(
         match keyword(py, &name)? {
             Keyword::Mode if !mode_seen => {
                 mode_seen = true;
-                if !value.is_instance_of::<PyString>() {
-                    return None; // refused by the general method, with its message
-                }
+                // Anything but one of the two words goes to the general method, which refuses it
+                // with its own message.
                 call.mode = mode_arg(&value).ok()?;
             }
             Keyword::FinishReason if !finish_seen => {

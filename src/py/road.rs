@@ -207,9 +207,11 @@ impl PyArgumentRoad {
     pub fn fast(&self, py: Python<'_>, raw: &Bound<'_, PyAny>) -> Option<Py<PyDict>> {
         let fast = self.fast.as_ref()?;
         fast.keys.prefetch();
-        let text = raw.cast::<PyString>().ok()?.to_str().ok()?;
+        // Exact types only: a pointer comparison each, where a subclass check is a call into the
+        // interpreter under the stable ABI. A `str` subclass takes the full road.
+        let text = raw.cast_exact::<PyString>().ok()?.to_str().ok()?;
         let value = guarded(|| Ok(fast.plan.run(text, &fast.limits, &mut PyBuilder::new(py, &fast.keys)))).ok()??;
-        value.cast_into::<PyDict>().ok().map(Bound::unbind)
+        value.cast_into_exact::<PyDict>().ok().map(Bound::unbind)
     }
 
     pub fn run(&self, raw: &Bound<'_, PyAny>, mode: Mode) -> Result<Parsed, ArgumentErrors> {
