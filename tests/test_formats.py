@@ -802,6 +802,108 @@ class TestTextReadLeftToRight:
         assert ran == [body]
 
 
+WEATHER_AND_TIME = [
+    ("call_0", "get_weather", '{"city": "Paris"}'),
+    ("call_1", "get_time", {"tz": "CET"}),
+]
+GET_TIME_TAG = '<tool_call>\n{"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+
+
+class TestQuotesOutsideStrings:
+    """A quote opens a string only where a key or a value may begin. Anywhere else, in prose or a
+    comment the model wrote inside a call, it is an apostrophe or an inch mark and never hides the
+    tag that closes the call. A comment or prose makes the call's object invalid JSON, so its
+    arguments reach the argument road as written."""
+
+    @pytest.mark.parametrize("comment", ["// don't", "# don't"])
+    def test_an_apostrophe_in_a_comment_after_the_object(self, comment: str) -> None:
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}} '
+            + comment
+            + "\n</tool_call>\n"
+            + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_an_apostrophe_in_a_comment_inside_the_object(self) -> None:
+        text = (
+            "<tool_call>\n{\n"
+            '  "name": "get_weather",  // the user\'s city\n'
+            '  "arguments": {"city": "Paris"}\n'
+            "}\n</tool_call>\n" + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_prose_with_an_apostrophe_inside_the_tag(self) -> None:
+        text = (
+            "<tool_call>\nHere's the call: "
+            '{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n' + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_apostrophes_in_prose_around_the_tags(self) -> None:
+        text = (
+            "I'll look up both. "
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+            "That's the weather; now the time:\n" + GET_TIME_TAG + "\nI'll wait for the results."
+        )
+        assert [call.name for call in to_tool_calls(text)] == ["get_weather", "get_time"]
+
+    @pytest.mark.parametrize(
+        ("body", "arguments"),
+        [
+            ("{'name': 'search', 'arguments': {'q': \"it's\"}}", "{'q': \"it's\"}"),
+            ("{'name': 'search', 'arguments': {'q': 'it\\'s'}}", "{'q': 'it\\'s'}"),
+            ("{'name': 'search', 'arguments': {'q': 'a</tool_call>b'}}", "{'q': 'a</tool_call>b'}"),
+        ],
+        ids=["double-quoted", "escaped", "closing-tag"],
+    )
+    def test_single_quoted_strings_are_still_strings(self, body: str, arguments: str) -> None:
+        text = f"<tool_call>{body}</tool_call>\n{GET_TIME_TAG}"
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "search", arguments),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}} // don\'t',
+            "<tool_call>{'name': 'get_weather', 'arguments': {'city': 'Par",
+        ],
+        ids=["after-a-comment", "inside-a-string"],
+    )
+    def test_a_cut_off_call_still_counts(self, text: str) -> None:
+        assert [call.name for call in to_tool_calls(text)] == ["get_weather"]
+
+    def test_llama_function_tags(self) -> None:
+        text = (
+            '<function=get_weather>{"city": "Paris"} // the user\'s city</function>\n'
+            '<function=get_time>{"tz": "CET"}</function>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", '{"city": "Paris"} // the user\'s city'),
+            ("call_1", "get_time", '{"tz": "CET"}'),
+        ]
+
+    def test_dispatch_runs_every_call(self) -> None:
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            return f"sunny in {city}"
+
+        def get_time(tz: str) -> str:
+            """The time in a time zone."""
+            return f"noon {tz}"
+
+        registry = Registry([Tool.from_function(get_weather), Tool.from_function(get_time)])
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}} // don\'t guess\n'
+            "</tool_call>\n" + GET_TIME_TAG
+        )
+        results = registry.dispatch(text)
+        assert [(result.name, result.ok) for result in results] == [("get_weather", True), ("get_time", True)]
+
+
 class TestSeveralCallsInOneText:
     def test_each_fenced_block(self) -> None:
         text = (
@@ -879,6 +981,23 @@ class TestTextAtScale:
     def test_a_megabyte_of_openers_is_read_in_one_pass(self, unit: str) -> None:
         # A reader that scanned on from every opener would take minutes over 1 MB of `<function=`.
         assert to_tool_calls(unit * (1_000_000 // len(unit))) == []
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize("filler", ["don't ", ": '", "\\'", "# it's\n", '27" ', "x: 'y' z'\n"])
+    def test_a_megabyte_of_quotes_outside_strings_hides_no_call(self, filler: str) -> None:
+        # A reader that scanned on to the end from each quote that opens no string would take hours.
+        text = (
+            '<tool_call>{"name": "a", "arguments": {}} '
+            + filler * (1_000_000 // len(filler))
+            + '</tool_call><tool_call>{"name": "b", "arguments": {}}</tool_call>'
+        )
+        assert [call.name for call in to_tool_calls(text)] == ["a", "b"]
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls_each_with_an_apostrophe_in_a_comment(self) -> None:
+        call = '<tool_call>\n{"name": "a", "arguments": {}} // don\'t\n</tool_call>\n'
+        count = 1_000_000 // len(call)
+        assert len(to_tool_calls(call * count)) == count
 
 
 class TestFinishReason:

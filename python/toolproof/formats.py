@@ -290,9 +290,11 @@ def _settle_ids(found: Sequence[_Call | ToolCall], finish_reason: str | None = N
 #
 # The text is read once, left to right. Between calls it is prose, searched for the next call
 # opener; a call's body is read with its strings taken whole, so a tag, a marker or a fence inside
-# an argument never opens, closes or cuts a call. Every pattern here is linear in the text it
-# runs over, including where it fails: strings are matched as unrolled loops (no nested
-# quantifier can be split two ways) and a name stops at the next `<`.
+# an argument never opens, closes or cuts a call. A quote opens a string only where a key or a value
+# may begin; anywhere else it is an apostrophe or an inch mark (`don't`, `5"`), ordinary text, so
+# prose or a comment inside a call's body never hides the tag that closes it. Every pattern here
+# is linear in the text it runs over, including where it fails: strings are matched as unrolled
+# loops (no nested quantifier can be split two ways) and a name stops at the next `<`.
 
 
 def _quoted(quote: str) -> str:
@@ -319,12 +321,24 @@ def _triple_quoted(quote: str) -> str:
     )
 
 
+def _closed(quote: str) -> str:
+    """A string in ``quote`` with its escapes, closed before the text ends."""
+    return quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*" + quote
+
+
 _JSON_STRINGS = _quoted('"') + "|" + _quoted("'")
 _PYTHON_STRINGS = _triple_quoted("'") + "|" + _triple_quoted('"') + "|" + _JSON_STRINGS
-_CLOSED_STRING = {
-    quote: re.compile(quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*" + quote, re.DOTALL)
-    for quote in ("'", '"')
-}
+_CLOSED_STRING = {quote: re.compile(_closed(quote), re.DOTALL) for quote in ("'", '"')}
+
+# A string where a key or a value may begin. A `"` left open runs to the end of the text, since all
+# that follows may be its content. A `'` that never closes was an apostrophe: the text after it is
+# read as if it were any other character, so the call's closing tag still closes the call. The
+# search for its end runs to the end of the text only once: no backslash comes right before a
+# quote where a value may begin, and of such quotes only the last can fail to close (a later one
+# would close it).
+_VALUE_STRING = "(?:" + _quoted('"') + "|" + _closed("'") + ")?"
+# After one of these a key or a value may begin.
+_VALUE_START = r"[{\[(:,]"
 
 
 class _Syntax(NamedTuple):
@@ -356,9 +370,24 @@ _TRAILER = re.compile(r"(?:\s|;|" + "|".join(map(re.escape, _TURN_ENDS)) + ")*")
 
 def _tag_body(*stops: str) -> re.Pattern[str]:
     """A tag's body: everything up to the first of ``stops`` (each starting with ``<``) outside
-    strings, or to the end of the text."""
+    strings, or to the end of the text. A `//` or `#` comment runs to the end of its line, with
+    any quote in it an ordinary character; a tag in it still counts, as it does in prose."""
     after_angle = "|".join(re.escape(stop[1:]) for stop in stops)
-    return re.compile(r"(?:[^'\"<]+|<(?!" + after_angle + ")|" + _JSON_STRINGS + ")*", re.DOTALL)
+    comment = r"(?://|#)[^\n<]*"
+    # At the body's start or after `_VALUE_START`, past blanks, comments and more of it.
+    value = r"(?:[\s{\[(:,]+|" + comment + ")*" + _VALUE_STRING
+    return re.compile(
+        value
+        + r"(?:[^'\"<{\[(:,/#]+|"
+        + comment
+        + "|"
+        + _VALUE_START
+        + value
+        + r"|['\"/]|<(?!"
+        + after_angle
+        + "))*",
+        re.DOTALL,
+    )
 
 
 # A body ends at its closing tag; another opening tag or the end of the turn means it was cut off.
