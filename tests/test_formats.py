@@ -853,15 +853,33 @@ class TestQuotesOutsideStrings:
         ("body", "arguments"),
         [
             ("{'name': 'search', 'arguments': {'q': \"it's\"}}", "{'q': \"it's\"}"),
+            ("{'name': 'search', 'arguments': {'q': 'it's'}}", "{'q': 'it's'}"),
             ("{'name': 'search', 'arguments': {'q': 'it\\'s'}}", "{'q': 'it\\'s'}"),
             ("{'name': 'search', 'arguments': {'q': 'a</tool_call>b'}}", "{'q': 'a</tool_call>b'}"),
         ],
-        ids=["double-quoted", "escaped", "closing-tag"],
+        ids=["double-quoted", "apostrophe", "escaped", "closing-tag"],
     )
     def test_single_quoted_strings_are_still_strings(self, body: str, arguments: str) -> None:
         text = f"<tool_call>{body}</tool_call>\n{GET_TIME_TAG}"
         assert summary(to_tool_calls(text)) == [
             ("call_0", "search", arguments),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_an_inch_mark_after_a_value(self) -> None:
+        text = '<tool_call>{"name": "order", "arguments": {"screen": 27"}}</tool_call>\n' + GET_TIME_TAG
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "order", '{"screen": 27"}'),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_a_single_quote_that_never_closes_is_an_apostrophe(self) -> None:
+        text = (
+            '<tool_call>{"name": "note", "arguments": {"text": \'tis the season}}</tool_call>\n'
+            + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "note", '{"text": \'tis the season}'),
             ("call_1", "get_time", {"tz": "CET"}),
         ]
 
@@ -883,6 +901,21 @@ class TestQuotesOutsideStrings:
         )
         assert summary(to_tool_calls(text)) == [
             ("call_0", "get_weather", '{"city": "Paris"} // the user\'s city'),
+            ("call_1", "get_time", '{"tz": "CET"}'),
+        ]
+
+    def test_fenced_blocks(self) -> None:
+        text = (
+            "First:\n```json\n"
+            '{"name": "get_weather",  // the user\'s city\n "arguments": {"city": "Paris"}}\n'
+            '```\nThen:\n```json\n{"name": "get_time", "arguments": {"tz": "CET"}}\n```'
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_mistral_arguments(self) -> None:
+        text = '[TOOL_CALLS]note[ARGS]{"text": \'tis the season}[TOOL_CALLS]get_time[ARGS]{"tz": "CET"}'
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "note", '{"text": \'tis the season}'),
             ("call_1", "get_time", '{"tz": "CET"}'),
         ]
 

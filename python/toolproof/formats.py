@@ -343,21 +343,25 @@ _VALUE_START = r"[{\[(:,]"
 
 class _Syntax(NamedTuple):
     """How a value written as text is scanned for its end: what is passed over whole (plain text,
-    strings, and in Python comments), and the brackets that nest, a run of them at a time (group 1
-    opens, group 2 closes)."""
+    strings, and in Python comments) after a closing and after an opening bracket, and the brackets
+    that nest, a run of them at a time (group 1 opens, group 2 closes)."""
 
     skip: re.Pattern[str]
+    skip_after_open: re.Pattern[str]
     brackets: re.Pattern[str]
 
 
+# The brackets are counted apart, so here a value begins after the rest of `_VALUE_START`. Comments
+# are not passed over: one would hide the brackets after it on its line.
+_JSON_SKIP = r"(?:[^'\"\[\]{}(:,]+|[(:,][\s(:,]*" + _VALUE_STRING + r"|['\"])*"
 _JSON = _Syntax(
-    re.compile(r"(?:[^'\"\[\]{}]+|" + _JSON_STRINGS + ")*", re.DOTALL),
+    re.compile(_JSON_SKIP, re.DOTALL),
+    re.compile(r"\s*" + _VALUE_STRING + _JSON_SKIP, re.DOTALL),
     re.compile(r"([\[{]+)|([\]}]+)"),
 )
-_PYTHON = _Syntax(
-    re.compile(r"(?:[^'\"\[\]{}()#]+|#[^\r\n]*|" + _PYTHON_STRINGS + ")*", re.DOTALL),
-    re.compile(r"([\[{(]+)|([\]})]+)"),
-)
+# Python reads every quote outside a comment as a string.
+_PYTHON_SKIP = re.compile(r"(?:[^'\"\[\]{}()#]+|#[^\r\n]*|" + _PYTHON_STRINGS + ")*", re.DOTALL)
+_PYTHON = _Syntax(_PYTHON_SKIP, _PYTHON_SKIP, re.compile(r"([\[{(]+)|([\]})]+)"))
 
 # Where a call may begin in prose: Hermes/Qwen's tag, Llama's custom tool tag and its marker for
 # calls, Mistral's marker, and a fenced block.
@@ -671,8 +675,8 @@ def _value_end(text: str, start: int) -> int | None:
 def _bracketed_end(text: str, start: int, syntax: _Syntax) -> int | None:
     """Where the value opened by the bracket at ``start`` is closed; None when the text ends first.
 
-    Strings may use either quote, as models write them, and are passed over whole; brackets are
-    counted outside them, a run of brackets at a time.
+    Strings may use either quote, as models write them, and are passed over whole where a value
+    may begin; brackets are counted outside them, a run of brackets at a time.
     """
     depth = 0
     index = start
@@ -683,7 +687,8 @@ def _bracketed_end(text: str, start: int, syntax: _Syntax) -> int | None:
             return index + depth
         else:
             depth -= run.end() - index
-        index = _past(syntax.skip, text, run.end())
+        skip = syntax.skip if run.group(1) is None else syntax.skip_after_open
+        index = _past(skip, text, run.end())
     # The text ends first, or ends inside a string left open by a backslash as its last character.
     return None
 
