@@ -988,6 +988,94 @@ class TestSeveralCallsInOneText:
         assert to_tool_calls("[get_weather(city='Paris')]\nThat is how you would call it.") == []
 
 
+class TestSeveralCallsInOneTag:
+    """Qwen2.5, Qwen3 and Hermes fine-tunes put parallel calls in one ``<tool_call>`` tag: objects one
+    after another, or a list of them. Every call is read, in order, or the one that cannot be read is
+    refused by name."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+            '{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+            '{"name": "get_weather", "arguments": {"city": "Paris"}} // first\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}} // then {"tz": "UTC"} if not',
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+            ' {"name": "get_time", "arguments": {"tz": "CET"}}]',
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}}]\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+        ],
+        ids=["one-per-line", "commas", "comments", "list", "list-then-object"],
+    )
+    def test_every_call_in_one_tag(self, body: str) -> None:
+        text = f"I'll check both.\n<tool_call>\n{body}\n</tool_call>"
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_calls_in_one_tag_and_the_next_keep_their_order(self) -> None:
+        text = (
+            '<tool_call>\n{"name": "a", "arguments": {}}\n{"name": "b", "arguments": {"x": 1}}\n</tool_call>\n'
+            '<tool_call>\n{"name": "c", "arguments": {"y": "</tool_call>"}}\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "a", {}),
+            ("call_1", "b", {"x": 1}),
+            ("call_2", "c", {"y": "</tool_call>"}),
+        ]
+
+    def test_a_broken_call_keeps_its_raw_arguments_and_the_others_are_read(self) -> None:
+        text = (
+            "<tool_call>\n"
+            '{"name": "a", "arguments": {"x": 1,}}\n'
+            '{"name": "b", "arguments": {"note": "it\'s {fine}"}}\n'
+            '{"name": "c", "arguments": {"city": "Par'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "a", '{"x": 1,}'),
+            ("call_1", "b", {"note": "it's {fine}"}),
+            ("call_2", "c", '{"city": "Par'),
+        ]
+
+    def test_an_object_that_names_no_tool_is_refused_by_its_text(self) -> None:
+        text = '<tool_call>\n{"name": "a", "arguments": {}}\n{"arguments": {"x": 1}}\n</tool_call>'
+        with pytest.raises(ValueError, match=r"names no tool: '\{\"arguments\": \{\"x\": 1\}\}'"):
+            to_tool_calls(text)
+
+    def test_dispatch_runs_every_call_in_the_tag(self) -> None:
+        ran: list[str] = []
+
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            ran.append(city)
+            return f"sunny in {city}"
+
+        def get_time(tz: str) -> str:
+            """The time in a time zone."""
+            ran.append(tz)
+            return f"noon {tz}"
+
+        registry = Registry([Tool.from_function(get_weather), Tool.from_function(get_time)])
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+        )
+        results = registry.dispatch(text)
+        assert [(result.name, result.ok) for result in results] == [("get_weather", True), ("get_time", True)]
+        assert ran == ["Paris", "CET"]
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls_in_one_tag(self) -> None:
+        call = '{"name": "a", "arguments": {"q": "it\'s"}}\n'
+        count = 1_000_000 // len(call)
+        calls = to_tool_calls("<tool_call>\n" + call * count + "</tool_call>")
+        assert len(calls) == count
+        assert calls[-1].arguments == {"q": "it's"}
+
+
 class TestTextAtScale:
     @pytest.mark.parametrize(
         ("text", "refused"),

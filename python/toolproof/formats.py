@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, overload
 
 from toolproof import _core
@@ -413,6 +413,8 @@ _BARE_CALL = re.compile(
     r"[\s;]*(?:(?P<python>(?:\[\s*)?[^\W\d]\w*(?:\.[^\W\d]\w*)*[ \t]*\()|(?P<json>(?:\[\s*)?\{))"
 )
 _ELEMENT_GAP = re.compile(r"[\s,}]*")
+# In a tag's body: a call object or list of them (group 1), or a `//` comment running to its line's end.
+_CALL_VALUE = re.compile(r"((?:\[\s*)?\{)|//[^\n]*")
 _ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
 _NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
 _SCALAR = re.compile(r"[^,}\]\s]*")
@@ -438,7 +440,7 @@ def _calls_in_text(text: str) -> list[_Call]:
         elif kind == "<tool_call>":
             block, index = _read_tag_body(text, index, _TOOL_CALL_BODY, "</tool_call>")
             if block.strip():
-                calls.extend(_calls_in_document(block.strip()))
+                calls.extend(_calls_in_tag(block.strip()))
         elif kind == "<function=":
             index = _read_function_tag(text, index, calls)
         elif kind == "[TOOL_CALLS]" and (named := _MISTRAL_CALL.match(text, index)) is not None:
@@ -447,6 +449,32 @@ def _calls_in_text(text: str) -> list[_Call]:
             found, index = _statements(text, index)
             calls.extend(found or ())
     return calls
+
+
+def _calls_in_tag(body: str) -> list[_Call]:
+    """The calls of one ``<tool_call>`` body. Qwen and Hermes fine-tunes write parallel calls in one
+    tag, objects (or lists of them) one after another: each is read from its own text, so one broken
+    call neither hides the others nor takes them into its arguments."""
+    values = _call_values(body)
+    first, second = next(values, None), next(values, None)
+    if first is None or second is None:
+        # One call: prose or a comment around it does not stop its name being read.
+        return _calls_in_document(body)
+    calls = _calls_in_document(first) + _calls_in_document(second)
+    for value in values:  # read as found, so a value that is no call is refused before the rest is scanned
+        calls.extend(_calls_in_document(value))
+    return calls
+
+
+def _call_values(body: str) -> Iterator[str]:
+    """The texts of the call objects and lists written in a tag's body, left to right."""
+    index = 0
+    while (found := _CALL_VALUE.search(body, index)) is not None:
+        index = found.end()
+        if found.group(1) is None:  # a comment, whose example call is no call
+            continue
+        index = _end_or_last(body, _bracketed_end(body, found.start(), _JSON))
+        yield body[found.start() : index]
 
 
 def _only_calls_follow(text: str, index: int) -> bool:
