@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import toolproof
 from anthropic.types import Message, MessageParam, ToolUseBlock
 from openai.types.chat import (
     ChatCompletion,
@@ -22,6 +23,7 @@ from openai.types.chat import (
 from openai.types.responses import Response, ResponseInputItemParam
 from pydantic import TypeAdapter
 from toolproof import (
+    ArgumentError,
     Registry,
     Tool,
     ToolCall,
@@ -30,6 +32,7 @@ from toolproof import (
     results_to_messages,
     to_tool_calls,
 )
+from typing_extensions import TypedDict
 
 PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini"]
 
@@ -1074,6 +1077,280 @@ class TestSeveralCallsInOneTag:
         calls = to_tool_calls("<tool_call>\n" + call * count + "</tool_call>")
         assert len(calls) == count
         assert calls[-1].arguments == {"q": "it's"}
+
+
+def qwen3_coder_call(name: str, **parameters: str) -> str:
+    """A call as Qwen3-Coder's chat template writes it, each value between newlines."""
+    written = "".join(f"<parameter={key}>\n{value}\n</parameter>\n" for key, value in parameters.items())
+    return f"<function={name}>\n{written}</function>\n"
+
+
+class TestQwen3CoderCalls:
+    """Qwen3-Coder writes ``<function=name>`` with one ``<parameter=key>`` per argument, its value raw
+    text. Values are read as Qwen's parser in vLLM reads them: one newline after the opening tag and
+    one before the closing tag are the format's, and a value ends at ``</parameter>``, or at the next
+    ``<parameter=``, ``</function>`` or ``</tool_call>`` when the model leaves it open. The values stay
+    strings: the argument road types them against the tool's schema, recording each change."""
+
+    def test_a_call_in_a_tool_call_tag(self) -> None:
+        text = (
+            "I'll check the weather for you.\n<tool_call>\n<function=get_weather>\n"
+            "<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n"
+            "</function>\n</tool_call><|im_end|>"
+        )
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", {"city": "Paris", "days": "3"})]
+
+    def test_without_the_tool_call_tag(self) -> None:
+        text = "<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>"
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", {"city": "Paris"})]
+
+    def test_several_calls_in_one_tag_in_several_tags_and_bare(self) -> None:
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("get_weather", city="Paris")
+            + qwen3_coder_call("get_weather", city="Oslo")
+            + "</tool_call>\n<tool_call>\n"
+            + qwen3_coder_call("get_time", tz="CET")
+            + "</tool_call>\n"
+            + qwen3_coder_call("get_time", tz="UTC")
+            + qwen3_coder_call("list_files")
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_weather", {"city": "Oslo"}),
+            ("call_2", "get_time", {"tz": "CET"}),
+            ("call_3", "get_time", {"tz": "UTC"}),
+            ("call_4", "list_files", None),
+        ]
+
+    @pytest.mark.parametrize(
+        ("written", "value"),
+        [
+            ("\nParis\n", "Paris"),
+            ("Paris", "Paris"),
+            ("\n\n  two blank lines kept  \n\n", "\n  two blank lines kept  \n"),
+            ("\ndef area(r):\n    return 3.14 * r * r\n", "def area(r):\n    return 3.14 * r * r"),
+            ("\n\n", ""),
+            ("\nnull\n", "null"),
+        ],
+        ids=["newlines", "inline", "blank-lines", "code", "empty", "null"],
+    )
+    def test_one_newline_each_side_is_the_formats(self, written: str, value: str) -> None:
+        (call,) = to_tool_calls(f"<tool_call>\n<function=f>\n<parameter=x>{written}</parameter>\n</function>")
+        assert call.arguments == {"x": value}
+
+    def test_tag_text_quotes_and_fences_in_a_value_are_part_of_it(self) -> None:
+        content = (
+            'if a < b and name != "it\'s":\n    html = "<div><tool_call></div>"\n'
+            "```\n<function=not_a_call>\n```"
+        )
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", path="a.py", content=content)
+            + "</tool_call>\n<tool_call>\n"
+            + qwen3_coder_call("get_time", tz="CET")
+            + "</tool_call>"
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "write_file", {"path": "a.py", "content": content}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n<parameter=b>\n2\n</function>\n</tool_call>",
+            "<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</function>",
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</tool_call>",
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</parameter>\n",
+        ],
+        ids=["to-next-parameter", "to-function-end", "to-tool-call-end", "function-left-open"],
+    )
+    def test_a_value_left_open_ends_where_qwens_parser_ends_it(self, text: str) -> None:
+        (call,) = to_tool_calls(text)
+        assert (call.name, call.arguments) == ("f", {"a": "1", "b": "2"})
+
+    def test_a_parameter_given_twice_is_refused_by_name(self) -> None:
+        text = "<tool_call>\n" + qwen3_coder_call("f", x="1").replace(
+            "</function>", "<parameter=x>\n2\n</parameter>\n</function>"
+        )
+        with pytest.raises(ValueError, match=r"'f'.*parameter 'x' twice"):
+            to_tool_calls(text)
+
+    @pytest.mark.parametrize("closing", ["</parameter>", "</function>", "</tool_call>"])
+    def test_a_closing_tag_inside_a_value_is_refused_never_cut_silently(self, closing: str) -> None:
+        # A value cannot be escaped, so the first closing tag ends it, as in Qwen's parser; what the
+        # value went on with is named, never dropped.
+        content = f'print("{closing}")'
+        for text in (
+            "<tool_call>\n" + qwen3_coder_call("write_file", content=content) + "</tool_call>",
+            qwen3_coder_call("write_file", content=content) + "Done.",
+        ):
+            with pytest.raises(ValueError, match=r"parameter 'content' of the call of 'write_file'.*\"\)"):
+                to_tool_calls(text)
+
+    def test_a_value_left_open_that_runs_into_the_next_call_is_refused(self) -> None:
+        text = "<function=f>\n<parameter=a>\n1\n<function=g>\n<parameter=b>\n2\n</parameter>\n</function>"
+        with pytest.raises(ValueError, match=r"parameter 'a' of the call of 'f'.*another call"):
+            to_tool_calls(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "<tool_call>\n<function=f>\n<parameter=city>\nParis\n</parameter>\n<parameter=",
+            "<function=f>\n<parameter=city>\nParis\n</parameter>\n<para",
+            "<tool_call>\n<function=f>\n<parameter=",
+            "<function=f>\n<parameter=city>\nPar",
+            "<function=f>\n<parameter=city>\nParis\n</param",
+        ],
+        ids=["before-a-name", "in-the-opening-tag", "first-parameter", "in-a-value", "in-the-closing-tag"],
+    )
+    def test_a_call_cut_off_in_a_parameter_is_kept_for_the_road_to_refuse(self, text: str) -> None:
+        (call,) = to_tool_calls(text)
+        assert call.name == "f"
+        assert isinstance(call.arguments, str)  # JSON text ending where the model's text ends
+        tool = Tool.from_schema("f", {"type": "object", "properties": {"city": {"type": "string"}}})
+        with pytest.raises(ArgumentError, match="cut off"):
+            tool.parse_args(call.arguments)
+
+    @pytest.mark.parametrize(
+        "end", ["</parameter>\n", "</parameter>\n</func", "</parameter>\n</function>\n</tool"]
+    )
+    def test_a_call_cut_off_after_its_last_value_is_whole(self, end: str) -> None:
+        (call,) = to_tool_calls("<tool_call>\n<function=f>\n<parameter=city>\nParis\n" + end)
+        assert call.arguments == {"city": "Paris"}
+
+    def test_text_in_the_tag_that_is_no_call_is_refused(self) -> None:
+        text = "<tool_call>\n" + qwen3_coder_call("f", x="1") + "and then g\n</tool_call>"
+        with pytest.raises(ValueError, match=r"<tool_call> tag holds text that is no call.*'and then g"):
+            to_tool_calls(text)
+
+    def test_llamas_json_function_tags_read_as_before(self) -> None:
+        text = (
+            '<function=get_weather>{"city": "Paris"}</function>\n'
+            '<function=search>{"q": "<parameter=x>"}</function>\n'
+            "<function=get_time>\n</function>"
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", '{"city": "Paris"}'),
+            ("call_1", "search", '{"q": "<parameter=x>"}'),
+            ("call_2", "get_time", None),
+        ]
+
+    def test_a_json_function_tag_in_a_tool_call_tag(self) -> None:
+        text = '<tool_call>\n<function=get_time>{"tz": "CET"}</function>\n</tool_call>'
+        assert summary(to_tool_calls(text)) == [("call_0", "get_time", '{"tz": "CET"}')]
+
+    def test_the_road_types_each_value_against_the_schema(self) -> None:
+        class Window(TypedDict):
+            start: int
+            end: int
+
+        @toolproof.tool
+        def forecast(
+            city: str,
+            days: int,
+            threshold: float,
+            metric: bool,
+            hours: list[int],
+            window: Window,
+            limit: int | None = None,
+        ) -> str:
+            """A forecast."""
+            return f"{city} {days} {threshold} {metric} {hours} {window} {limit}"
+
+        code = 'if a < b:\n    s = "</parameter"'
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call(
+                "forecast",
+                city=code,
+                days="3",
+                threshold="0.5",
+                metric="true",
+                hours="[6, 12]",
+                window='{"start": 1, "end": 2}',
+                limit="null",
+            )
+            + "</tool_call>"
+        )
+        (call,) = to_tool_calls(text)
+        parsed = forecast.parse_args(call.arguments)
+        assert parsed.arguments == {
+            "city": code,
+            "days": 3,
+            "threshold": 0.5,
+            "metric": True,
+            "hours": [6, 12],
+            "window": {"start": 1, "end": 2},
+            "limit": None,
+        }
+        assert [(repair.path, repair.kind) for repair in parsed.repairs] == [
+            ("days", "string_to_integer"),
+            ("threshold", "string_to_number"),
+            ("metric", "string_to_boolean"),
+            ("hours", "decoded_json_string"),
+            ("window", "decoded_json_string"),
+            ("limit", "string_to_null"),
+        ]
+        with pytest.raises(ArgumentError, match="days: expected integer"):
+            forecast.parse_args(call.arguments, mode="strict")
+        (result,) = Registry([forecast]).dispatch(text)
+        assert (result.ok, result.output) == (
+            True,
+            f"{code} 3 0.5 True [6, 12] {{'start': 1, 'end': 2}} None",
+        )
+        assert [repair.kind for repair in result.repairs] == [repair.kind for repair in parsed.repairs]
+
+    def test_dispatch_answers_every_call_and_refuses_the_cut_one(self) -> None:
+        @toolproof.tool
+        def get_weather(city: str, days: int = 1) -> str:
+            """The weather in a city."""
+            return f"{days} days of sun in {city}"
+
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("get_weather", city="Paris", days="2")
+            + "</tool_call>\n<tool_call>\n<function=get_weather>\n<parameter=city>\nOs"
+        )
+        first, second = Registry([get_weather]).dispatch(text)
+        assert (first.ok, first.output) == (True, "2 days of sun in Paris")
+        assert not second.ok
+        assert "cut off" in second.error["message"]
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize(
+        ("text", "refusal"),
+        [
+            ("<tool_call>\n<function=f>\n" + "<parameter=" * 90_000, "a parameter with no name"),
+            ("<function=f>\n<parameter=x>\n" + "<parameter=" * 90_000, "a parameter with no name"),
+            ("<function=f>\n" + "<parameter=x>\n1\n" * 60_000, "parameter 'x' twice"),
+            (
+                "<function=f>\n<parameter=x>\n1\n</function>" + "</parameter>\n" * 75_000,
+                "closing tag follows",
+            ),
+        ],
+        ids=["openers", "values-run-into-openers", "a-name-again-and-again", "closes-after-a-call"],
+    )
+    def test_a_megabyte_of_tags_is_refused_in_one_pass(self, text: str, refusal: str) -> None:
+        with pytest.raises(ValueError, match=refusal):
+            to_tool_calls(text)
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize(
+        "value",
+        ["</parameter" * 90_000, "<tool_call><function=" * 45_000, "a" * 1_000_000],
+        ids=["partial-closes", "calls", "text"],
+    )
+    def test_a_megabyte_long_value_cut_off_is_one_call(self, value: str) -> None:
+        (call,) = to_tool_calls("<tool_call>\n<function=f>\n<parameter=x>\n" + value)
+        assert call.arguments == '{"x": "' + value
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls(self) -> None:
+        calls = to_tool_calls(qwen3_coder_call("f", x="1", y="<b>it's</b>") * 12_000)
+        assert len(calls) == 12_000
+        assert all(call.arguments == {"x": "1", "y": "<b>it's</b>"} for call in calls)
 
 
 class TestTextAtScale:

@@ -3,7 +3,8 @@
 ``to_tool_calls`` reads the calls of one model turn from the objects the SDKs return (OpenAI Chat
 Completions and Responses, Anthropic Messages, Gemini, LangChain-style dicts) or from the text a
 model wrote (Hermes/Qwen ``<tool_call>`` tags, Llama's ``<function=name>`` tags and pythonic
-calls, Mistral's ``[TOOL_CALLS]``, a JSON list of calls). SDK objects are read by attribute and
+calls, Qwen3-Coder's ``<function=name>`` with ``<parameter=key>`` tags, Mistral's ``[TOOL_CALLS]``,
+a JSON list of calls). SDK objects are read by attribute and
 plain dicts by key, so no SDK is imported here and each works without the others.
 
 ``results_to_messages`` and ``assistant_message`` write the other direction: what a raw SDK needs
@@ -59,6 +60,10 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
     same ids. Arguments stay as the model sent them (JSON text or a dict) for the argument road.
     Calls written as Python (``[get_weather(city="Paris", days=3)]``) have their arguments read as
     literals, never evaluated; a call whose arguments are anything else is not read as a call.
+    Every call in a ``<tool_call>`` tag that holds several is read. Qwen3-Coder's
+    ``<parameter=key>`` values come as a dict of strings, less the newline the format puts on each
+    side, for the road to type against the tool's schema; one the text ends inside leaves the call's
+    arguments as JSON text cut off there, which the road refuses.
 
     When ``source`` is a whole response (or a choice or candidate of one), each call carries the
     provider's word for how the turn ended as ``finish_reason`` (``"tool_calls"``, ``"end_turn"``,
@@ -66,7 +71,8 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
     that end right after a number only when the model ended on its own.
 
     Raises ``TypeError`` for an object that is none of the accepted shapes, and ``ValueError`` for
-    a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read.
+    a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read, that
+    gives a parameter twice, or whose value a closing tag inside it would cut short.
     """
     if isinstance(source, (list, tuple)):
         # Lists of ToolCalls and of the common provider dicts are read in one pass in Rust.
@@ -398,8 +404,26 @@ def _tag_body(*stops: str) -> re.Pattern[str]:
 _TOOL_CALL_BODY = _tag_body("</tool_call>", "<tool_call>", *_TURN_ENDS)
 # Llama 3.x's custom tool format: `<function=get_weather>{"city": "Paris"}</function>`.
 _FUNCTION_BODY = _tag_body("</function>", "<function=", "<tool_call>", *_TURN_ENDS)
+# Inside a `<tool_call>` tag its closing tag ends the call too.
+_TAGGED_FUNCTION_BODY = _tag_body("</function>", "<function=", "</tool_call>", "<tool_call>", *_TURN_ENDS)
 # A `<` ends the name, so a run of openers without `>` is not scanned again from each of them.
 _FUNCTION_NAME = re.compile(r"([^<>\s]+)>")
+# Qwen3-Coder's format: `<function=name>`, then `<parameter=key>` and the value as raw text for each
+# argument, then `</parameter>` and at last `</function>`. A value cannot be escaped: as Qwen's parser
+# in vLLM (qwen3_coder) reads it, it ends at the first closing tag, or where the model left it open,
+# at the next parameter or the end of the call.
+_NEXT_FUNCTION = re.compile(r"\s*<function=")
+_NEXT_PARAMETER = re.compile(r"\s*<parameter=")
+_PARAMETER_NAME = re.compile(r"([^<>\n]+)>")
+_NAME_CUT_OFF = re.compile(r"[^<>\n]*\Z")
+_VALUE_END = re.compile(
+    "|".join(map(re.escape, ("</parameter>", "<parameter=", "</function>", "</tool_call>", *_TURN_ENDS)))
+)
+# Where a call left without `</function>` ends: at its tag's end, the next call or the end of the turn.
+_OPEN_CALL_ENDS = ("</tool_call>", "<tool_call>", "<function=", *_TURN_ENDS)
+# After a value left open, the first of these shows whether a closing tag ended it from inside.
+_AFTER_OPEN_VALUE = re.compile(r"</parameter>|</function>|" + _OPENER.pattern)
+_SPACE = re.compile(r"\s*")
 _FENCE_INFO = re.compile(r"[\w+-]*[ \t]*\n?")
 _FENCE_CLOSE = re.compile(r"\s*```")
 # Mistral's format since tokenizer v11: `[TOOL_CALLS]name[ARGS]{...}`, or with `[CALL_ID]id`
@@ -437,6 +461,8 @@ def _calls_in_text(text: str) -> list[_Call]:
                 in_fence = False
             else:
                 index, in_fence = _read_fence(text, index, calls)
+        elif kind == "<tool_call>" and _NEXT_FUNCTION.match(text, index) is not None:
+            index = _read_function_tags(text, index, calls)
         elif kind == "<tool_call>":
             block, index = _read_tag_body(text, index, _TOOL_CALL_BODY, "</tool_call>")
             if block.strip():
@@ -495,14 +521,124 @@ def _read_tag_body(text: str, start: int, body: re.Pattern[str], closer: str) ->
     return text[start:], len(text)
 
 
-def _read_function_tag(text: str, start: int, calls: list[_Call]) -> int:
+def _read_function_tag(text: str, start: int, calls: list[_Call], *, in_tag: bool = False) -> int:
     named = _FUNCTION_NAME.match(text, start)
     if named is None:
         return start
-    arguments, index = _read_tag_body(text, named.end(), _FUNCTION_BODY, "</function>")
+    name = named.group(1)
+    if _NEXT_PARAMETER.match(text, named.end()) is not None:
+        call, index = _read_parameters(text, named.end(), name)
+        calls.append(call)
+        return index
+    body = _TAGGED_FUNCTION_BODY if in_tag else _FUNCTION_BODY
+    arguments, index = _read_tag_body(text, named.end(), body, "</function>")
     # The arguments reach the argument road as written, where any repair is made and recorded.
-    calls.append(_call(None, named.group(1), arguments.strip() or None, text))
+    calls.append(_call(None, name, arguments.strip() or None, text))
     return index
+
+
+def _read_function_tags(text: str, start: int, calls: list[_Call]) -> int:
+    """The ``<function=name>`` calls of one ``<tool_call>`` tag, and where reading goes on."""
+    index = start
+    while (opener := _NEXT_FUNCTION.match(text, index)) is not None:
+        index = _read_function_tag(text, opener.end(), calls, in_tag=True)
+        if index == opener.end():
+            raise ValueError(
+                f"a tool call written as text names no tool: {_excerpt(text, index - len('<function='))!r}"
+            )
+    index = _past(_SPACE, text, index)
+    if text.startswith("</tool_call>", index):
+        return index + len("</tool_call>")
+    if (
+        index == len(text)
+        or text.startswith(_OPEN_CALL_ENDS, index)
+        or _cut_short(text, index, _OPEN_CALL_ENDS)
+    ):
+        return index
+    raise ValueError(
+        f"a <tool_call> tag holds text that is no call after the call of {calls[-1].name!r}: "
+        f"{_excerpt(text, index)!r}"
+    )
+
+
+def _read_parameters(text: str, start: int, name: str) -> tuple[_Call, int]:
+    """A call in Qwen3-Coder's format from before its first ``<parameter=``, and where reading goes on.
+
+    The arguments are the values as written, strings less the newline the format puts on each side:
+    with no schema here, typing them is the argument road's, which records each change and refuses
+    it in strict mode. A call the text ends inside keeps its arguments as JSON text that ends there
+    too, so the road refuses it as cut off, as it does a JSON call.
+    """
+    arguments: dict[str, str] = {}
+    key = ""
+    ended_by = "</parameter>"
+    index = start
+    while (opener := _NEXT_PARAMETER.match(text, index)) is not None:
+        named = _PARAMETER_NAME.match(text, opener.end())
+        if named is None:
+            if _NAME_CUT_OFF.match(text, opener.end()) is not None:
+                return _call(None, name, _cut_off(arguments, text[opener.end() :]), text), len(text)
+            raise ValueError(
+                f"the call of {name!r} written as text has a parameter with no name: "
+                f"{_excerpt(text, opener.end() - len('<parameter='))!r}"
+            )
+        key = named.group(1)
+        if key in arguments:
+            raise ValueError(f"the call of {name!r} written as text gives parameter {key!r} twice")
+        end = _VALUE_END.search(text, named.end())
+        if end is None:
+            return _call(None, name, _cut_off(arguments, key, text[named.end() :]), text), len(text)
+        value = text[named.end() : end.start()]
+        arguments[key] = value.removeprefix("\n").removesuffix("\n")
+        ended_by = end.group()
+        if ended_by == "</parameter>":
+            index = end.end()
+        elif "<function=" in value or "<tool_call>" in value:
+            raise ValueError(
+                f"parameter {key!r} of the call of {name!r} written as text has no </parameter> and "
+                f"runs into another call: {_excerpt(text, named.end())!r}"
+            )
+        else:
+            index = end.start()
+    index = _past(_SPACE, text, index)
+    if text.startswith("</function>", index):
+        index += len("</function>")
+    elif _cut_short(text, index, ("<parameter=",)):
+        return _call(None, name, _cut_off(arguments, ""), text), len(text)
+    elif _cut_short(text, index, ("</function>", *_OPEN_CALL_ENDS)):
+        index = len(text)
+    elif not (index == len(text) or text.startswith(_OPEN_CALL_ENDS, index)):
+        raise ValueError(
+            f"parameter {key!r} of the call of {name!r} written as text is followed by text that is no "
+            f"parameter, as if its value held </parameter>: {_excerpt(text, index)!r}"
+        )
+    if ended_by != "</parameter>":
+        after = _AFTER_OPEN_VALUE.search(text, index)
+        if after is not None and after.group() in ("</parameter>", "</function>"):
+            raise ValueError(
+                f"parameter {key!r} of the call of {name!r} written as text has no </parameter>, but a "
+                f"closing tag follows the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
+            )
+    return _call(None, name, arguments, text), index
+
+
+def _cut_short(text: str, index: int, tags: tuple[str, ...]) -> bool:
+    """Whether the text ends at ``index`` partway into one of ``tags``."""
+    rest = text[index:] if len(text) - index < max(map(len, tags)) else ""
+    return bool(rest) and any(tag.startswith(rest) for tag in tags)
+
+
+def _cut_off(arguments: dict[str, str], key: str, value: str | None = None) -> str:
+    """The arguments read before the text ended inside a parameter's name or value, as JSON text that
+    ends inside that string."""
+    written = json.dumps(arguments, ensure_ascii=False)[:-1] + (", " if arguments else "")
+    if value is None:
+        return written + json.dumps(key, ensure_ascii=False)[:-1]
+    return written + json.dumps({key: value.removeprefix("\n")}, ensure_ascii=False)[1:-2]
+
+
+def _excerpt(text: str, index: int) -> str:
+    return _shorten(text[index : index + 121])
 
 
 def _read_mistral_call(text: str, named: re.Match[str], calls: list[_Call]) -> int:
