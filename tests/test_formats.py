@@ -1189,6 +1189,33 @@ class TestQwen3CoderCalls:
             with pytest.raises(ValueError, match=r"parameter 'content' of the call of 'write_file'.*\"\)"):
                 to_tool_calls(text)
 
+    @pytest.mark.parametrize("closing", ["</function>", "</tool_call>"])
+    @pytest.mark.parametrize(
+        "later",
+        [
+            "# a fence: ```json",
+            "# a marker: [TOOL_CALLS]",
+            "tag = '<function=' + name",
+            "tag = '<tool_call>'",
+        ],
+        ids=["fence", "marker", "function-opener", "tool-call-opener"],
+    )
+    def test_a_closing_tag_inside_a_value_is_refused_past_text_like_a_call_opener(
+        self, closing: str, later: str
+    ) -> None:
+        # A test file about tool-call tags: what the value holds after the closing tag that cut it
+        # opens no call, so the </parameter> after it still shows the value was cut, not a file
+        # written short.
+        content = f'TEXT = "{{}}{closing}"\n{later}\nassert parse(TEXT) == []'
+        for text in (
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", path="test_parse.py", content=content)
+            + "</tool_call>",
+            qwen3_coder_call("write_file", path="test_parse.py", content=content),
+        ):
+            with pytest.raises(ValueError, match=r"'write_file'"):
+                to_tool_calls(text)
+
     def test_a_value_left_open_that_runs_into_the_next_call_is_refused(self) -> None:
         text = "<function=f>\n<parameter=a>\n1\n<function=g>\n<parameter=b>\n2\n</parameter>\n</function>"
         with pytest.raises(ValueError, match=r"parameter 'a' of the call of 'f'.*another call"):

@@ -421,8 +421,13 @@ _VALUE_END = re.compile(
 )
 # Where a call left without `</function>` ends: at its tag's end, the next call or the end of the turn.
 _OPEN_CALL_ENDS = ("</tool_call>", "<tool_call>", "<function=", *_TURN_ENDS)
-# After a value left open, the first of these shows whether a closing tag ended it from inside.
-_AFTER_OPEN_VALUE = re.compile(r"</parameter>|</function>|" + _OPENER.pattern)
+# After a value left open, a `</parameter>` before the next parameter's opening tag, or a `</function>`
+# before the next call, shows that a closing tag ended it from inside. Text the value goes on with (a
+# fence, a marker, `<function=` with no name) opens no call, so the search goes on past it.
+_AFTER_OPEN_VALUE = (
+    re.compile(r"</parameter>|<parameter="),
+    re.compile(r"</function>|<tool_call>|<function=[^<>\s]+>"),
+)
 _SPACE = re.compile(r"\s*")
 _FENCE_INFO = re.compile(r"[\w+-]*[ \t]*\n?")
 _FENCE_CLOSE = re.compile(r"\s*```")
@@ -613,12 +618,13 @@ def _read_parameters(text: str, start: int, name: str) -> tuple[_Call, int]:
             f"parameter, as if its value held </parameter>: {_excerpt(text, index)!r}"
         )
     if ended_by != "</parameter>":
-        after = _AFTER_OPEN_VALUE.search(text, index)
-        if after is not None and after.group() in ("</parameter>", "</function>"):
-            raise ValueError(
-                f"parameter {key!r} of the call of {name!r} written as text has no </parameter>, but a "
-                f"closing tag follows the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
-            )
+        for after in _AFTER_OPEN_VALUE:
+            found = after.search(text, index)
+            if found is not None and found.group().startswith("</"):
+                raise ValueError(
+                    f"parameter {key!r} of the call of {name!r} written as text has no </parameter>, but a "
+                    f"closing tag follows the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
+                )
     return _call(None, name, arguments, text), index
 
 
