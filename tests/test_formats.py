@@ -1216,6 +1216,27 @@ class TestQwen3CoderCalls:
             with pytest.raises(ValueError, match=r"'write_file'"):
                 to_tool_calls(text)
 
+    @pytest.mark.parametrize(
+        "content",
+        [
+            'END = "</parameter></function></tool_call>"\nassert text.endswith(END)',
+            "A call ends with its last value's\n</parameter>\n</function>\nand nothing after it.",
+        ],
+        ids=["code", "prose"],
+    )
+    def test_a_value_holding_the_end_of_a_call_is_refused_never_cut_silently(self, content: str) -> None:
+        # Where the value goes on after `</parameter></function>`, the text reads as a call ended
+        # there; the `</parameter>` after it shows the value was cut, and the arguments after it lost.
+        for text in (
+            qwen3_coder_call("write_file", content=content, path="notes.md"),
+            qwen3_coder_call("write_file", path="notes.md", content=content),
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", content=content, path="notes.md")
+            + "</tool_call>",
+        ):
+            with pytest.raises(ValueError, match=r"parameter 'content' of the call of 'write_file'"):
+                to_tool_calls(text)
+
     def test_a_value_left_open_that_runs_into_the_next_call_is_refused(self) -> None:
         text = "<function=f>\n<parameter=a>\n1\n<function=g>\n<parameter=b>\n2\n</parameter>\n</function>"
         with pytest.raises(ValueError, match=r"parameter 'a' of the call of 'f'.*another call"):

@@ -421,13 +421,12 @@ _VALUE_END = re.compile(
 )
 # Where a call left without `</function>` ends: at its tag's end, the next call or the end of the turn.
 _OPEN_CALL_ENDS = ("</tool_call>", "<tool_call>", "<function=", *_TURN_ENDS)
-# After a value left open, a `</parameter>` before the next parameter's opening tag, or a `</function>`
-# before the next call, shows that a closing tag ended it from inside. Text the value goes on with (a
-# fence, a marker, `<function=` with no name) opens no call, so the search goes on past it.
-_AFTER_OPEN_VALUE = (
-    re.compile(r"</parameter>|<parameter="),
-    re.compile(r"</function>|<tool_call>|<function=[^<>\s]+>"),
-)
+# After a call, a `</parameter>` before the next parameter's opening tag shows that its last value held
+# closing tags that ended it and the call early; after a value left open, so does a `</function>`
+# before the next call. Text the value goes on with (a fence, a marker, `<function=` with no name)
+# opens no call, so the search goes on past it.
+_AFTER_CALL = re.compile(r"</parameter>|<parameter=")
+_AFTER_OPEN_VALUE = re.compile(r"</function>|<tool_call>|<function=[^<>\s]+>")
 _SPACE = re.compile(r"\s*")
 _FENCE_INFO = re.compile(r"[\w+-]*[ \t]*\n?")
 _FENCE_CLOSE = re.compile(r"\s*```")
@@ -617,14 +616,15 @@ def _read_parameters(text: str, start: int, name: str) -> tuple[_Call, int]:
             f"parameter {key!r} of the call of {name!r} written as text is followed by text that is no "
             f"parameter, as if its value held </parameter>: {_excerpt(text, index)!r}"
         )
-    if ended_by != "</parameter>":
-        for after in _AFTER_OPEN_VALUE:
-            found = after.search(text, index)
-            if found is not None and found.group().startswith("</"):
-                raise ValueError(
-                    f"parameter {key!r} of the call of {name!r} written as text has no </parameter>, but a "
-                    f"closing tag follows the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
-                )
+    closing = _AFTER_CALL.search(text, index)
+    if ended_by != "</parameter>" and (closing is None or closing.group() == "<parameter="):
+        closing = _AFTER_OPEN_VALUE.search(text, index)
+    if closing is not None and closing.group().startswith("</"):
+        left_open = " has no </parameter>, but" if ended_by != "</parameter>" else ":"
+        raise ValueError(
+            f"parameter {key!r} of the call of {name!r} written as text{left_open} a closing tag follows "
+            f"the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
+        )
     return _call(None, name, arguments, text), index
 
 
