@@ -1043,6 +1043,18 @@ class TestSeveralCallsInOneTag:
             ("call_2", "c", '{"city": "Par'),
         ]
 
+    @pytest.mark.parametrize("before", ["I'll check both:\n", "// both at once\n", "# both at once\n"])
+    def test_a_list_of_calls_after_prose_in_the_tag(self, before: str) -> None:
+        text = (
+            f"<tool_call>\n{before}"
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}}, '
+            '{"name": "get_time", "arguments": {"tz": "CET"}}]\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
     def test_an_object_that_names_no_tool_is_refused_by_its_text(self) -> None:
         text = '<tool_call>\n{"name": "a", "arguments": {}}\n{"arguments": {"x": 1}}\n</tool_call>'
         with pytest.raises(ValueError, match=r"names no tool: '\{\"arguments\": \{\"x\": 1\}\}'"):

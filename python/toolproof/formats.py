@@ -488,8 +488,9 @@ def _calls_in_tag(body: str) -> list[_Call]:
     values = _call_values(body)
     first, second = next(values, None), next(values, None)
     if first is None or second is None:
-        # One call: prose or a comment around it does not stop its name being read.
-        return _calls_in_document(body)
+        # One call: prose or a comment around it does not stop its name being read. One list is read
+        # from its own text, so that prose before it does not leave only its first call.
+        return _calls_in_document(first if first is not None and first.startswith("[") else body)
     calls = _calls_in_document(first) + _calls_in_document(second)
     for value in values:  # read as found, so a value that is no call is refused before the rest is scanned
         calls.extend(_calls_in_document(value))
