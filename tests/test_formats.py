@@ -1043,6 +1043,26 @@ class TestSeveralCallsInOneTag:
             ("call_2", "c", '{"city": "Par'),
         ]
 
+    @pytest.mark.parametrize("comment", ["//", "#"])
+    @pytest.mark.parametrize(
+        "after",
+        ['or {"name": "get_weather", "arguments": {"city": "Lyon"}} if unsure', "returns {temp, wind}"],
+        ids=["example-call", "braces"],
+    )
+    def test_braces_in_a_comment_after_the_call_are_no_call(self, comment: str, after: str) -> None:
+        text = f'<tool_call>\n{{"name": "get_weather", "arguments": {{"city": "Paris"}}}}  {comment} {after}\n</tool_call>'
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", '{"city": "Paris"}')]
+
+    def test_a_number_sign_in_prose_is_no_comment(self) -> None:
+        text = (
+            '<tool_call>\nCall #1: {"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            'Call #2: {"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
     @pytest.mark.parametrize("before", ["I'll check both:\n", "// both at once\n", "# both at once\n"])
     def test_a_list_of_calls_after_prose_in_the_tag(self, before: str) -> None:
         text = (

@@ -441,8 +441,9 @@ _BARE_CALL = re.compile(
     r"[\s;]*(?:(?P<python>(?:\[\s*)?[^\W\d]\w*(?:\.[^\W\d]\w*)*[ \t]*\()|(?P<json>(?:\[\s*)?\{))"
 )
 _ELEMENT_GAP = re.compile(r"[\s,}]*")
-# In a tag's body: a call object or list of them (group 1), or a `//` comment running to its line's end.
-_CALL_VALUE = re.compile(r"((?:\[\s*)?\{)|//[^\n]*")
+# In a tag's body: a call object or list of them (group 1), or a `//` or `# ` comment running to its
+# line's end (a `#` with no space after it is prose: `call #2`).
+_CALL_VALUE = re.compile(r"((?:\[\s*)?\{)|(?://|#(?=[ \t]))[^\n]*")
 _ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
 _NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
 _SCALAR = re.compile(r"[^,}\]\s]*")
