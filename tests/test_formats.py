@@ -886,6 +886,20 @@ class TestQuotesOutsideStrings:
             ("call_1", "get_time", {"tz": "CET"}),
         ]
 
+    @pytest.mark.parametrize("prose", ["Sending it ('90s style):", "Style: '90s"])
+    def test_a_single_quote_that_does_not_close_on_its_line_is_an_apostrophe(self, prose: str) -> None:
+        # Were it a string, it would close at the apostrophe inside the argument below and leave the
+        # tag in that argument to close the call.
+        text = (
+            f"<tool_call>\n{prose}\n"
+            '{"name": "send", "arguments": {"text": "Here\'s how a call ends: </tool_call>"}}\n'
+            "</tool_call>\n" + GET_TIME_TAG
+        )
+        assert [(call.name, call.arguments) for call in to_tool_calls(text)] == [
+            ("send", '{"text": "Here\'s how a call ends: </tool_call>"}'),
+            ("get_time", {"tz": "CET"}),
+        ]
+
     @pytest.mark.parametrize(
         "text",
         [

@@ -335,14 +335,17 @@ def _closed(quote: str) -> str:
 _JSON_STRINGS = _quoted('"') + "|" + _quoted("'")
 _PYTHON_STRINGS = _triple_quoted("'") + "|" + _triple_quoted('"') + "|" + _JSON_STRINGS
 _CLOSED_STRING = {quote: re.compile(_closed(quote), re.DOTALL) for quote in ("'", '"')}
+# A string in `'` with its escapes, closed on its line: in JSON5, Python and JavaScript none holds a raw
+# newline.
+_CLOSED_ON_ITS_LINE = r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
 
 # A string where a key or a value may begin. A `"` left open runs to the end of the text, since all
-# that follows may be its content. A `'` that never closes was an apostrophe: the text after it is
-# read as if it were any other character, so the call's closing tag still closes the call. The
-# search for its end runs to the end of the text only once: no backslash comes right before a
-# quote where a value may begin, and of such quotes only the last can fail to close (a later one
-# would close it).
-_VALUE_STRING = "(?:" + _quoted('"') + "|" + _closed("'") + ")?"
+# that follows may be its content. A `'` that does not close on its line was an apostrophe (`Style:
+# '90s`): the text after it is read as if it were any other character, so neither the call's closing
+# tag nor an apostrophe in a string after it on another line is taken into a string. The search for
+# its end runs to the end of a line only once: no backslash comes right before a quote where a value
+# may begin, and of such quotes only the last on a line can fail to close (a later one would close it).
+_VALUE_STRING = "(?:" + _quoted('"') + "|" + _CLOSED_ON_ITS_LINE + ")?"
 # After one of these a key or a value may begin.
 _VALUE_START = r"[{\[(:,]"
 
