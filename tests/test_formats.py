@@ -1089,6 +1089,20 @@ class TestSeveralCallsInOneTag:
             ("call_1", "get_time", {"tz": "CET"}),
         ]
 
+    @pytest.mark.parametrize(
+        "prose",
+        ["This sets {q}.", 'It returns {temp, wind} as {"unit": "C"}.'],
+        ids=["word", "json-like"],
+    )
+    def test_braces_in_prose_beside_the_calls_are_no_call(self, prose: str) -> None:
+        one = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+        two = '{"name": "get_time", "arguments": {"tz": "CET"}}'
+        assert summary(to_tool_calls(f"<tool_call>\n{one}\n{prose}\n</tool_call>"))[0][1] == "get_weather"
+        assert summary(to_tool_calls(f"<tool_call>\n{one}\n{prose}\n{two}\n</tool_call>")) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
     def test_an_object_that_names_no_tool_is_refused_by_its_text(self) -> None:
         text = '<tool_call>\n{"name": "a", "arguments": {}}\n{"arguments": {"x": 1}}\n</tool_call>'
         with pytest.raises(ValueError, match=r"names no tool: '\{\"arguments\": \{\"x\": 1\}\}'"):

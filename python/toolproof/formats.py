@@ -448,6 +448,7 @@ _ELEMENT_GAP = re.compile(r"[\s,}]*")
 # line's end (a `#` with no space after it is prose: `call #2`).
 _CALL_VALUE = re.compile(r"((?:\[\s*)?\{)|(?://|#(?=[ \t]))[^\n]*")
 _ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
+_NAME_KEY = re.compile(r"""["']?\bname\b["']?\s*:""")
 _NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
 _SCALAR = re.compile(r"[^,}\]\s]*")
 
@@ -502,14 +503,18 @@ def _calls_in_tag(body: str) -> list[_Call]:
 
 
 def _call_values(body: str) -> Iterator[str]:
-    """The texts of the call objects and lists written in a tag's body, left to right."""
+    """The texts of the call objects and lists written in a tag's body, left to right. Braces with
+    neither a name nor an arguments key (``This sets {q}.``) are prose; a call that lost one of the
+    two still has the other, and is read, or refused by its text."""
     index = 0
     while (found := _CALL_VALUE.search(body, index)) is not None:
         index = found.end()
         if found.group(1) is None:  # a comment, whose example call is no call
             continue
         index = _end_or_last(body, _bracketed_end(body, found.start(), _JSON))
-        yield body[found.start() : index]
+        value = body[found.start() : index]
+        if _NAME_KEY.search(value) or _ARGUMENTS_KEY.search(value):
+            yield value
 
 
 def _only_calls_follow(text: str, index: int) -> bool:
