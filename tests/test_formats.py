@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import toolproof
 from anthropic.types import Message, MessageParam, ToolUseBlock
 from openai.types.chat import (
     ChatCompletion,
@@ -22,6 +23,7 @@ from openai.types.chat import (
 from openai.types.responses import Response, ResponseInputItemParam
 from pydantic import TypeAdapter
 from toolproof import (
+    ArgumentError,
     Registry,
     Tool,
     ToolCall,
@@ -30,6 +32,7 @@ from toolproof import (
     results_to_messages,
     to_tool_calls,
 )
+from typing_extensions import TypedDict
 
 PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini"]
 
@@ -802,6 +805,155 @@ class TestTextReadLeftToRight:
         assert ran == [body]
 
 
+WEATHER_AND_TIME = [
+    ("call_0", "get_weather", '{"city": "Paris"}'),
+    ("call_1", "get_time", {"tz": "CET"}),
+]
+GET_TIME_TAG = '<tool_call>\n{"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+
+
+class TestQuotesOutsideStrings:
+    """A quote opens a string only where a key or a value may begin. Anywhere else, in prose or a
+    comment the model wrote inside a call, it is an apostrophe or an inch mark and never hides the
+    tag that closes the call. A comment or prose makes the call's object invalid JSON, so its
+    arguments reach the argument road as written."""
+
+    @pytest.mark.parametrize("comment", ["// don't", "# don't"])
+    def test_an_apostrophe_in_a_comment_after_the_object(self, comment: str) -> None:
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}} '
+            + comment
+            + "\n</tool_call>\n"
+            + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_an_apostrophe_in_a_comment_inside_the_object(self) -> None:
+        text = (
+            "<tool_call>\n{\n"
+            '  "name": "get_weather",  // the user\'s city\n'
+            '  "arguments": {"city": "Paris"}\n'
+            "}\n</tool_call>\n" + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_prose_with_an_apostrophe_inside_the_tag(self) -> None:
+        text = (
+            "<tool_call>\nHere's the call: "
+            '{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n' + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_apostrophes_in_prose_around_the_tags(self) -> None:
+        text = (
+            "I'll look up both. "
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+            "That's the weather; now the time:\n" + GET_TIME_TAG + "\nI'll wait for the results."
+        )
+        assert [call.name for call in to_tool_calls(text)] == ["get_weather", "get_time"]
+
+    @pytest.mark.parametrize(
+        ("body", "arguments"),
+        [
+            ("{'name': 'search', 'arguments': {'q': \"it's\"}}", "{'q': \"it's\"}"),
+            ("{'name': 'search', 'arguments': {'q': 'it's'}}", "{'q': 'it's'}"),
+            ("{'name': 'search', 'arguments': {'q': 'it\\'s'}}", "{'q': 'it\\'s'}"),
+            ("{'name': 'search', 'arguments': {'q': 'a</tool_call>b'}}", "{'q': 'a</tool_call>b'}"),
+        ],
+        ids=["double-quoted", "apostrophe", "escaped", "closing-tag"],
+    )
+    def test_single_quoted_strings_are_still_strings(self, body: str, arguments: str) -> None:
+        text = f"<tool_call>{body}</tool_call>\n{GET_TIME_TAG}"
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "search", arguments),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_an_inch_mark_after_a_value(self) -> None:
+        text = '<tool_call>{"name": "order", "arguments": {"screen": 27"}}</tool_call>\n' + GET_TIME_TAG
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "order", '{"screen": 27"}'),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_a_single_quote_that_never_closes_is_an_apostrophe(self) -> None:
+        text = (
+            '<tool_call>{"name": "note", "arguments": {"text": \'tis the season}}</tool_call>\n'
+            + GET_TIME_TAG
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "note", '{"text": \'tis the season}'),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize("prose", ["Sending it ('90s style):", "Style: '90s"])
+    def test_a_single_quote_that_does_not_close_on_its_line_is_an_apostrophe(self, prose: str) -> None:
+        # Were it a string, it would close at the apostrophe inside the argument below and leave the
+        # tag in that argument to close the call.
+        text = (
+            f"<tool_call>\n{prose}\n"
+            '{"name": "send", "arguments": {"text": "Here\'s how a call ends: </tool_call>"}}\n'
+            "</tool_call>\n" + GET_TIME_TAG
+        )
+        assert [(call.name, call.arguments) for call in to_tool_calls(text)] == [
+            ("send", '{"text": "Here\'s how a call ends: </tool_call>"}'),
+            ("get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}} // don\'t',
+            "<tool_call>{'name': 'get_weather', 'arguments': {'city': 'Par",
+        ],
+        ids=["after-a-comment", "inside-a-string"],
+    )
+    def test_a_cut_off_call_still_counts(self, text: str) -> None:
+        assert [call.name for call in to_tool_calls(text)] == ["get_weather"]
+
+    def test_llama_function_tags(self) -> None:
+        text = (
+            '<function=get_weather>{"city": "Paris"} // the user\'s city</function>\n'
+            '<function=get_time>{"tz": "CET"}</function>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", '{"city": "Paris"} // the user\'s city'),
+            ("call_1", "get_time", '{"tz": "CET"}'),
+        ]
+
+    def test_fenced_blocks(self) -> None:
+        text = (
+            "First:\n```json\n"
+            '{"name": "get_weather",  // the user\'s city\n "arguments": {"city": "Paris"}}\n'
+            '```\nThen:\n```json\n{"name": "get_time", "arguments": {"tz": "CET"}}\n```'
+        )
+        assert summary(to_tool_calls(text)) == WEATHER_AND_TIME
+
+    def test_mistral_arguments(self) -> None:
+        text = '[TOOL_CALLS]note[ARGS]{"text": \'tis the season}[TOOL_CALLS]get_time[ARGS]{"tz": "CET"}'
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "note", '{"text": \'tis the season}'),
+            ("call_1", "get_time", '{"tz": "CET"}'),
+        ]
+
+    def test_dispatch_runs_every_call(self) -> None:
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            return f"sunny in {city}"
+
+        def get_time(tz: str) -> str:
+            """The time in a time zone."""
+            return f"noon {tz}"
+
+        registry = Registry([Tool.from_function(get_weather), Tool.from_function(get_time)])
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}} // don\'t guess\n'
+            "</tool_call>\n" + GET_TIME_TAG
+        )
+        results = registry.dispatch(text)
+        assert [(result.name, result.ok) for result in results] == [("get_weather", True), ("get_time", True)]
+
+
 class TestSeveralCallsInOneText:
     def test_each_fenced_block(self) -> None:
         text = (
@@ -853,6 +1005,462 @@ class TestSeveralCallsInOneText:
         assert to_tool_calls("[get_weather(city='Paris')]\nThat is how you would call it.") == []
 
 
+class TestSeveralCallsInOneTag:
+    """Qwen2.5, Qwen3 and Hermes fine-tunes put parallel calls in one ``<tool_call>`` tag: objects one
+    after another, or a list of them. Every call is read, in order, or the one that cannot be read is
+    refused by name."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+            '{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+            '{"name": "get_weather", "arguments": {"city": "Paris"}} // first\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}} // then {"tz": "UTC"} if not',
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+            ' {"name": "get_time", "arguments": {"tz": "CET"}}]',
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}}]\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}',
+        ],
+        ids=["one-per-line", "commas", "comments", "list", "list-then-object"],
+    )
+    def test_every_call_in_one_tag(self, body: str) -> None:
+        text = f"I'll check both.\n<tool_call>\n{body}\n</tool_call>"
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_calls_in_one_tag_and_the_next_keep_their_order(self) -> None:
+        text = (
+            '<tool_call>\n{"name": "a", "arguments": {}}\n{"name": "b", "arguments": {"x": 1}}\n</tool_call>\n'
+            '<tool_call>\n{"name": "c", "arguments": {"y": "</tool_call>"}}\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "a", {}),
+            ("call_1", "b", {"x": 1}),
+            ("call_2", "c", {"y": "</tool_call>"}),
+        ]
+
+    def test_a_broken_call_keeps_its_raw_arguments_and_the_others_are_read(self) -> None:
+        text = (
+            "<tool_call>\n"
+            '{"name": "a", "arguments": {"x": 1,}}\n'
+            '{"name": "b", "arguments": {"note": "it\'s {fine}"}}\n'
+            '{"name": "c", "arguments": {"city": "Par'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "a", '{"x": 1,}'),
+            ("call_1", "b", {"note": "it's {fine}"}),
+            ("call_2", "c", '{"city": "Par'),
+        ]
+
+    @pytest.mark.parametrize("comment", ["//", "#"])
+    @pytest.mark.parametrize(
+        "after",
+        ['or {"name": "get_weather", "arguments": {"city": "Lyon"}} if unsure', "returns {temp, wind}"],
+        ids=["example-call", "braces"],
+    )
+    def test_braces_in_a_comment_after_the_call_are_no_call(self, comment: str, after: str) -> None:
+        text = f'<tool_call>\n{{"name": "get_weather", "arguments": {{"city": "Paris"}}}}  {comment} {after}\n</tool_call>'
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", '{"city": "Paris"}')]
+
+    def test_a_number_sign_in_prose_is_no_comment(self) -> None:
+        text = (
+            '<tool_call>\nCall #1: {"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            'Call #2: {"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize("before", ["I'll check both:\n", "// both at once\n", "# both at once\n"])
+    def test_a_list_of_calls_after_prose_in_the_tag(self, before: str) -> None:
+        text = (
+            f"<tool_call>\n{before}"
+            '[{"name": "get_weather", "arguments": {"city": "Paris"}}, '
+            '{"name": "get_time", "arguments": {"tz": "CET"}}]\n</tool_call>'
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize(
+        "prose",
+        ["This sets {q}.", 'It returns {temp, wind} as {"unit": "C"}.'],
+        ids=["word", "json-like"],
+    )
+    def test_braces_in_prose_beside_the_calls_are_no_call(self, prose: str) -> None:
+        one = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+        two = '{"name": "get_time", "arguments": {"tz": "CET"}}'
+        assert summary(to_tool_calls(f"<tool_call>\n{one}\n{prose}\n</tool_call>"))[0][1] == "get_weather"
+        assert summary(to_tool_calls(f"<tool_call>\n{one}\n{prose}\n{two}\n</tool_call>")) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    def test_an_object_that_names_no_tool_is_refused_by_its_text(self) -> None:
+        text = '<tool_call>\n{"name": "a", "arguments": {}}\n{"arguments": {"x": 1}}\n</tool_call>'
+        with pytest.raises(ValueError, match=r"names no tool: '\{\"arguments\": \{\"x\": 1\}\}'"):
+            to_tool_calls(text)
+
+    def test_dispatch_runs_every_call_in_the_tag(self) -> None:
+        ran: list[str] = []
+
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            ran.append(city)
+            return f"sunny in {city}"
+
+        def get_time(tz: str) -> str:
+            """The time in a time zone."""
+            ran.append(tz)
+            return f"noon {tz}"
+
+        registry = Registry([Tool.from_function(get_weather), Tool.from_function(get_time)])
+        text = (
+            '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+            '{"name": "get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+        )
+        results = registry.dispatch(text)
+        assert [(result.name, result.ok) for result in results] == [("get_weather", True), ("get_time", True)]
+        assert ran == ["Paris", "CET"]
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls_in_one_tag(self) -> None:
+        call = '{"name": "a", "arguments": {"q": "it\'s"}}\n'
+        count = 1_000_000 // len(call)
+        calls = to_tool_calls("<tool_call>\n" + call * count + "</tool_call>")
+        assert len(calls) == count
+        assert calls[-1].arguments == {"q": "it's"}
+
+
+def qwen3_coder_call(name: str, **parameters: str) -> str:
+    """A call as Qwen3-Coder's chat template writes it, each value between newlines."""
+    written = "".join(f"<parameter={key}>\n{value}\n</parameter>\n" for key, value in parameters.items())
+    return f"<function={name}>\n{written}</function>\n"
+
+
+class TestQwen3CoderCalls:
+    """Qwen3-Coder writes ``<function=name>`` with one ``<parameter=key>`` per argument, its value raw
+    text. Values are read as Qwen's parser in vLLM reads them: one newline after the opening tag and
+    one before the closing tag are the format's, and a value ends at ``</parameter>``, or at the next
+    ``<parameter=``, ``</function>`` or ``</tool_call>`` when the model leaves it open. The values stay
+    strings: the argument road types them against the tool's schema, recording each change."""
+
+    def test_a_call_in_a_tool_call_tag(self) -> None:
+        text = (
+            "I'll check the weather for you.\n<tool_call>\n<function=get_weather>\n"
+            "<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n"
+            "</function>\n</tool_call><|im_end|>"
+        )
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", {"city": "Paris", "days": "3"})]
+
+    def test_without_the_tool_call_tag(self) -> None:
+        text = "<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>"
+        assert summary(to_tool_calls(text)) == [("call_0", "get_weather", {"city": "Paris"})]
+
+    def test_several_calls_in_one_tag_in_several_tags_and_bare(self) -> None:
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("get_weather", city="Paris")
+            + qwen3_coder_call("get_weather", city="Oslo")
+            + "</tool_call>\n<tool_call>\n"
+            + qwen3_coder_call("get_time", tz="CET")
+            + "</tool_call>\n"
+            + qwen3_coder_call("get_time", tz="UTC")
+            + qwen3_coder_call("list_files")
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", {"city": "Paris"}),
+            ("call_1", "get_weather", {"city": "Oslo"}),
+            ("call_2", "get_time", {"tz": "CET"}),
+            ("call_3", "get_time", {"tz": "UTC"}),
+            ("call_4", "list_files", None),
+        ]
+
+    @pytest.mark.parametrize(
+        ("written", "value"),
+        [
+            ("\nParis\n", "Paris"),
+            ("Paris", "Paris"),
+            ("\n\n  two blank lines kept  \n\n", "\n  two blank lines kept  \n"),
+            ("\ndef area(r):\n    return 3.14 * r * r\n", "def area(r):\n    return 3.14 * r * r"),
+            ("\n\n", ""),
+            ("\nnull\n", "null"),
+        ],
+        ids=["newlines", "inline", "blank-lines", "code", "empty", "null"],
+    )
+    def test_one_newline_each_side_is_the_formats(self, written: str, value: str) -> None:
+        (call,) = to_tool_calls(f"<tool_call>\n<function=f>\n<parameter=x>{written}</parameter>\n</function>")
+        assert call.arguments == {"x": value}
+
+    def test_tag_text_quotes_and_fences_in_a_value_are_part_of_it(self) -> None:
+        content = (
+            'if a < b and name != "it\'s":\n    html = "<div><tool_call></div>"\n'
+            "```\n<function=not_a_call>\n```"
+        )
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", path="a.py", content=content)
+            + "</tool_call>\n<tool_call>\n"
+            + qwen3_coder_call("get_time", tz="CET")
+            + "</tool_call>"
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "write_file", {"path": "a.py", "content": content}),
+            ("call_1", "get_time", {"tz": "CET"}),
+        ]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n<parameter=b>\n2\n</function>\n</tool_call>",
+            "<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</function>",
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</tool_call>",
+            "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n<parameter=b>\n2\n</parameter>\n",
+        ],
+        ids=["to-next-parameter", "to-function-end", "to-tool-call-end", "function-left-open"],
+    )
+    def test_a_value_left_open_ends_where_qwens_parser_ends_it(self, text: str) -> None:
+        (call,) = to_tool_calls(text)
+        assert (call.name, call.arguments) == ("f", {"a": "1", "b": "2"})
+
+    def test_a_parameter_given_twice_is_refused_by_name(self) -> None:
+        text = "<tool_call>\n" + qwen3_coder_call("f", x="1").replace(
+            "</function>", "<parameter=x>\n2\n</parameter>\n</function>"
+        )
+        with pytest.raises(ValueError, match=r"'f'.*parameter 'x' twice"):
+            to_tool_calls(text)
+
+    @pytest.mark.parametrize("closing", ["</parameter>", "</function>", "</tool_call>"])
+    def test_a_closing_tag_inside_a_value_is_refused_never_cut_silently(self, closing: str) -> None:
+        # A value cannot be escaped, so the first closing tag ends it, as in Qwen's parser; what the
+        # value went on with is named, never dropped.
+        content = f'print("{closing}")'
+        for text in (
+            "<tool_call>\n" + qwen3_coder_call("write_file", content=content) + "</tool_call>",
+            qwen3_coder_call("write_file", content=content) + "Done.",
+        ):
+            with pytest.raises(ValueError, match=r"parameter 'content' of the call of 'write_file'.*\"\)"):
+                to_tool_calls(text)
+
+    @pytest.mark.parametrize("closing", ["</function>", "</tool_call>"])
+    @pytest.mark.parametrize(
+        "later",
+        [
+            "# a fence: ```json",
+            "# a marker: [TOOL_CALLS]",
+            "tag = '<function=' + name",
+            "tag = '<tool_call>'",
+        ],
+        ids=["fence", "marker", "function-opener", "tool-call-opener"],
+    )
+    def test_a_closing_tag_inside_a_value_is_refused_past_text_like_a_call_opener(
+        self, closing: str, later: str
+    ) -> None:
+        # A test file about tool-call tags: what the value holds after the closing tag that cut it
+        # opens no call, so the </parameter> after it still shows the value was cut, not a file
+        # written short.
+        content = f'TEXT = "{{}}{closing}"\n{later}\nassert parse(TEXT) == []'
+        for text in (
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", path="test_parse.py", content=content)
+            + "</tool_call>",
+            qwen3_coder_call("write_file", path="test_parse.py", content=content),
+        ):
+            with pytest.raises(ValueError, match=r"'write_file'"):
+                to_tool_calls(text)
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            'END = "</parameter></function></tool_call>"\nassert text.endswith(END)',
+            "A call ends with its last value's\n</parameter>\n</function>\nand nothing after it.",
+        ],
+        ids=["code", "prose"],
+    )
+    def test_a_value_holding_the_end_of_a_call_is_refused_never_cut_silently(self, content: str) -> None:
+        # Where the value goes on after `</parameter></function>`, the text reads as a call ended
+        # there; the `</parameter>` after it shows the value was cut, and the arguments after it lost.
+        for text in (
+            qwen3_coder_call("write_file", content=content, path="notes.md"),
+            qwen3_coder_call("write_file", path="notes.md", content=content),
+            "<tool_call>\n"
+            + qwen3_coder_call("write_file", content=content, path="notes.md")
+            + "</tool_call>",
+        ):
+            with pytest.raises(ValueError, match=r"parameter 'content' of the call of 'write_file'"):
+                to_tool_calls(text)
+
+    def test_a_value_left_open_that_runs_into_the_next_call_is_refused(self) -> None:
+        text = "<function=f>\n<parameter=a>\n1\n<function=g>\n<parameter=b>\n2\n</parameter>\n</function>"
+        with pytest.raises(ValueError, match=r"parameter 'a' of the call of 'f'.*another call"):
+            to_tool_calls(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "<tool_call>\n<function=f>\n<parameter=city>\nParis\n</parameter>\n<parameter=",
+            "<function=f>\n<parameter=city>\nParis\n</parameter>\n<para",
+            "<tool_call>\n<function=f>\n<parameter=",
+            "<function=f>\n<parameter=city>\nPar",
+            "<function=f>\n<parameter=city>\nParis\n</param",
+        ],
+        ids=["before-a-name", "in-the-opening-tag", "first-parameter", "in-a-value", "in-the-closing-tag"],
+    )
+    def test_a_call_cut_off_in_a_parameter_is_kept_for_the_road_to_refuse(self, text: str) -> None:
+        (call,) = to_tool_calls(text)
+        assert call.name == "f"
+        assert isinstance(call.arguments, str)  # JSON text ending where the model's text ends
+        tool = Tool.from_schema("f", {"type": "object", "properties": {"city": {"type": "string"}}})
+        with pytest.raises(ArgumentError, match="cut off"):
+            tool.parse_args(call.arguments)
+
+    @pytest.mark.parametrize(
+        "end", ["</parameter>\n", "</parameter>\n</func", "</parameter>\n</function>\n</tool"]
+    )
+    def test_a_call_cut_off_after_its_last_value_is_whole(self, end: str) -> None:
+        (call,) = to_tool_calls("<tool_call>\n<function=f>\n<parameter=city>\nParis\n" + end)
+        assert call.arguments == {"city": "Paris"}
+
+    def test_text_in_the_tag_that_is_no_call_is_refused(self) -> None:
+        text = "<tool_call>\n" + qwen3_coder_call("f", x="1") + "and then g\n</tool_call>"
+        with pytest.raises(ValueError, match=r"<tool_call> tag holds text that is no call.*'and then g"):
+            to_tool_calls(text)
+
+    def test_llamas_json_function_tags_read_as_before(self) -> None:
+        text = (
+            '<function=get_weather>{"city": "Paris"}</function>\n'
+            '<function=search>{"q": "<parameter=x>"}</function>\n'
+            "<function=get_time>\n</function>"
+        )
+        assert summary(to_tool_calls(text)) == [
+            ("call_0", "get_weather", '{"city": "Paris"}'),
+            ("call_1", "search", '{"q": "<parameter=x>"}'),
+            ("call_2", "get_time", None),
+        ]
+
+    def test_a_json_function_tag_in_a_tool_call_tag(self) -> None:
+        text = '<tool_call>\n<function=get_time>{"tz": "CET"}</function>\n</tool_call>'
+        assert summary(to_tool_calls(text)) == [("call_0", "get_time", '{"tz": "CET"}')]
+
+    def test_the_road_types_each_value_against_the_schema(self) -> None:
+        class Window(TypedDict):
+            start: int
+            end: int
+
+        @toolproof.tool
+        def forecast(
+            city: str,
+            days: int,
+            threshold: float,
+            metric: bool,
+            hours: list[int],
+            window: Window,
+            limit: int | None = None,
+        ) -> str:
+            """A forecast."""
+            return f"{city} {days} {threshold} {metric} {hours} {window} {limit}"
+
+        code = 'if a < b:\n    s = "</parameter"'
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call(
+                "forecast",
+                city=code,
+                days="3",
+                threshold="0.5",
+                metric="true",
+                hours="[6, 12]",
+                window='{"start": 1, "end": 2}',
+                limit="null",
+            )
+            + "</tool_call>"
+        )
+        (call,) = to_tool_calls(text)
+        parsed = forecast.parse_args(call.arguments)
+        assert parsed.arguments == {
+            "city": code,
+            "days": 3,
+            "threshold": 0.5,
+            "metric": True,
+            "hours": [6, 12],
+            "window": {"start": 1, "end": 2},
+            "limit": None,
+        }
+        assert [(repair.path, repair.kind) for repair in parsed.repairs] == [
+            ("days", "string_to_integer"),
+            ("threshold", "string_to_number"),
+            ("metric", "string_to_boolean"),
+            ("hours", "decoded_json_string"),
+            ("window", "decoded_json_string"),
+            ("limit", "string_to_null"),
+        ]
+        with pytest.raises(ArgumentError, match="days: expected integer"):
+            forecast.parse_args(call.arguments, mode="strict")
+        (result,) = Registry([forecast]).dispatch(text)
+        assert (result.ok, result.output) == (
+            True,
+            f"{code} 3 0.5 True [6, 12] {{'start': 1, 'end': 2}} None",
+        )
+        assert [repair.kind for repair in result.repairs] == [repair.kind for repair in parsed.repairs]
+
+    def test_dispatch_answers_every_call_and_refuses_the_cut_one(self) -> None:
+        @toolproof.tool
+        def get_weather(city: str, days: int = 1) -> str:
+            """The weather in a city."""
+            return f"{days} days of sun in {city}"
+
+        text = (
+            "<tool_call>\n"
+            + qwen3_coder_call("get_weather", city="Paris", days="2")
+            + "</tool_call>\n<tool_call>\n<function=get_weather>\n<parameter=city>\nOs"
+        )
+        first, second = Registry([get_weather]).dispatch(text)
+        assert (first.ok, first.output) == (True, "2 days of sun in Paris")
+        assert not second.ok
+        assert "cut off" in second.error["message"]
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize(
+        ("text", "refusal"),
+        [
+            ("<tool_call>\n<function=f>\n" + "<parameter=" * 90_000, "a parameter with no name"),
+            ("<function=f>\n<parameter=x>\n" + "<parameter=" * 90_000, "a parameter with no name"),
+            ("<function=f>\n" + "<parameter=x>\n1\n" * 60_000, "parameter 'x' twice"),
+            (
+                "<function=f>\n<parameter=x>\n1\n</function>" + "</parameter>\n" * 75_000,
+                "closing tag follows",
+            ),
+        ],
+        ids=["openers", "values-run-into-openers", "a-name-again-and-again", "closes-after-a-call"],
+    )
+    def test_a_megabyte_of_tags_is_refused_in_one_pass(self, text: str, refusal: str) -> None:
+        with pytest.raises(ValueError, match=refusal):
+            to_tool_calls(text)
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize(
+        "value",
+        ["</parameter" * 90_000, "<tool_call><function=" * 45_000, "a" * 1_000_000],
+        ids=["partial-closes", "calls", "text"],
+    )
+    def test_a_megabyte_long_value_cut_off_is_one_call(self, value: str) -> None:
+        (call,) = to_tool_calls("<tool_call>\n<function=f>\n<parameter=x>\n" + value)
+        assert call.arguments == '{"x": "' + value
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls(self) -> None:
+        calls = to_tool_calls(qwen3_coder_call("f", x="1", y="<b>it's</b>") * 12_000)
+        assert len(calls) == 12_000
+        assert all(call.arguments == {"x": "1", "y": "<b>it's</b>"} for call in calls)
+
+
 class TestTextAtScale:
     @pytest.mark.parametrize(
         ("text", "refused"),
@@ -879,6 +1487,23 @@ class TestTextAtScale:
     def test_a_megabyte_of_openers_is_read_in_one_pass(self, unit: str) -> None:
         # A reader that scanned on from every opener would take minutes over 1 MB of `<function=`.
         assert to_tool_calls(unit * (1_000_000 // len(unit))) == []
+
+    @pytest.mark.timeout(30)
+    @pytest.mark.parametrize("filler", ["don't ", ": '", "\\'", "# it's\n", '27" ', "x: 'y' z'\n"])
+    def test_a_megabyte_of_quotes_outside_strings_hides_no_call(self, filler: str) -> None:
+        # A reader that scanned on to the end from each quote that opens no string would take hours.
+        text = (
+            '<tool_call>{"name": "a", "arguments": {}} '
+            + filler * (1_000_000 // len(filler))
+            + '</tool_call><tool_call>{"name": "b", "arguments": {}}</tool_call>'
+        )
+        assert [call.name for call in to_tool_calls(text)] == ["a", "b"]
+
+    @pytest.mark.timeout(30)
+    def test_a_megabyte_of_calls_each_with_an_apostrophe_in_a_comment(self) -> None:
+        call = '<tool_call>\n{"name": "a", "arguments": {}} // don\'t\n</tool_call>\n'
+        count = 1_000_000 // len(call)
+        assert len(to_tool_calls(call * count)) == count
 
 
 class TestFinishReason:

@@ -3,7 +3,8 @@
 ``to_tool_calls`` reads the calls of one model turn from the objects the SDKs return (OpenAI Chat
 Completions and Responses, Anthropic Messages, Gemini, LangChain-style dicts) or from the text a
 model wrote (Hermes/Qwen ``<tool_call>`` tags, Llama's ``<function=name>`` tags and pythonic
-calls, Mistral's ``[TOOL_CALLS]``, a JSON list of calls). SDK objects are read by attribute and
+calls, Qwen3-Coder's ``<function=name>`` with ``<parameter=key>`` tags, Mistral's ``[TOOL_CALLS]``,
+a JSON list of calls). SDK objects are read by attribute and
 plain dicts by key, so no SDK is imported here and each works without the others.
 
 ``results_to_messages`` and ``assistant_message`` write the other direction: what a raw SDK needs
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, overload
 
 from toolproof import _core
@@ -59,6 +60,10 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
     same ids. Arguments stay as the model sent them (JSON text or a dict) for the argument road.
     Calls written as Python (``[get_weather(city="Paris", days=3)]``) have their arguments read as
     literals, never evaluated; a call whose arguments are anything else is not read as a call.
+    Every call in a ``<tool_call>`` tag that holds several is read. Qwen3-Coder's
+    ``<parameter=key>`` values come as a dict of strings, less the newline the format puts on each
+    side, for the road to type against the tool's schema; one the text ends inside leaves the call's
+    arguments as JSON text cut off there, which the road refuses.
 
     When ``source`` is a whole response (or a choice or candidate of one), each call carries the
     provider's word for how the turn ended as ``finish_reason`` (``"tool_calls"``, ``"end_turn"``,
@@ -66,7 +71,8 @@ def to_tool_calls(source: Any) -> list[ToolCall]:
     that end right after a number only when the model ended on its own.
 
     Raises ``TypeError`` for an object that is none of the accepted shapes, and ``ValueError`` for
-    a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read.
+    a call written as text (a ``<tool_call>`` block, say) in which no tool name can be read, that
+    gives a parameter twice, or whose value a closing tag inside it would cut short.
     """
     if isinstance(source, (list, tuple)):
         # Lists of ToolCalls and of the common provider dicts are read in one pass in Rust.
@@ -290,9 +296,11 @@ def _settle_ids(found: Sequence[_Call | ToolCall], finish_reason: str | None = N
 #
 # The text is read once, left to right. Between calls it is prose, searched for the next call
 # opener; a call's body is read with its strings taken whole, so a tag, a marker or a fence inside
-# an argument never opens, closes or cuts a call. Every pattern here is linear in the text it
-# runs over, including where it fails: strings are matched as unrolled loops (no nested
-# quantifier can be split two ways) and a name stops at the next `<`.
+# an argument never opens, closes or cuts a call. A quote opens a string only where a key or a value
+# may begin; anywhere else it is an apostrophe or an inch mark (`don't`, `5"`), ordinary text, so
+# prose or a comment inside a call's body never hides the tag that closes it. Every pattern here
+# is linear in the text it runs over, including where it fails: strings are matched as unrolled
+# loops (no nested quantifier can be split two ways) and a name stops at the next `<`.
 
 
 def _quoted(quote: str) -> str:
@@ -319,31 +327,50 @@ def _triple_quoted(quote: str) -> str:
     )
 
 
+def _closed(quote: str) -> str:
+    """A string in ``quote`` with its escapes, closed before the text ends."""
+    return quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*" + quote
+
+
 _JSON_STRINGS = _quoted('"') + "|" + _quoted("'")
 _PYTHON_STRINGS = _triple_quoted("'") + "|" + _triple_quoted('"') + "|" + _JSON_STRINGS
-_CLOSED_STRING = {
-    quote: re.compile(quote + "[^" + quote + r"\\]*(?:\\.[^" + quote + r"\\]*)*" + quote, re.DOTALL)
-    for quote in ("'", '"')
-}
+_CLOSED_STRING = {quote: re.compile(_closed(quote), re.DOTALL) for quote in ("'", '"')}
+# A string in `'` with its escapes, closed on its line: in JSON5, Python and JavaScript none holds a raw
+# newline.
+_CLOSED_ON_ITS_LINE = r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
+
+# A string where a key or a value may begin. A `"` left open runs to the end of the text, since all
+# that follows may be its content. A `'` that does not close on its line was an apostrophe (`Style:
+# '90s`): the text after it is read as if it were any other character, so neither the call's closing
+# tag nor an apostrophe in a string after it on another line is taken into a string. The search for
+# its end runs to the end of a line only once: no backslash comes right before a quote where a value
+# may begin, and of such quotes only the last on a line can fail to close (a later one would close it).
+_VALUE_STRING = "(?:" + _quoted('"') + "|" + _CLOSED_ON_ITS_LINE + ")?"
+# After one of these a key or a value may begin.
+_VALUE_START = r"[{\[(:,]"
 
 
 class _Syntax(NamedTuple):
     """How a value written as text is scanned for its end: what is passed over whole (plain text,
-    strings, and in Python comments), and the brackets that nest, a run of them at a time (group 1
-    opens, group 2 closes)."""
+    strings, and in Python comments) after a closing and after an opening bracket, and the brackets
+    that nest, a run of them at a time (group 1 opens, group 2 closes)."""
 
     skip: re.Pattern[str]
+    skip_after_open: re.Pattern[str]
     brackets: re.Pattern[str]
 
 
+# The brackets are counted apart, so here a value begins after the rest of `_VALUE_START`. Comments
+# are not passed over: one would hide the brackets after it on its line.
+_JSON_SKIP = r"(?:[^'\"\[\]{}(:,]+|[(:,][\s(:,]*" + _VALUE_STRING + r"|['\"])*"
 _JSON = _Syntax(
-    re.compile(r"(?:[^'\"\[\]{}]+|" + _JSON_STRINGS + ")*", re.DOTALL),
+    re.compile(_JSON_SKIP, re.DOTALL),
+    re.compile(r"\s*" + _VALUE_STRING + _JSON_SKIP, re.DOTALL),
     re.compile(r"([\[{]+)|([\]}]+)"),
 )
-_PYTHON = _Syntax(
-    re.compile(r"(?:[^'\"\[\]{}()#]+|#[^\r\n]*|" + _PYTHON_STRINGS + ")*", re.DOTALL),
-    re.compile(r"([\[{(]+)|([\]})]+)"),
-)
+# Python reads every quote outside a comment as a string.
+_PYTHON_SKIP = re.compile(r"(?:[^'\"\[\]{}()#]+|#[^\r\n]*|" + _PYTHON_STRINGS + ")*", re.DOTALL)
+_PYTHON = _Syntax(_PYTHON_SKIP, _PYTHON_SKIP, re.compile(r"([\[{(]+)|([\]})]+)"))
 
 # Where a call may begin in prose: Hermes/Qwen's tag, Llama's custom tool tag and its marker for
 # calls, Mistral's marker, and a fenced block.
@@ -356,17 +383,54 @@ _TRAILER = re.compile(r"(?:\s|;|" + "|".join(map(re.escape, _TURN_ENDS)) + ")*")
 
 def _tag_body(*stops: str) -> re.Pattern[str]:
     """A tag's body: everything up to the first of ``stops`` (each starting with ``<``) outside
-    strings, or to the end of the text."""
+    strings, or to the end of the text. A `//` or `#` comment runs to the end of its line, with
+    any quote in it an ordinary character; a tag in it still counts, as it does in prose."""
     after_angle = "|".join(re.escape(stop[1:]) for stop in stops)
-    return re.compile(r"(?:[^'\"<]+|<(?!" + after_angle + ")|" + _JSON_STRINGS + ")*", re.DOTALL)
+    comment = r"(?://|#)[^\n<]*"
+    # At the body's start or after `_VALUE_START`, past blanks, comments and more of it.
+    value = r"(?:[\s{\[(:,]+|" + comment + ")*" + _VALUE_STRING
+    return re.compile(
+        value
+        + r"(?:[^'\"<{\[(:,/#]+|"
+        + comment
+        + "|"
+        + _VALUE_START
+        + value
+        + r"|['\"/]|<(?!"
+        + after_angle
+        + "))*",
+        re.DOTALL,
+    )
 
 
 # A body ends at its closing tag; another opening tag or the end of the turn means it was cut off.
 _TOOL_CALL_BODY = _tag_body("</tool_call>", "<tool_call>", *_TURN_ENDS)
 # Llama 3.x's custom tool format: `<function=get_weather>{"city": "Paris"}</function>`.
 _FUNCTION_BODY = _tag_body("</function>", "<function=", "<tool_call>", *_TURN_ENDS)
+# Inside a `<tool_call>` tag its closing tag ends the call too.
+_TAGGED_FUNCTION_BODY = _tag_body("</function>", "<function=", "</tool_call>", "<tool_call>", *_TURN_ENDS)
 # A `<` ends the name, so a run of openers without `>` is not scanned again from each of them.
 _FUNCTION_NAME = re.compile(r"([^<>\s]+)>")
+# Qwen3-Coder's format: `<function=name>`, then `<parameter=key>` and the value as raw text for each
+# argument, then `</parameter>` and at last `</function>`. A value cannot be escaped: as Qwen's parser
+# in vLLM (qwen3_coder) reads it, it ends at the first closing tag, or where the model left it open,
+# at the next parameter or the end of the call.
+_NEXT_FUNCTION = re.compile(r"\s*<function=")
+_NEXT_PARAMETER = re.compile(r"\s*<parameter=")
+_PARAMETER_NAME = re.compile(r"([^<>\n]+)>")
+_NAME_CUT_OFF = re.compile(r"[^<>\n]*\Z")
+_VALUE_END = re.compile(
+    "|".join(map(re.escape, ("</parameter>", "<parameter=", "</function>", "</tool_call>", *_TURN_ENDS)))
+)
+# Where a call left without `</function>` ends: at its tag's end, the next call or the end of the turn.
+_OPEN_CALL_ENDS = ("</tool_call>", "<tool_call>", "<function=", *_TURN_ENDS)
+# After a call, a `</parameter>` before the next parameter's opening tag shows that its last value held
+# closing tags that ended it and the call early; after a value left open, so does a `</function>`
+# before the next call. Text the value goes on with (a fence, a marker, `<function=` with no name)
+# opens no call, so the search goes on past it.
+_AFTER_CALL = re.compile(r"</parameter>|<parameter=")
+_AFTER_OPEN_VALUE = re.compile(r"</function>|<tool_call>|<function=[^<>\s]+>")
+_SPACE = re.compile(r"\s*")
 _FENCE_INFO = re.compile(r"[\w+-]*[ \t]*\n?")
 _FENCE_CLOSE = re.compile(r"\s*```")
 # Mistral's format since tokenizer v11: `[TOOL_CALLS]name[ARGS]{...}`, or with `[CALL_ID]id`
@@ -380,7 +444,11 @@ _BARE_CALL = re.compile(
     r"[\s;]*(?:(?P<python>(?:\[\s*)?[^\W\d]\w*(?:\.[^\W\d]\w*)*[ \t]*\()|(?P<json>(?:\[\s*)?\{))"
 )
 _ELEMENT_GAP = re.compile(r"[\s,}]*")
+# In a tag's body: a call object or list of them (group 1), or a `//` or `# ` comment running to its
+# line's end (a `#` with no space after it is prose: `call #2`).
+_CALL_VALUE = re.compile(r"((?:\[\s*)?\{)|(?://|#(?=[ \t]))[^\n]*")
 _ARGUMENTS_KEY = re.compile(r"""["']?\b(?:arguments|parameters|args)\b["']?\s*:\s*""")
+_NAME_KEY = re.compile(r"""["']?\bname\b["']?\s*:""")
 _NAME_VALUE = re.compile(r"""["']?\bname\b["']?\s*:\s*["']([^"']+)["']""")
 _SCALAR = re.compile(r"[^,}\]\s]*")
 
@@ -402,10 +470,12 @@ def _calls_in_text(text: str) -> list[_Call]:
                 in_fence = False
             else:
                 index, in_fence = _read_fence(text, index, calls)
+        elif kind == "<tool_call>" and _NEXT_FUNCTION.match(text, index) is not None:
+            index = _read_function_tags(text, index, calls)
         elif kind == "<tool_call>":
             block, index = _read_tag_body(text, index, _TOOL_CALL_BODY, "</tool_call>")
             if block.strip():
-                calls.extend(_calls_in_document(block.strip()))
+                calls.extend(_calls_in_tag(block.strip()))
         elif kind == "<function=":
             index = _read_function_tag(text, index, calls)
         elif kind == "[TOOL_CALLS]" and (named := _MISTRAL_CALL.match(text, index)) is not None:
@@ -414,6 +484,37 @@ def _calls_in_text(text: str) -> list[_Call]:
             found, index = _statements(text, index)
             calls.extend(found or ())
     return calls
+
+
+def _calls_in_tag(body: str) -> list[_Call]:
+    """The calls of one ``<tool_call>`` body. Qwen and Hermes fine-tunes write parallel calls in one
+    tag, objects (or lists of them) one after another: each is read from its own text, so one broken
+    call neither hides the others nor takes them into its arguments."""
+    values = _call_values(body)
+    first, second = next(values, None), next(values, None)
+    if first is None or second is None:
+        # One call: prose or a comment around it does not stop its name being read. One list is read
+        # from its own text, so that prose before it does not leave only its first call.
+        return _calls_in_document(first if first is not None and first.startswith("[") else body)
+    calls = _calls_in_document(first) + _calls_in_document(second)
+    for value in values:  # read as found, so a value that is no call is refused before the rest is scanned
+        calls.extend(_calls_in_document(value))
+    return calls
+
+
+def _call_values(body: str) -> Iterator[str]:
+    """The texts of the call objects and lists written in a tag's body, left to right. Braces with
+    neither a name nor an arguments key (``This sets {q}.``) are prose; a call that lost one of the
+    two still has the other, and is read, or refused by its text."""
+    index = 0
+    while (found := _CALL_VALUE.search(body, index)) is not None:
+        index = found.end()
+        if found.group(1) is None:  # a comment, whose example call is no call
+            continue
+        index = _end_or_last(body, _bracketed_end(body, found.start(), _JSON))
+        value = body[found.start() : index]
+        if _NAME_KEY.search(value) or _ARGUMENTS_KEY.search(value):
+            yield value
 
 
 def _only_calls_follow(text: str, index: int) -> bool:
@@ -434,14 +535,126 @@ def _read_tag_body(text: str, start: int, body: re.Pattern[str], closer: str) ->
     return text[start:], len(text)
 
 
-def _read_function_tag(text: str, start: int, calls: list[_Call]) -> int:
+def _read_function_tag(text: str, start: int, calls: list[_Call], *, in_tag: bool = False) -> int:
     named = _FUNCTION_NAME.match(text, start)
     if named is None:
         return start
-    arguments, index = _read_tag_body(text, named.end(), _FUNCTION_BODY, "</function>")
+    name = named.group(1)
+    if _NEXT_PARAMETER.match(text, named.end()) is not None:
+        call, index = _read_parameters(text, named.end(), name)
+        calls.append(call)
+        return index
+    body = _TAGGED_FUNCTION_BODY if in_tag else _FUNCTION_BODY
+    arguments, index = _read_tag_body(text, named.end(), body, "</function>")
     # The arguments reach the argument road as written, where any repair is made and recorded.
-    calls.append(_call(None, named.group(1), arguments.strip() or None, text))
+    calls.append(_call(None, name, arguments.strip() or None, text))
     return index
+
+
+def _read_function_tags(text: str, start: int, calls: list[_Call]) -> int:
+    """The ``<function=name>`` calls of one ``<tool_call>`` tag, and where reading goes on."""
+    index = start
+    while (opener := _NEXT_FUNCTION.match(text, index)) is not None:
+        index = _read_function_tag(text, opener.end(), calls, in_tag=True)
+        if index == opener.end():
+            raise ValueError(
+                f"a tool call written as text names no tool: {_excerpt(text, index - len('<function='))!r}"
+            )
+    index = _past(_SPACE, text, index)
+    if text.startswith("</tool_call>", index):
+        return index + len("</tool_call>")
+    if (
+        index == len(text)
+        or text.startswith(_OPEN_CALL_ENDS, index)
+        or _cut_short(text, index, _OPEN_CALL_ENDS)
+    ):
+        return index
+    raise ValueError(
+        f"a <tool_call> tag holds text that is no call after the call of {calls[-1].name!r}: "
+        f"{_excerpt(text, index)!r}"
+    )
+
+
+def _read_parameters(text: str, start: int, name: str) -> tuple[_Call, int]:
+    """A call in Qwen3-Coder's format from before its first ``<parameter=``, and where reading goes on.
+
+    The arguments are the values as written, strings less the newline the format puts on each side:
+    with no schema here, typing them is the argument road's, which records each change and refuses
+    it in strict mode. A call the text ends inside keeps its arguments as JSON text that ends there
+    too, so the road refuses it as cut off, as it does a JSON call.
+    """
+    arguments: dict[str, str] = {}
+    key = ""
+    ended_by = "</parameter>"
+    index = start
+    while (opener := _NEXT_PARAMETER.match(text, index)) is not None:
+        named = _PARAMETER_NAME.match(text, opener.end())
+        if named is None:
+            if _NAME_CUT_OFF.match(text, opener.end()) is not None:
+                return _call(None, name, _cut_off(arguments, text[opener.end() :]), text), len(text)
+            raise ValueError(
+                f"the call of {name!r} written as text has a parameter with no name: "
+                f"{_excerpt(text, opener.end() - len('<parameter='))!r}"
+            )
+        key = named.group(1)
+        if key in arguments:
+            raise ValueError(f"the call of {name!r} written as text gives parameter {key!r} twice")
+        end = _VALUE_END.search(text, named.end())
+        if end is None:
+            return _call(None, name, _cut_off(arguments, key, text[named.end() :]), text), len(text)
+        value = text[named.end() : end.start()]
+        arguments[key] = value.removeprefix("\n").removesuffix("\n")
+        ended_by = end.group()
+        if ended_by == "</parameter>":
+            index = end.end()
+        elif "<function=" in value or "<tool_call>" in value:
+            raise ValueError(
+                f"parameter {key!r} of the call of {name!r} written as text has no </parameter> and "
+                f"runs into another call: {_excerpt(text, named.end())!r}"
+            )
+        else:
+            index = end.start()
+    index = _past(_SPACE, text, index)
+    if text.startswith("</function>", index):
+        index += len("</function>")
+    elif _cut_short(text, index, ("<parameter=",)):
+        return _call(None, name, _cut_off(arguments, ""), text), len(text)
+    elif _cut_short(text, index, ("</function>", *_OPEN_CALL_ENDS)):
+        index = len(text)
+    elif not (index == len(text) or text.startswith(_OPEN_CALL_ENDS, index)):
+        raise ValueError(
+            f"parameter {key!r} of the call of {name!r} written as text is followed by text that is no "
+            f"parameter, as if its value held </parameter>: {_excerpt(text, index)!r}"
+        )
+    closing = _AFTER_CALL.search(text, index)
+    if ended_by != "</parameter>" and (closing is None or closing.group() == "<parameter="):
+        closing = _AFTER_OPEN_VALUE.search(text, index)
+    if closing is not None and closing.group().startswith("</"):
+        left_open = " has no </parameter>, but" if ended_by != "</parameter>" else ":"
+        raise ValueError(
+            f"parameter {key!r} of the call of {name!r} written as text{left_open} a closing tag follows "
+            f"the call, as if its value held {ended_by}: {_excerpt(text, index)!r}"
+        )
+    return _call(None, name, arguments, text), index
+
+
+def _cut_short(text: str, index: int, tags: tuple[str, ...]) -> bool:
+    """Whether the text ends at ``index`` partway into one of ``tags``."""
+    rest = text[index:] if len(text) - index < max(map(len, tags)) else ""
+    return bool(rest) and any(tag.startswith(rest) for tag in tags)
+
+
+def _cut_off(arguments: dict[str, str], key: str, value: str | None = None) -> str:
+    """The arguments read before the text ended inside a parameter's name or value, as JSON text that
+    ends inside that string."""
+    written = json.dumps(arguments, ensure_ascii=False)[:-1] + (", " if arguments else "")
+    if value is None:
+        return written + json.dumps(key, ensure_ascii=False)[:-1]
+    return written + json.dumps({key: value.removeprefix("\n")}, ensure_ascii=False)[1:-2]
+
+
+def _excerpt(text: str, index: int) -> str:
+    return _shorten(text[index : index + 121])
 
 
 def _read_mistral_call(text: str, named: re.Match[str], calls: list[_Call]) -> int:
@@ -642,8 +855,8 @@ def _value_end(text: str, start: int) -> int | None:
 def _bracketed_end(text: str, start: int, syntax: _Syntax) -> int | None:
     """Where the value opened by the bracket at ``start`` is closed; None when the text ends first.
 
-    Strings may use either quote, as models write them, and are passed over whole; brackets are
-    counted outside them, a run of brackets at a time.
+    Strings may use either quote, as models write them, and are passed over whole where a value
+    may begin; brackets are counted outside them, a run of brackets at a time.
     """
     depth = 0
     index = start
@@ -654,7 +867,8 @@ def _bracketed_end(text: str, start: int, syntax: _Syntax) -> int | None:
             return index + depth
         else:
             depth -= run.end() - index
-        index = _past(syntax.skip, text, run.end())
+        skip = syntax.skip if run.group(1) is None else syntax.skip_after_open
+        index = _past(skip, text, run.end())
     # The text ends first, or ends inside a string left open by a backslash as its last character.
     return None
 
