@@ -704,6 +704,13 @@ fn documents_beyond_the_size_limit_are_refused() {
 }
 
 #[test]
+fn a_sign_alone_is_no_integer_beyond_64_bits() {
+    // Read as json_repair reads it: what the road makes of it is the road's to judge.
+    assert_eq!(value("{\"a\": -}"), json!({"a": ""}));
+    assert_eq!(value("{\"a\": 1, \"b\": -}"), json!({"a": 1, "b": ""}));
+}
+
+#[test]
 fn numbers_out_of_range_are_refused() {
     assert_eq!(refused("[1e400,]").message, "number out of range");
 }
