@@ -452,7 +452,7 @@ fn read_leniently(
                 let repair = records.repair(kind, || {
                     let end = text.trim_end();
                     let tail = snippet(&end[floor_char_boundary(end, end.len().saturating_sub(CONTEXT_CHARS))..]);
-                    (cut.innermost_path(), tail.clone(), tail)
+                    (cut.writing_path(), tail.clone(), tail)
                 });
                 match repaired.repairs.len() < MAX_RECORDED_REPAIRS {
                     true => repaired.repairs.push(repair),

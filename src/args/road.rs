@@ -703,6 +703,39 @@ mod tests {
         );
     }
 
+    fn number_road() -> ArgumentRoad {
+        road(json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "array"}}}))
+    }
+
+    fn refusal(road: &ArgumentRoad, text: &str) -> ArgError {
+        let mut errors = road.parse_text(text, Mode::Lenient).unwrap_err().errors;
+        assert_eq!(errors.len(), 1, "{text:?}: {errors:?}");
+        errors.remove(0)
+    }
+
+    #[test]
+    fn a_number_cut_off_by_the_end_of_the_text_is_refused_at_its_path() {
+        for (text, path) in [
+            (r#"{"a": 1e"#, "a"),
+            (r#"{"a": 12."#, "a"),
+            (r#"{"a": -"#, "a"),
+            (r#"{"a": 1.5e-"#, "a"),
+            (r#"{"b": [1, 2"#, "b[1]"),
+        ] {
+            let error = refusal(&number_road(), text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(
+                error.message.starts_with("the text was cut off right after a number"),
+                "{text:?}: {}",
+                error.message
+            );
+        }
+    }
+
     #[test]
     fn strict_mode_refuses_an_integral_float_for_an_integer() {
         let road = road(json!({"type": "object", "properties": {"n": {"type": "integer"}}}));

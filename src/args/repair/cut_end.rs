@@ -351,6 +351,17 @@ impl Cut<'_> {
         self.path_of_level(self.open.len() - 1)
     }
 
+    /// Path of what was being written when the text stopped: the value in the innermost open
+    /// container, or that container when a key was being written.
+    pub(super) fn writing_path(&self) -> JsonPath {
+        match self.end {
+            CutEnd::BetweenValues | CutEnd::InString { key: true } => self.innermost_path(),
+            CutEnd::InString { key: false } | CutEnd::InNumber | CutEnd::InWord | CutEnd::MemberWithoutValue => {
+                self.path_of_level(self.open.len())
+            }
+        }
+    }
+
     /// Path of the open container at `level` (0 the outermost).
     fn path_of_level(&self, level: usize) -> JsonPath {
         let mut path = JsonPath::root();
