@@ -20,7 +20,9 @@ use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
 use crate::args::nested_json;
 use crate::args::record::{Repair, RepairKind};
-use crate::args::repair::repair_refused;
+use crate::args::repair::{
+    malformed_numbers, repair, repair_refused, with_numbers_as_zero, Malformation, MalformedNumber,
+};
 use crate::args::surrogates;
 use crate::args::unique_items;
 use crate::json_path::JsonPath;
@@ -235,7 +237,7 @@ impl ArgumentRoad {
         }
         if !self.options.allow_meaning_changes {
             if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
-                return Err(self.fail(refused_repair(risky)));
+                return Err(self.refuse_unsafe_reading(text, ending, risky));
             }
             if ending == Ending::CutOff {
                 if let Some(closed) = repaired.repairs.iter().find(|r| r.kind.closes_a_cut()) {
@@ -244,6 +246,44 @@ impl ArgumentRoad {
             }
         }
         self.accept(repaired.value, repaired.repairs, mode)
+    }
+
+    /// The refusal of a reading whose first change that may alter the meaning is `risky`. A
+    /// number JSON does not write (`1e`, `1+1`, `-`) is read only in part, and what the reader
+    /// makes of its remains (a key `e` cut off) is no reason a model can act on. So the text is
+    /// read again with each such number written as 0: when that reading is safe, the numbers are
+    /// the reason; when it is refused for what this one was, they had no part in it; otherwise
+    /// both are said.
+    fn refuse_unsafe_reading(&self, text: &str, ending: Ending, risky: &Repair) -> ArgumentErrors {
+        let numbers = malformed_numbers(text);
+        if numbers.is_empty() {
+            return self.fail(refused_repair(risky));
+        }
+        let as_zero = with_numbers_as_zero(text, &numbers);
+        let Ok(mut reread) = repair(&as_zero, &self.options.limits) else {
+            return self.fail(refused_repair(risky));
+        };
+        if ending == Ending::Complete && ending::ends_with_whole_number(&as_zero) {
+            reread
+                .repairs
+                .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
+        }
+        let mut errors: Vec<ArgError> = numbers
+            .iter()
+            .take(MAX_NUMBER_ERRORS)
+            .map(|number| malformed_number_error(text, number))
+            .collect();
+        match reread.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
+            None => {}
+            Some(still) if still.kind == risky.kind && still.path == risky.path => {
+                return self.fail(refused_repair(risky));
+            }
+            Some(still) => add_once_per_path(&mut errors, vec![refused_repair(still)]),
+        }
+        ArgumentErrors {
+            errors,
+            expected: self.signature.clone(),
+        }
     }
 
     /// Arguments sent as UTF-8 bytes.
@@ -510,6 +550,27 @@ fn refused_repair(repair: &Repair) -> ArgError {
     )
 }
 
+/// Malformed numbers named in one refusal: a model fixes a few at a time.
+const MAX_NUMBER_ERRORS: usize = 16;
+
+fn malformed_number_error(text: &str, number: &MalformedNumber) -> ArgError {
+    let written = number.written(text);
+    let shown = match written.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}\u{2026}", &written[..cut]),
+        None => written.to_owned(),
+    };
+    let what = match number.malformation(text) {
+        Malformation::Incomplete => "is not a complete number",
+        Malformation::Expression => "is an expression, not a number",
+        Malformation::NotANumber => "is not a number",
+    };
+    ArgError::new(
+        number.path.clone(),
+        "unsafe_repair",
+        format!("'{shown}' {what}; refusing to guess. Send the number as JSON writes it, like 12, -0.5 or 1e-3"),
+    )
+}
+
 fn cut_off_error(closed: &Repair) -> ArgError {
     ArgError::new(
         closed.path.clone(),
@@ -734,6 +795,72 @@ mod tests {
                 error.message
             );
         }
+    }
+
+    #[test]
+    fn a_malformed_number_is_refused_at_its_path_with_what_is_wrong_with_it() {
+        for (text, path, reason) in [
+            (r#"{"a": 1e}"#, "a", "'1e' is not a complete number"),
+            (r#"{"a": 1.5E}"#, "a", "'1.5E' is not a complete number"),
+            (r#"{"a": -}"#, "a", "'-' is not a complete number"),
+            (r#"{"a": 1+1}"#, "a", "'1+1' is an expression, not a number"),
+            (r#"{"a": 1 + 1}"#, "a", "'1 + 1' is an expression, not a number"),
+            (r#"{"a": 1e5e}"#, "a", "'1e5e' is not a number"),
+            ("{'a': 1e}", "a", "'1e' is not a complete number"),
+            (
+                r#"{"b": [{"a": 2 * 3}]}"#,
+                "b[0].a",
+                "'2 * 3' is an expression, not a number",
+            ),
+        ] {
+            let error = refusal(&number_road(), text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(error.message.starts_with(reason), "{text:?}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_number_read_whole_is_not_blamed_for_a_refusal() {
+        let road = road(json!({"type": "object", "properties": {"a": {}, "s": {"type": "string"}}}));
+        // `01` reads as 1, `1.2.3` and `1e5e` (before a comma) as strings: the string cut off is
+        // what is refused.
+        for text in [
+            r#"{"a": 01, "s": "/etc/pa"#,
+            r#"{"a": 1.2.3, "s": "/etc/pa"#,
+            r#"{"a": 1e5e, "s": "/etc/pa"#,
+        ] {
+            let error = refusal(&road, text);
+            assert_eq!(error.path.to_string(), "s", "{text:?}: {}", error.message);
+            assert!(error.message.contains("inside a string"), "{text:?}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_malformed_number_and_a_refusal_of_its_own_are_both_said() {
+        let road = road(json!({"type": "object", "properties": {"b": {}, "s": {"type": "string"}}}));
+        let errors = road
+            .parse_text(r#"{"b": [{"a": 1e}], "s": "/etc/pa"#, Mode::Lenient)
+            .unwrap_err()
+            .errors;
+        let said: Vec<(String, bool)> = errors
+            .iter()
+            .map(|error| {
+                (
+                    error.path.to_string(),
+                    error.message.starts_with("'1e' is not a complete number"),
+                )
+            })
+            .collect();
+        assert_eq!(said, [("b[0].a".to_owned(), true), ("s".to_owned(), false)]);
+        assert!(
+            errors[1].message.contains("cut off inside a string"),
+            "{}",
+            errors[1].message
+        );
     }
 
     #[test]
