@@ -236,8 +236,15 @@ impl ArgumentRoad {
                 .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
         }
         if !self.options.allow_meaning_changes {
+            let guessed: Vec<MalformedNumber> = malformed_numbers(text)
+                .into_iter()
+                .filter(|number| !number.read_whole(text, &repaired.value))
+                .collect();
+            if !guessed.is_empty() {
+                return Err(self.refuse_guessed_numbers(text, ending, &guessed));
+            }
             if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
-                return Err(self.refuse_unsafe_reading(text, ending, risky));
+                return Err(self.fail(refused_repair(risky)));
             }
             if ending == Ending::CutOff {
                 if let Some(closed) = repaired.repairs.iter().find(|r| r.kind.closes_a_cut()) {
@@ -248,37 +255,26 @@ impl ArgumentRoad {
         self.accept(repaired.value, repaired.repairs, mode)
     }
 
-    /// The refusal of a reading whose first change that may alter the meaning is `risky`. A
-    /// number JSON does not write (`1e`, `1+1`, `-`) is read only in part, and what the reader
-    /// makes of its remains (a key `e` cut off) is no reason a model can act on. So the text is
-    /// read again with each such number written as 0: when that reading is safe, the numbers are
-    /// the reason; when it is refused for what this one was, they had no part in it; otherwise
-    /// both are said.
-    fn refuse_unsafe_reading(&self, text: &str, ending: Ending, risky: &Repair) -> ArgumentErrors {
-        let numbers = malformed_numbers(text);
-        if numbers.is_empty() {
-            return self.fail(refused_repair(risky));
-        }
-        let as_zero = with_numbers_as_zero(text, &numbers);
-        let Ok(mut reread) = repair(&as_zero, &self.options.limits) else {
-            return self.fail(refused_repair(risky));
-        };
-        if ending == Ending::Complete && ending::ends_with_whole_number(&as_zero) {
-            reread
-                .repairs
-                .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
-        }
-        let mut errors: Vec<ArgError> = numbers
+    /// The refusal of numbers JSON does not write that the reading took only in part (`1e` as 1
+    /// and a key `e`, `1+1` as 1, a lone `-` dropped), each at its path: a number is never
+    /// guessed. What the reader made of their remains is no reason a model can act on, so what
+    /// else is refused is what a reading with each of them written as 0 refuses.
+    fn refuse_guessed_numbers(&self, text: &str, ending: Ending, guessed: &[MalformedNumber]) -> ArgumentErrors {
+        let mut errors: Vec<ArgError> = guessed
             .iter()
             .take(MAX_NUMBER_ERRORS)
             .map(|number| malformed_number_error(text, number))
             .collect();
-        match reread.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
-            None => {}
-            Some(still) if still.kind == risky.kind && still.path == risky.path => {
-                return self.fail(refused_repair(risky));
+        let as_zero = with_numbers_as_zero(text, guessed);
+        if let Ok(mut reread) = repair(&as_zero, &self.options.limits) {
+            if ending == Ending::Complete && ending::ends_with_whole_number(&as_zero) {
+                reread
+                    .repairs
+                    .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
             }
-            Some(still) => add_once_per_path(&mut errors, vec![refused_repair(still)]),
+            if let Some(risky) = reread.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
+                add_once_per_path(&mut errors, vec![refused_repair(risky)]);
+            }
         }
         ArgumentErrors {
             errors,
@@ -821,6 +817,53 @@ mod tests {
             );
             assert!(error.message.starts_with(reason), "{text:?}: {}", error.message);
         }
+    }
+
+    #[test]
+    fn a_number_read_in_part_is_never_taken() {
+        let road = road(json!({"type": "object", "properties": {"a": {}, "b": {}, "s": {}}}));
+        // Each read by json_repair as some other number, or with the number dropped.
+        for (text, path, reason) in [
+            ("```json\n{\"a\": 1e}\n```", "a", "'1e' is not a complete number"),
+            ("{\"a\": 1e} ", "a", "'1e' is not a complete number"),
+            (r#"{"a": 1+1, "s": "x"}"#, "a", "'1+1' is an expression, not a number"),
+            (r#"{"a": 1 - }"#, "a", "'1 -' is not a number"),
+            (r#"{"a": 1-}"#, "a", "'1-' is not a number"),
+            (r#"{"b": [2 - 1]}"#, "b[0]", "'2 - 1' is an expression, not a number"),
+            (r#"{"b": [1e]}"#, "b[0]", "'1e' is not a complete number"),
+            (r#"{"s": 1e-}"#, "s", "'1e-' is not a complete number"),
+            (r#"{"b": [1, -]}"#, "b[1]", "'-' is not a complete number"),
+            ("{'b': [-]}", "b[0]", "'-' is not a complete number"),
+        ] {
+            let error = refusal(&road, text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(error.message.starts_with(reason), "{text:?}: {}", error.message);
+        }
+        // Read whole, as the string written, or as the number meant: taken as before.
+        for (text, value) in [
+            (r#"{"s": 2024-01-15}"#, json!({"s": "2024-01-15"})),
+            (r#"{"s": 1.2.3}"#, json!({"s": "1.2.3"})),
+            (r#"{"s": 1e, "a": 01}"#, json!({"s": "1e", "a": 1})),
+            (r#"{"a": 1., "b": [-1.,]}"#, json!({"a": 1.0, "b": [-1.0]})),
+        ] {
+            assert_eq!(road.parse_text(text, Mode::Lenient).unwrap().value, value, "{text:?}");
+        }
+        let lenient = ArgumentRoad::compile(
+            &json!({"type": "object"}),
+            RoadOptions {
+                allow_meaning_changes: true,
+                ..RoadOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            lenient.parse_text(r#"{"a": 1e}"#, Mode::Lenient).unwrap().value,
+            json!({"a": 1})
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@
 
 use std::ops::Range;
 
+use serde_json::Value;
+
 use super::cut_end;
 use crate::encode::writer::is_json_number;
-use crate::json_path::JsonPath;
+use crate::json_path::{JsonPath, PathItem};
 
 /// A number as written where a value starts, followed by a comma, a closer or the end.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +36,23 @@ impl MalformedNumber {
 
     pub fn written<'t>(&self, text: &'t str) -> &'t str {
         &text[self.span.clone()]
+    }
+
+    /// Whether `value`, read from `text`, holds this number as written (`2024-01-15` as a
+    /// string): read whole, not in part (`1e` as 1, `-` dropped).
+    pub fn read_whole(&self, text: &str, value: &Value) -> bool {
+        let mut at = value;
+        for item in self.path.items() {
+            let next = match item {
+                PathItem::Key(key) => at.as_object().and_then(|object| object.get(key)),
+                PathItem::Index(index) => at.as_array().and_then(|items| items.get(*index)),
+            };
+            match next {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        at.as_str() == Some(self.written(text))
     }
 
     pub fn malformation(&self, text: &str) -> Malformation {
@@ -144,6 +163,17 @@ mod tests {
         }
         // Read as far as the first flaw that is not a number.
         assert_eq!(found(r#"{"a": 1e, b: 1e}"#).len(), 1);
+    }
+
+    #[test]
+    fn a_number_is_read_whole_when_the_value_holds_it_as_written() {
+        let text = r#"{"a": [2024-01-15, 1e]}"#;
+        let value = serde_json::json!({"a": ["2024-01-15", 1, "e"]});
+        let read_whole: Vec<bool> = malformed_numbers(text)
+            .iter()
+            .map(|number| number.read_whole(text, &value))
+            .collect();
+        assert_eq!(read_whole, [true, false]);
     }
 
     #[test]
