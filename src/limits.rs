@@ -192,9 +192,11 @@ impl Iterator for OversizedIntegers<'_> {
                         self.index += 1;
                     }
                     let literal = &bytes[start..self.index];
-                    let integral = !literal[1..]
-                        .iter()
-                        .any(|b| matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+                    // A sign alone is no integer, whatever follows it (`-}`, `-Infinity`).
+                    let integral = literal.iter().any(u8::is_ascii_digit)
+                        && !literal[1..]
+                            .iter()
+                            .any(|b| matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
                     // Digits and a sign only: ASCII, so the slice is text.
                     let digits = std::str::from_utf8(literal).unwrap_or_default();
                     if integral && digits.parse::<i64>().is_err() && digits.parse::<u64>().is_err() {
@@ -298,6 +300,9 @@ mod tests {
             None
         );
         assert_eq!(oversized_integer(r#"{"f": 123456789012345678901234567890.5}"#), None);
+        for sign_alone in [r#"{"n": -}"#, "[-, 1]", r#"{"n": -Infinity}"#, "-"] {
+            assert_eq!(oversized_integer(sign_alone), None, "{sign_alone}");
+        }
         let value = json!({"a": [1, {"b": 1.2345678901234568e29}]});
         assert_eq!(
             locate_number(&value, "123456789012345678901234567890").to_string(),

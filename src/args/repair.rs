@@ -36,6 +36,7 @@ mod documents;
 mod escapes;
 mod literals;
 mod lookahead;
+mod malformed_numbers;
 mod objects;
 mod python_text;
 mod reader;
@@ -54,6 +55,7 @@ use self::characters::*;
 use self::comments::*;
 use self::documents::*;
 use self::lookahead::*;
+pub use self::malformed_numbers::{malformed_numbers, with_numbers_as_zero, Malformation, MalformedNumber};
 pub use self::python_text::read_calls as read_python_calls;
 use self::reader::*;
 use self::snippets::*;
@@ -452,7 +454,7 @@ fn read_leniently(
                 let repair = records.repair(kind, || {
                     let end = text.trim_end();
                     let tail = snippet(&end[floor_char_boundary(end, end.len().saturating_sub(CONTEXT_CHARS))..]);
-                    (cut.innermost_path(), tail.clone(), tail)
+                    (cut.writing_path(), tail.clone(), tail)
                 });
                 match repaired.repairs.len() < MAX_RECORDED_REPAIRS {
                     true => repaired.repairs.push(repair),

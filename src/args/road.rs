@@ -20,7 +20,9 @@ use crate::args::errors::{ArgError, ArgumentErrors};
 use crate::args::fast_path::FastPlan;
 use crate::args::nested_json;
 use crate::args::record::{Repair, RepairKind};
-use crate::args::repair::repair_refused;
+use crate::args::repair::{
+    malformed_numbers, repair, repair_refused, with_numbers_as_zero, Malformation, MalformedNumber,
+};
 use crate::args::surrogates;
 use crate::args::unique_items;
 use crate::json_path::JsonPath;
@@ -234,6 +236,13 @@ impl ArgumentRoad {
                 .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
         }
         if !self.options.allow_meaning_changes {
+            let guessed: Vec<MalformedNumber> = malformed_numbers(text)
+                .into_iter()
+                .filter(|number| !number.read_whole(text, &repaired.value))
+                .collect();
+            if !guessed.is_empty() {
+                return Err(self.refuse_guessed_numbers(text, ending, &guessed));
+            }
             if let Some(risky) = repaired.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
                 return Err(self.fail(refused_repair(risky)));
             }
@@ -244,6 +253,33 @@ impl ArgumentRoad {
             }
         }
         self.accept(repaired.value, repaired.repairs, mode)
+    }
+
+    /// The refusal of numbers JSON does not write that the reading took only in part (`1e` as 1
+    /// and a key `e`, `1+1` as 1, a lone `-` dropped), each at its path: a number is never
+    /// guessed. What the reader made of their remains is no reason a model can act on, so what
+    /// else is refused is what a reading with each of them written as 0 refuses.
+    fn refuse_guessed_numbers(&self, text: &str, ending: Ending, guessed: &[MalformedNumber]) -> ArgumentErrors {
+        let mut errors: Vec<ArgError> = guessed
+            .iter()
+            .take(MAX_NUMBER_ERRORS)
+            .map(|number| malformed_number_error(text, number))
+            .collect();
+        let as_zero = with_numbers_as_zero(text, guessed);
+        if let Ok(mut reread) = repair(&as_zero, &self.options.limits) {
+            if ending == Ending::Complete && ending::ends_with_whole_number(&as_zero) {
+                reread
+                    .repairs
+                    .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
+            }
+            if let Some(risky) = reread.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
+                add_once_per_path(&mut errors, vec![refused_repair(risky)]);
+            }
+        }
+        ArgumentErrors {
+            errors,
+            expected: self.signature.clone(),
+        }
     }
 
     /// Arguments sent as UTF-8 bytes.
@@ -510,6 +546,27 @@ fn refused_repair(repair: &Repair) -> ArgError {
     )
 }
 
+/// Malformed numbers named in one refusal: a model fixes a few at a time.
+const MAX_NUMBER_ERRORS: usize = 16;
+
+fn malformed_number_error(text: &str, number: &MalformedNumber) -> ArgError {
+    let written = number.written(text);
+    let shown = match written.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}\u{2026}", &written[..cut]),
+        None => written.to_owned(),
+    };
+    let what = match number.malformation(text) {
+        Malformation::Incomplete => "is not a complete number",
+        Malformation::Expression => "is an expression, not a number",
+        Malformation::NotANumber => "is not a number",
+    };
+    ArgError::new(
+        number.path.clone(),
+        "unsafe_repair",
+        format!("'{shown}' {what}; refusing to guess. Send the number as JSON writes it, like 12, -0.5 or 1e-3"),
+    )
+}
+
 fn cut_off_error(closed: &Repair) -> ArgError {
     ArgError::new(
         closed.path.clone(),
@@ -700,6 +757,152 @@ mod tests {
                 .path
                 .to_string(),
             "n"
+        );
+    }
+
+    fn number_road() -> ArgumentRoad {
+        road(json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "array"}}}))
+    }
+
+    fn refusal(road: &ArgumentRoad, text: &str) -> ArgError {
+        let mut errors = road.parse_text(text, Mode::Lenient).unwrap_err().errors;
+        assert_eq!(errors.len(), 1, "{text:?}: {errors:?}");
+        errors.remove(0)
+    }
+
+    #[test]
+    fn a_number_cut_off_by_the_end_of_the_text_is_refused_at_its_path() {
+        for (text, path) in [
+            (r#"{"a": 1e"#, "a"),
+            (r#"{"a": 12."#, "a"),
+            (r#"{"a": -"#, "a"),
+            (r#"{"a": 1.5e-"#, "a"),
+            (r#"{"b": [1, 2"#, "b[1]"),
+        ] {
+            let error = refusal(&number_road(), text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(
+                error.message.starts_with("the text was cut off right after a number"),
+                "{text:?}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_number_is_refused_at_its_path_with_what_is_wrong_with_it() {
+        for (text, path, reason) in [
+            (r#"{"a": 1e}"#, "a", "'1e' is not a complete number"),
+            (r#"{"a": 1.5E}"#, "a", "'1.5E' is not a complete number"),
+            (r#"{"a": -}"#, "a", "'-' is not a complete number"),
+            (r#"{"a": 1+1}"#, "a", "'1+1' is an expression, not a number"),
+            (r#"{"a": 1 + 1}"#, "a", "'1 + 1' is an expression, not a number"),
+            (r#"{"a": 1e5e}"#, "a", "'1e5e' is not a number"),
+            ("{'a': 1e}", "a", "'1e' is not a complete number"),
+            (
+                r#"{"b": [{"a": 2 * 3}]}"#,
+                "b[0].a",
+                "'2 * 3' is an expression, not a number",
+            ),
+        ] {
+            let error = refusal(&number_road(), text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(error.message.starts_with(reason), "{text:?}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_number_read_in_part_is_never_taken() {
+        let road = road(json!({"type": "object", "properties": {"a": {}, "b": {}, "s": {}}}));
+        // Each read by json_repair as some other number, or with the number dropped.
+        for (text, path, reason) in [
+            ("```json\n{\"a\": 1e}\n```", "a", "'1e' is not a complete number"),
+            ("{\"a\": 1e} ", "a", "'1e' is not a complete number"),
+            (r#"{"a": 1+1, "s": "x"}"#, "a", "'1+1' is an expression, not a number"),
+            (r#"{"a": 1 - }"#, "a", "'1 -' is not a number"),
+            (r#"{"a": 1-}"#, "a", "'1-' is not a number"),
+            (r#"{"b": [2 - 1]}"#, "b[0]", "'2 - 1' is an expression, not a number"),
+            (r#"{"b": [1e]}"#, "b[0]", "'1e' is not a complete number"),
+            (r#"{"s": 1e-}"#, "s", "'1e-' is not a complete number"),
+            (r#"{"b": [1, -]}"#, "b[1]", "'-' is not a complete number"),
+            ("{'b': [-]}", "b[0]", "'-' is not a complete number"),
+        ] {
+            let error = refusal(&road, text);
+            assert_eq!(
+                (error.path.to_string(), &*error.kind),
+                (path.to_owned(), "unsafe_repair"),
+                "{text:?}"
+            );
+            assert!(error.message.starts_with(reason), "{text:?}: {}", error.message);
+        }
+        // Read whole, as the string written, or as the number meant: taken as before.
+        for (text, value) in [
+            (r#"{"s": 2024-01-15}"#, json!({"s": "2024-01-15"})),
+            (r#"{"s": 1.2.3}"#, json!({"s": "1.2.3"})),
+            (r#"{"s": 1e, "a": 01}"#, json!({"s": "1e", "a": 1})),
+            (r#"{"a": 1., "b": [-1.,]}"#, json!({"a": 1.0, "b": [-1.0]})),
+        ] {
+            assert_eq!(road.parse_text(text, Mode::Lenient).unwrap().value, value, "{text:?}");
+        }
+        let lenient = ArgumentRoad::compile(
+            &json!({"type": "object"}),
+            RoadOptions {
+                allow_meaning_changes: true,
+                ..RoadOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            lenient.parse_text(r#"{"a": 1e}"#, Mode::Lenient).unwrap().value,
+            json!({"a": 1})
+        );
+    }
+
+    #[test]
+    fn a_number_read_whole_is_not_blamed_for_a_refusal() {
+        let road = road(json!({"type": "object", "properties": {"a": {}, "s": {"type": "string"}}}));
+        // `01` reads as 1, `1.2.3` and `1e5e` (before a comma) as strings: the string cut off is
+        // what is refused.
+        for text in [
+            r#"{"a": 01, "s": "/etc/pa"#,
+            r#"{"a": 1.2.3, "s": "/etc/pa"#,
+            r#"{"a": 1e5e, "s": "/etc/pa"#,
+        ] {
+            let error = refusal(&road, text);
+            assert_eq!(error.path.to_string(), "s", "{text:?}: {}", error.message);
+            assert!(error.message.contains("inside a string"), "{text:?}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_malformed_number_and_a_refusal_of_its_own_are_both_said() {
+        let road = road(json!({"type": "object", "properties": {"b": {}, "s": {"type": "string"}}}));
+        let errors = road
+            .parse_text(r#"{"b": [{"a": 1e}], "s": "/etc/pa"#, Mode::Lenient)
+            .unwrap_err()
+            .errors;
+        let said: Vec<(String, bool)> = errors
+            .iter()
+            .map(|error| {
+                (
+                    error.path.to_string(),
+                    error.message.starts_with("'1e' is not a complete number"),
+                )
+            })
+            .collect();
+        assert_eq!(said, [("b[0].a".to_owned(), true), ("s".to_owned(), false)]);
+        assert!(
+            errors[1].message.contains("cut off inside a string"),
+            "{}",
+            errors[1].message
         );
     }
 

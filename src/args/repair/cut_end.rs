@@ -10,9 +10,10 @@
 //!
 //! One pass, one stack of open containers: linear in the text.
 
+use super::malformed_numbers::MalformedNumber;
 use super::{
-    floor_char_boundary, python_text, snippet, structure_only, value_snippet, Records, Repaired, WideIntegers,
-    CONTEXT_CHARS, MAX_RECORDED_REPAIRS,
+    floor_char_boundary, literals, python_text, snippet, structure_only, value_snippet, Records, Repaired,
+    WideIntegers, CONTEXT_CHARS, MAX_RECORDED_REPAIRS,
 };
 use crate::args::record::RepairKind;
 use crate::json_path::JsonPath;
@@ -94,6 +95,13 @@ struct Open<'t> {
 /// character is, so a character outside the ASCII range is met as bytes that are all refused
 /// outside a string and all passed over inside one.
 pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
+    read_strictly(text, None)
+}
+
+/// `cut_of`; with `numbers`, a number JSON does not write is read as a value too: one the
+/// character reader reads whole (`01`, `1.`) passes, and any other (`1e`, `1+1`, `-`, `2 * 3`)
+/// is added to `numbers` with its path, as long as a comma, a closer or the end follows it.
+pub(super) fn read_strictly<'t>(text: &'t str, mut numbers: Option<&mut Vec<MalformedNumber>>) -> Option<Cut<'t>> {
     let start = document_start(text);
     let bytes = text.as_bytes();
     let mut index = start.0;
@@ -101,6 +109,8 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
     let mut expect = Expect::Value { or_close: false };
     let mut ends_in_comma = false;
     let stop = |end, open, ends_in_comma| stopped(end, open, ends_in_comma, start);
+    // Where the value just read starts, when it is a number.
+    let mut number_read: Option<usize> = None;
     loop {
         index = skip_whitespace(bytes, index);
         let Some(&byte) = bytes.get(index) else {
@@ -108,6 +118,7 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
         };
         index += 1;
         ends_in_comma = false;
+        let after_number = number_read.take();
         match expect {
             Expect::Value { or_close } | Expect::Key { or_close } if or_close && is_closer(byte) => {
                 close(&mut open, byte)?;
@@ -144,9 +155,17 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
                         if index == bytes.len() {
                             return stop(CutEnd::InNumber, open, false);
                         }
-                        if !crate::encode::writer::is_json_number(&text[number_start..index]) {
-                            return None;
+                        let written = &text[number_start..index];
+                        if !crate::encode::writer::is_json_number(written) {
+                            let numbers = numbers.as_deref_mut()?;
+                            if !reads_whole_as_number(written) {
+                                if !ends_value(bytes, index, true) {
+                                    return None;
+                                }
+                                numbers.push(MalformedNumber::new(number_start..index, path_through(&open)));
+                            }
                         }
+                        number_read = Some(number_start);
                         expect = after_value(&open);
                     }
                     b'a'..=b'z' | b'A'..=b'Z' => {
@@ -204,7 +223,20 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
                     close(&mut open, byte)?;
                     expect = after_value(&open);
                 } else {
-                    return None;
+                    // `1 + 1`: a number with an operator after it is an expression.
+                    let (numbers, number_start) = (numbers.as_deref_mut()?, after_number?);
+                    if !is_operator(byte) {
+                        return None;
+                    }
+                    let end = expression_end(bytes, index);
+                    if !ends_value(bytes, end, false) {
+                        return None;
+                    }
+                    match numbers.last_mut() {
+                        Some(number) if number.span.start == number_start => number.span.end = end,
+                        _ => numbers.push(MalformedNumber::new(number_start..end, path_through(&open))),
+                    }
+                    index = end;
                 }
             }
             Expect::Done => return None,
@@ -217,6 +249,39 @@ pub(super) fn cut_of(text: &str) -> Option<Cut<'_>> {
             stop(CutEnd::MemberWithoutValue, open, false)
         }
         _ => stop(CutEnd::BetweenValues, open, ends_in_comma),
+    }
+}
+
+/// Whether a token the character reader reads as a number of its own (`01` as 1, `1.` as 1.0).
+fn reads_whole_as_number(written: &str) -> bool {
+    literals::python_float(written).is_some() || literals::python_int(written).is_some()
+}
+
+fn is_operator(byte: u8) -> bool {
+    matches!(byte, b'+' | b'-' | b'*' | b'/')
+}
+
+/// Where the expression whose operator is just before `from` ends: past its numbers, operators
+/// and spaces, before any space at its end.
+fn expression_end(bytes: &[u8], from: usize) -> usize {
+    let mut end = from;
+    while bytes.get(end).is_some_and(|&byte| {
+        byte.is_ascii_digit() || is_operator(byte) || matches!(byte, b'.' | b'e' | b'E' | b' ' | b'\t')
+    }) {
+        end += 1;
+    }
+    while end > from && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    end
+}
+
+/// Whether a value written up to `at` ends there: a comma, a closer or the end follows it, or,
+/// when `or_operator`, an operator that makes it part of an expression.
+fn ends_value(bytes: &[u8], at: usize, or_operator: bool) -> bool {
+    match bytes.get(skip_whitespace(bytes, at)) {
+        None => true,
+        Some(&byte) => byte == b',' || is_closer(byte) || (or_operator && is_operator(byte)),
     }
 }
 
@@ -351,18 +416,34 @@ impl Cut<'_> {
         self.path_of_level(self.open.len() - 1)
     }
 
-    /// Path of the open container at `level` (0 the outermost).
-    fn path_of_level(&self, level: usize) -> JsonPath {
-        let mut path = JsonPath::root();
-        for container in &self.open[..level] {
-            match (container.decoded_key(), container.closer) {
-                (Some(key), b'}') => path.push_key(&key),
-                (None, b'}') => {}
-                _ => path.push_index(container.index),
+    /// Path of what was being written when the text stopped: the value in the innermost open
+    /// container, or that container when a key was being written.
+    pub(super) fn writing_path(&self) -> JsonPath {
+        match self.end {
+            CutEnd::BetweenValues | CutEnd::InString { key: true } => self.innermost_path(),
+            CutEnd::InString { key: false } | CutEnd::InNumber | CutEnd::InWord | CutEnd::MemberWithoutValue => {
+                self.path_of_level(self.open.len())
             }
         }
-        path
     }
+
+    /// Path of the open container at `level` (0 the outermost).
+    fn path_of_level(&self, level: usize) -> JsonPath {
+        path_through(&self.open[..level])
+    }
+}
+
+/// The path through `containers`, each at the member or item being written in it.
+fn path_through(containers: &[Open]) -> JsonPath {
+    let mut path = JsonPath::root();
+    for container in containers {
+        match (container.decoded_key(), container.closer) {
+            (Some(key), b'}') => path.push_key(&key),
+            (None, b'}') => {}
+            _ => path.push_index(container.index),
+        }
+    }
+    path
 }
 
 /// A document cut between values, read exactly once its containers are closed: as JSON (see

@@ -109,6 +109,20 @@ impl Parser<'_> {
     /// A number as json_repair reads one: digits with `-`, `.`, `e`, `_` (dropped), and `,` or
     /// `/` outside arrays, which make it a string (`1,5`, `1/2`).
     pub(super) fn parse_number(&mut self) -> Parsed<Value> {
+        let value = self.read_number()?;
+        // Reading a number leaves at most its dropped last character (`e` of `1e`) unread.
+        if self.index + 1 >= self.len() {
+            let path = if self.keep_snippets {
+                self.path.clone()
+            } else {
+                Vec::new()
+            };
+            self.number_at_end = Some((path, self.repairs.len()));
+        }
+        Ok(value)
+    }
+
+    fn read_number(&mut self) -> Parsed<Value> {
         let start = self.index;
         let in_array = self.places.is(Place::Array);
         let mut literal = String::new();

@@ -338,7 +338,7 @@ impl Parser<'_> {
                     // will not trust it.
                     if end == self.len() && ends_inside_number(&self.chars[..end]) {
                         let tail = self.tail_snippet(end);
-                        self.record(RepairKind::TruncatedNumber, last_chars(&tail), last_chars(&tail));
+                        self.record_cut_number(last_chars(&tail));
                     }
                     *self.content_end.insert(end)
                 }

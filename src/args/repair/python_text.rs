@@ -849,11 +849,15 @@ fn python_number(written: &str, wide: WideIntegers) -> Option<Value> {
             };
         }
     }
-    if !has_underscores_right(written)
-        || written.contains("_.")
-        || written.contains("._")
-        || lower.contains("_e")
-        || lower.contains("e_")
+    // Python's grammar puts an underscore only between two digits: not next to a point, an
+    // exponent's `e` or its sign (`1_.5`, `1e_5`, `1e-_5`).
+    let bytes = written.as_bytes();
+    let between_digits =
+        |at: usize| at > 0 && bytes[at - 1].is_ascii_digit() && bytes.get(at + 1).is_some_and(u8::is_ascii_digit);
+    if !bytes
+        .iter()
+        .enumerate()
+        .all(|(at, &byte)| byte != b'_' || between_digits(at))
     {
         return None;
     }
@@ -981,6 +985,41 @@ mod tests {
             Some(true)
         );
         assert_eq!(python("{'a': 1}  # done\n"), Some(json!({"a": 1})));
+    }
+
+    #[test]
+    fn underscores_in_numbers_are_read_where_python_reads_them() {
+        // Each as `ast.literal_eval` reads it: an underscore only between two digits, or right
+        // after the base of a prefixed integer.
+        let read_by_python = [
+            ("1_000", json!(1000)),
+            ("1e1_0", json!(1e10)),
+            ("0x_1", json!(1)),
+            ("0x_f_f", json!(255)),
+            ("0b_1", json!(1)),
+            ("0o1_7", json!(15)),
+            ("1.5_0", json!(1.5)),
+            ("1_0.5", json!(10.5)),
+            (".5_0", json!(0.5)),
+            ("1.5E-1_0", json!(1.5e-10)),
+            ("0_0", json!(0)),
+            ("0_0.5", json!(0.5)),
+            ("1_0_0_0.0_0_1e-1_0", json!(1.000001e-7)),
+        ];
+        for (literal, expected) in read_by_python {
+            assert_eq!(python(&format!("[{literal}]")), Some(json!([expected])), "{literal}");
+            let call = read_calls(&format!("f(x={literal})"), &Limits::default());
+            assert_eq!(call.unwrap().unwrap()[0].1["x"], expected, "{literal}");
+        }
+        let refused_by_python = [
+            "1_", "1__0", "1e_5", "1e-_5", "1e+_5", "1_.5", "1._5", "1_e5", "1e1__0", "1.0_", "1e5_", "1__.5", "1.__5",
+            "1.e_5", "1._e5", "0_1", "0__0", "0x1__2", "0x1_", "0x_",
+        ];
+        for literal in refused_by_python {
+            assert_eq!(python(&format!("[{literal}]")), None, "{literal}");
+            let refused = read_calls(&format!("f(x={literal})"), &Limits::default()).unwrap_err();
+            assert_eq!(refused.keyword, "x", "{literal}");
+        }
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub(super) struct Parser<'t> {
     pub(super) meaning_recorded: bool,
     /// An opening markdown fence was met and recorded; its closing fence is expected.
     pub(super) fence_open: bool,
+    /// The path of the last number read that stopped at most one character before the end of
+    /// the text, and how many records there were after it: a number the text ends inside is
+    /// recorded there, before what the rest of the reading made of its last characters.
+    pub(super) number_at_end: Option<(Vec<PathItem>, usize)>,
     /// Closing brackets supplied at the end of a truncated document, innermost first.
     pub(super) supplied_closers: String,
     /// Where the text's content ends, before trailing whitespace (found when first needed).
@@ -207,6 +211,7 @@ impl<'t> Parser<'t> {
             split_pending: false,
             meaning_recorded: false,
             fence_open: false,
+            number_at_end: None,
             supplied_closers: String::new(),
             content_end: None,
             tried_valid_document: false,

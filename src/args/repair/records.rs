@@ -26,6 +26,25 @@ impl Parser<'_> {
         self.meaning_recorded |= kind.may_alter_meaning();
     }
 
+    /// Records the number the text ends inside as possibly cut: at the number's path, before
+    /// the records of what was read after it (a `1e` read as 1 and a key `e`), when the reader
+    /// read it as a number; at the innermost container otherwise.
+    pub(super) fn record_cut_number(&mut self, tail: String) {
+        match self.number_at_end.take() {
+            Some((path, at)) if self.has_room() => {
+                let path = if self.keep_snippets {
+                    JsonPath::from(path)
+                } else {
+                    JsonPath::root()
+                };
+                let repair = Repair::new(path, RepairKind::TruncatedNumber, tail.clone(), tail);
+                self.repairs.insert(at.min(self.repairs.len()), repair);
+                self.meaning_recorded = true;
+            }
+            _ => self.record(RepairKind::TruncatedNumber, tail.clone(), tail),
+        }
+    }
+
     /// `record`, with snippets built only when records keep them.
     pub(super) fn record_built(&mut self, kind: RepairKind, snippets: impl FnOnce(&Self) -> (String, String)) {
         let (before, after) = if self.keep_snippets {
@@ -66,6 +85,8 @@ impl Parser<'_> {
     /// Drops the records made since `count`, as when a span is read again.
     pub(super) fn forget_records_since(&mut self, count: usize) {
         self.repairs.truncate(count);
+        // A number at the end is read again with the rest.
+        self.number_at_end = None;
         self.meaning_recorded = self.repairs.iter().any(|repair| repair.kind.may_alter_meaning());
     }
 

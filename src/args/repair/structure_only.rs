@@ -157,8 +157,9 @@ pub(super) fn mend_structure(text: &str, limits: &Limits, wide: WideIntegers, re
     let end = text.trim_end().len();
     let tail = &text[floor(text, end.saturating_sub(CONTEXT_BYTES))..end];
     if cut_number && !closers.is_empty() {
+        // The number is the value being written in the innermost container.
         repairs.push(records.repair(RepairKind::TruncatedNumber, || {
-            (path_of(text, &open), snippet(tail), snippet(tail))
+            (path_through(text, &open), snippet(tail), snippet(tail))
         }));
     }
     for supplied in 0..closers.len() {
@@ -193,8 +194,13 @@ enum Container {
 
 /// The path of the innermost open container.
 fn path_of(text: &str, open: &[Container]) -> JsonPath {
+    path_through(text, &open[..open.len().saturating_sub(1)])
+}
+
+/// The path through `containers`, each at the member or item being written in it.
+fn path_through(text: &str, containers: &[Container]) -> JsonPath {
     let mut path = JsonPath::root();
-    for container in open.iter().take(open.len().saturating_sub(1)) {
+    for container in containers {
         match container {
             Container::Object {
                 key: Some((start, end)),

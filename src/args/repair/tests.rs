@@ -300,6 +300,40 @@ fn a_number_cut_before_its_fraction_or_exponent_is_recorded_as_possibly_cut() {
 }
 
 #[test]
+fn a_number_the_text_ends_inside_is_recorded_at_its_own_path_before_what_was_read_after_it() {
+    // The reader reads `1e` as 1 and the `e` as a key cut off without a value, as json_repair
+    // does; what was cut is the number, and the first record that may change the meaning says so.
+    for (text, path) in [
+        ("{\"a\": 12.", "a"),
+        ("{\"a\": 1e", "a"),
+        ("{\"a\": -", "a"),
+        ("{\"a\": 1.5E", "a"),
+        ("{\"a\": 1e+", "a"),
+        ("{'a': 1e", "a"),
+        ("[1e", "[0]"),
+        ("{\"a\": [1, 2", "a[1]"),
+        ("{\"a\": 1, \"b\": 2", "b"),
+        ("{\"a\": {\"b\": 1e", "a.b"),
+        ("{\"a\": [\"x\", {\"b\": -", "a[1].b"),
+    ] {
+        let repairs = repaired(text).repairs;
+        let first_loss = repairs
+            .iter()
+            .find(|repair| repair.kind.may_alter_meaning())
+            .unwrap_or_else(|| panic!("{text:?}: {repairs:?}"));
+        assert_eq!(
+            (first_loss.kind, first_loss.path.to_string()),
+            (TruncatedNumber, path.to_owned()),
+            "{text:?}: {repairs:?}"
+        );
+    }
+    // What the reader makes of the rest is unchanged.
+    assert_eq!(value("{\"a\": 1e"), json!({"a": 1}));
+    assert_eq!(value("{\"a\": -"), json!({"a": ""}));
+    assert_eq!(value("[1e"), json!([1, "e"]));
+}
+
+#[test]
 fn control_characters_in_strings_are_escaped() {
     let text = "{\"a\": \"line 1\nline 2\tend\", \"b\": 1,}";
     assert_eq!(value(text), json!({"a": "line 1\nline 2\tend", "b": 1}));
@@ -701,6 +735,13 @@ fn documents_beyond_the_size_limit_are_refused() {
     assert!(refused_with("{\"a\": 12345678,}", &limits)
         .message
         .contains("larger than the limit"));
+}
+
+#[test]
+fn a_sign_alone_is_no_integer_beyond_64_bits() {
+    // Read as json_repair reads it: what the road makes of it is the road's to judge.
+    assert_eq!(value("{\"a\": -}"), json!({"a": ""}));
+    assert_eq!(value("{\"a\": 1, \"b\": -}"), json!({"a": 1, "b": ""}));
 }
 
 #[test]
@@ -1159,6 +1200,8 @@ fn a_cut_inside_a_string_records_a_possible_loss_whatever_the_reader_guessed() {
         record.path.to_string(),
         JsonPath::from(vec![PathItem::Key("x".into())]).to_string()
     );
+    // A value's string read as ended early (`}` taken for the object's end) is named by its key.
+    assert_eq!(only_record("{\"a\": \"}0", TruncatedString).path.to_string(), "a");
 }
 
 #[test]
