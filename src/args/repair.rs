@@ -336,11 +336,8 @@ fn repair_refused_keeping(
     };
     let python = as_python(text).or_else(|| {
         // A Python literal inside a fence or prose.
-        let start = text.find(['{', '['])?;
-        let end = text.rfind(['}', ']'])?;
-        (start > 0 || end + 1 < text.len())
-            .then(|| text.get(start..=end))
-            .flatten()
+        bracketed_span(text)
+            .filter(|inner| inner.len() < text.len())
             .and_then(as_python)
     });
     if records == Records::KindsOnly {
@@ -357,10 +354,7 @@ fn repair_refused_keeping(
         // the value cannot hold: refused, as whole valid JSON is, rather than given the lenient
         // reader's guess at a different structure (which may read the integer's refusal as a
         // sign that a quote before it did not end its string).
-        let inner = text
-            .find(['{', '['])
-            .zip(text.rfind(['}', ']']))
-            .and_then(|(start, end)| text.get(start..=end));
+        let inner = bracketed_span(text);
         let oversized = oversized_integer(text);
         let refusal = || {
             let at = oversized.map_or(0, |literal| literal.as_ptr() as usize - text.as_ptr() as usize);
@@ -411,6 +405,16 @@ fn repair_refused_keeping(
         }
         _ => read,
     }
+}
+
+/// The text from its first opening bracket to its last closing one, where a document inside a
+/// fence or prose would be; None when members or items are written after that closer
+/// (`{'a': 0}, 's': 'x'`), which are no prose to drop but the lenient reader's to read.
+fn bracketed_span(text: &str) -> Option<&str> {
+    let start = text.find(['{', '['])?;
+    let end = text.rfind(['}', ']'])?;
+    let span = text.get(start..=end)?;
+    (!continues_a_document(&text[end + 1..])).then_some(span)
 }
 
 fn read_leniently(

@@ -536,6 +536,9 @@ fn refused_repair(repair: &Repair) -> ArgError {
         RepairKind::MissingValue => "a key was sent without a value",
         RepairKind::Ellipsis => "'...' stands for items that were left out",
         RepairKind::ConcatenatedDocuments => "the text holds more than one JSON document",
+        RepairKind::ValuesAfterDocument => {
+            "members or items are written after the document's closing bracket, outside it"
+        }
         RepairKind::NonFiniteNumber => "NaN and Infinity are not numbers JSON can carry, and null is not what was sent",
         _ => "the repair could change what was meant",
     };
@@ -904,6 +907,137 @@ mod tests {
             "{}",
             errors[1].message
         );
+    }
+
+    fn trailing_road() -> ArgumentRoad {
+        road(json!({"type": "object", "properties": {"a": {"type": "number"}, "s": {"type": "string"}}}))
+    }
+
+    #[test]
+    fn members_after_the_closing_brace_are_never_dropped_in_silence() {
+        let road = trailing_road();
+        for ending in [Ending::Unknown, Ending::Complete, Ending::CutOff] {
+            for (text, path, reason) in [
+                ("{\"a\": 0}, \"s\": \"/etc/pa", "s", "cut off inside a string"),
+                ("{'a': 0}, 's': '/etc/pa", "s", "cut off inside a string"),
+                (
+                    "```json\n{\"a\": 0}, \"s\": \"/etc/pa\n```",
+                    "s",
+                    "cut off inside a string",
+                ),
+                ("{\"a\": 0}, \"s\":", "s", "without a value"),
+                (
+                    "{\"a\": 0}, s: \"x\"",
+                    "",
+                    "written after the document's closing bracket",
+                ),
+                (
+                    "{\"a\": 0} \"s\": \"x\"",
+                    "",
+                    "written after the document's closing bracket",
+                ),
+                (
+                    "{\"a\": 0}}, \"s\": \"x\"",
+                    "",
+                    "written after the document's closing bracket",
+                ),
+            ] {
+                let errors = road.parse_text_ending(text, Mode::Lenient, ending).unwrap_err().errors;
+                assert_eq!(errors[0].path.to_string(), path, "{ending:?} {text:?}: {errors:?}");
+                assert!(errors[0].message.contains(reason), "{ending:?} {text:?}: {errors:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn members_after_the_closing_brace_of_a_complete_text_are_read_into_the_object() {
+        let road = trailing_road();
+        for text in [
+            "{\"a\": 0}, \"s\": \"x\"}",
+            "{\"a\": 0}, \"s\": \"x\"",
+            "{\"a\": 0},\n\"s\": \"x\"",
+            "{'a': 0}, 's': 'x'",
+            "```json\n{\"a\": 0}, \"s\": \"x\"\n```",
+        ] {
+            let parsed = road.parse_text_ending(text, Mode::Lenient, Ending::Complete).unwrap();
+            assert_eq!(parsed.value, json!({"a": 0, "s": "x"}), "{text:?}");
+            assert!(
+                parsed
+                    .repairs
+                    .iter()
+                    .any(|repair| repair.kind == RepairKind::MismatchedBracket),
+                "{text:?}: {:?}",
+                parsed.repairs
+            );
+        }
+        // Cut at the token limit, more members may have followed the last one.
+        let error = refusal_ending(&road, "{\"a\": 0}, \"s\": \"x\"", Ending::CutOff);
+        assert_eq!(error.kind, "truncated");
+    }
+
+    #[test]
+    fn a_key_after_the_closing_brace_is_not_dropped() {
+        for ending in [Ending::Unknown, Ending::Complete] {
+            let errors = trailing_road()
+                .parse_text_ending("{\"a\": 0}, \"s\"", Mode::Lenient, ending)
+                .unwrap_err()
+                .errors;
+            assert!(
+                errors[0].message.contains("after the document's closing bracket"),
+                "{errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn prose_and_documents_after_the_arguments_are_judged_as_before() {
+        let road = trailing_road();
+        let parsed = road.parse_text("{\"a\": 0} and also s=x", Mode::Lenient).unwrap();
+        assert_eq!(parsed.value, json!({"a": 0}));
+        assert_eq!(parsed.repairs[0].kind, RepairKind::SurroundingText);
+        for text in [
+            "{\"a\": 0}. Note: s is left out",
+            "```json\n{\"a\": 0}\n```\nDone, s=x",
+            "{\"a\": 0},",
+        ] {
+            assert_eq!(
+                road.parse_text(text, Mode::Lenient).unwrap().value,
+                json!({"a": 0}),
+                "{text:?}"
+            );
+        }
+        let error = refusal(&road, "{\"a\": 0}\n{\"s\": \"x\"}");
+        assert!(
+            error.message.contains("more than one JSON document"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn items_after_the_closing_bracket_of_a_list_are_never_dropped_in_silence() {
+        let road = ArgumentRoad::compile(
+            &json!({}),
+            RoadOptions {
+                root: Root::AnyValue,
+                ..RoadOptions::default()
+            },
+        )
+        .unwrap();
+        for text in ["[1, 2], 3", "[1, 2], \"x", "[1, 2], 3]"] {
+            let error = refusal(&road, text);
+            assert!(
+                error.message.contains("after the document's closing bracket"),
+                "{text:?}: {}",
+                error.message
+            );
+        }
+    }
+
+    fn refusal_ending(road: &ArgumentRoad, text: &str, ending: Ending) -> ArgError {
+        let mut errors = road.parse_text_ending(text, Mode::Lenient, ending).unwrap_err().errors;
+        assert_eq!(errors.len(), 1, "{text:?}: {errors:?}");
+        errors.remove(0)
     }
 
     #[test]

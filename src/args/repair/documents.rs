@@ -45,6 +45,7 @@ impl Parser<'_> {
             // One document, the usual case: no list of documents is needed.
             return Ok((first != nothing()).then_some(first));
         }
+        self.values_after_document = self.document_goes_on_here();
         let mut documents = vec![first];
         while self.index < self.len() {
             self.places.clear();
@@ -69,6 +70,22 @@ impl Parser<'_> {
             return Ok((only != Value::String(String::new())).then_some(only));
         }
         Ok(Some(Value::Array(documents)))
+    }
+
+    /// Whether the text from `index`, right after the first document, goes on writing it; a
+    /// comma the document's reading passed over before giving up counts.
+    fn document_goes_on_here(&mut self) -> bool {
+        let mut from = self.index;
+        while from > 0 && self.at(from - 1).is_some_and(is_space) {
+            from -= 1;
+        }
+        self.spend(self.index - from + 1);
+        if from == 0 || self.at(from - 1) != Some(',') {
+            from = self.index;
+        } else {
+            from -= 1;
+        }
+        continues_a_document(&self.slice(from, self.len()))
     }
 
     pub(super) fn next_top_level_value_is_comma_separated(&mut self) -> bool {
@@ -283,4 +300,55 @@ impl Parser<'_> {
         self.record(RepairKind::MarkdownFence, "```json", "");
         Ok(Some(value))
     }
+}
+
+/// Whether `after`, the text right after a document's last closer, goes on writing it: a comma
+/// then something a member or item starts with, or a quoted key and its colon. Prose after a
+/// document (`and also s=x`, `Note: ...`) and a closing fence do not.
+pub(super) fn continues_a_document(after: &str) -> bool {
+    // A stray closer before them (`{"a": 0}}, "s": "x"`) does not end them.
+    let after = after.trim_start_matches(|c: char| is_space(c) || c == '}' || c == ']');
+    match after.strip_prefix(',') {
+        Some(rest) => starts_member_or_item(rest.trim_start_matches(is_space)),
+        None => starts_quoted_key(after),
+    }
+}
+
+/// `"s": ...`, `'s': ...`, `s: ...`, `s=...`, a string or a number. A bracket starts a second
+/// document, which is judged as one.
+fn starts_member_or_item(text: &str) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    if is_delimiter(first) || first.is_ascii_digit() || matches!(first, '-' | '.') {
+        return true;
+    }
+    let name_end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    name_end > 0 && text[name_end..].trim_start_matches([' ', '\t']).starts_with([':', '='])
+}
+
+/// `"s": ...`: a quoted string, then a colon.
+fn starts_quoted_key(text: &str) -> bool {
+    let mut characters = text.char_indices();
+    let Some((_, quote)) = characters.next().filter(|&(_, first)| is_delimiter(first)) else {
+        return false;
+    };
+    let close = matching_quote(quote);
+    let mut escaped = false;
+    for (at, character) in characters {
+        if character == '\n' {
+            return false;
+        }
+        if escaped {
+            escaped = false;
+        } else if character == '\\' {
+            escaped = true;
+        } else if character == close || (quote != close && character == quote) {
+            let rest = text[at + character.len_utf8()..].trim_start_matches([' ', '\t']);
+            return rest.starts_with(':');
+        }
+    }
+    false
 }

@@ -161,7 +161,11 @@ impl Parser<'_> {
                     target.extend(more);
                     return Ok(());
                 }
-                MembersEnd::Replaced(_) => return Ok(()),
+                MembersEnd::Replaced(_) => {
+                    // What they were read as is no member of the object: they are dropped.
+                    self.record(RepairKind::ValuesAfterDocument, members, "");
+                    return Ok(());
+                }
             }
         }
     }

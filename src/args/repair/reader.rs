@@ -111,6 +111,9 @@ pub(super) struct Parser<'t> {
     /// the text, and how many records there were after it: a number the text ends inside is
     /// recorded there, before what the rest of the reading made of its last characters.
     pub(super) number_at_end: Option<(Vec<PathItem>, usize)>,
+    /// What follows the first document goes on writing it (`{"a": 0}, s: "x"`): the text
+    /// skipped after it is members or items dropped, not prose.
+    pub(super) values_after_document: bool,
     /// Closing brackets supplied at the end of a truncated document, innermost first.
     pub(super) supplied_closers: String,
     /// Where the text's content ends, before trailing whitespace (found when first needed).
@@ -212,6 +215,7 @@ impl<'t> Parser<'t> {
             meaning_recorded: false,
             fence_open: false,
             number_at_end: None,
+            values_after_document: false,
             supplied_closers: String::new(),
             content_end: None,
             tried_valid_document: false,

@@ -134,7 +134,11 @@ impl Parser<'_> {
             };
             let prose = prose.trim_matches(is_space);
             if !prose.is_empty() {
-                self.record(RepairKind::SurroundingText, snippet(prose), "");
+                let kind = match std::mem::take(&mut self.values_after_document) {
+                    true => RepairKind::ValuesAfterDocument,
+                    false => RepairKind::SurroundingText,
+                };
+                self.record(kind, snippet(prose), "");
             }
             if let Some(fence) = fence {
                 if !self.fence_open {

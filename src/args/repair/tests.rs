@@ -1290,3 +1290,31 @@ fn strings_side_by_side_in_a_cut_text_are_joined_as_python_joins_them() {
         json!({"number": 1, "reason": "According...", "ans": "YES"})
     );
 }
+
+#[test]
+fn values_written_after_the_document_closed_are_read_into_it_or_recorded_as_dropped() {
+    // Read into the object, as json_repair reads them; the Python reading of the first object
+    // alone no longer stands for the whole text.
+    assert_eq!(value(r#"{"a": 0}, "s": "x""#), json!({"a": 0, "s": "x"}));
+    assert_eq!(value(r#"{"a": 0}, "s": "/etc/pa"#), json!({"a": 0, "s": "/etc/pa"}));
+    assert!(kinds(r#"{"a": 0}, "s": "/etc/pa"#).contains(&TruncatedString));
+    // Left out of the value, as json_repair leaves them, and recorded as dropped.
+    for (text, kept) in [
+        (r#"{"a": 0}, s: "x""#, json!({"a": 0})),
+        (r#"{"a": 0} "s": "x""#, json!({"a": 0})),
+        (r#"{"a": 0}}, "s": "x""#, json!({"a": 0})),
+        (r#"{"a": 0}, "s""#, json!({"a": 0})),
+        ("[1, 2], 3", json!([1, 2])),
+    ] {
+        assert_eq!(value(text), kept, "{text:?}");
+        assert!(
+            kinds(text).contains(&ValuesAfterDocument),
+            "{text:?}: {:?}",
+            kinds(text)
+        );
+    }
+    // Prose after a document stays prose.
+    for text in [r#"{"a": 0} and also s=x"#, r#"{"a": 0}. Note: done"#, "[1, 2] 3"] {
+        assert_eq!(kinds(text), [SurroundingText], "{text:?}");
+    }
+}
