@@ -165,3 +165,67 @@ def test_objects_alive_or_freed_at_exit_end_the_interpreter_cleanly():
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.strip() == "{'a': 7} 1"
+
+
+class Noted:
+    """An object that says when it is freed."""
+
+    def __init__(self, freed: list[str]):
+        self.freed = freed
+
+    def __del__(self):
+        self.freed.append("freed")
+
+
+def test_a_refused_construction_releases_what_it_was_given_at_once():
+    freed: list[str] = []
+    with pytest.raises(TypeError, match="argument 'repairs'"):
+        ParsedArgs({}, [Repair("p", "k", Noted(freed), 2), 1])
+    assert freed == ["freed"]
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        lambda: ParsedArgs({}, [1]),
+        lambda: ROAD.parse('{"city": "Paris"}', mode="bogus"),
+        lambda: ROAD.parse('{"city": 5}', mode="strict"),
+    ],
+    ids=["construction", "mode", "arguments"],
+)
+def test_refusals_hold_no_reference_to_their_exception_types(refused):
+    # An error made lazily is released as it is raised, not kept in PyO3's pool of references
+    # for some later call to release: a loop of refusals alone would otherwise grow it.
+    counts = (sys.getrefcount(TypeError), sys.getrefcount(ValueError))
+    for _ in range(1_000):
+        with pytest.raises((TypeError, ValueError)):
+            refused()
+    assert (sys.getrefcount(TypeError), sys.getrefcount(ValueError)) == counts
+
+
+def test_repairs_are_read_from_any_iterable_as_tuple_reads_it():
+    class RaisingLengthHint:
+        def __init__(self, items):
+            self.items = iter(items)
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self.items)
+
+        def __length_hint__(self):
+            raise ValueError("no hint")
+
+    repair = Repair("days", "string_to_integer", "3", 3)
+    assert ParsedArgs({}, (item for item in [repair])).repairs == [repair]
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with pytest.raises(ValueError, match="no hint"):
+            tuple(RaisingLengthHint([repair]))
+        with pytest.raises(ValueError, match="no hint"):
+            ParsedArgs({}, RaisingLengthHint([repair]))
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []

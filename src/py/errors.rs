@@ -109,6 +109,23 @@ fn raise_with_message(py: Python<'_>, cell: &PyOnceLock<Py<PyType>>, name: &str,
     }
 }
 
+/// Set `error` as the pending exception, from a C entry point that PyO3's trampoline does not wrap.
+/// Restoring an error made lazily drops its parts (a type, a message): counted as attached, PyO3
+/// releases them at once, and any it holds from earlier, instead of keeping them in its pool until
+/// some later call of one of its own methods.
+pub fn raise(py: Python<'_>, error: PyErr) {
+    let mut pending = Some(error);
+    Python::try_attach(|py| {
+        if let Some(error) = pending.take() {
+            error.restore(py);
+        }
+    });
+    // The interpreter is finalizing, where PyO3 does not attach: restored as is.
+    if let Some(error) = pending {
+        error.restore(py);
+    }
+}
+
 /// Run `work`, turning a Rust panic into a `RuntimeError` instead of letting PyO3 raise its
 /// `PanicException` (a `BaseException`, which `except Exception` would not catch).
 pub fn guarded<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {

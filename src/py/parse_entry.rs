@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 use crate::args::conform::Mode;
-use crate::py::errors::guarded;
+use crate::py::errors::{guarded, raise};
 use crate::py::road::{mode_arg, ModeArg, PyArgumentRoad};
 
 /// The method PyO3 built, kept for the calls this entry does not read itself.
@@ -92,7 +92,7 @@ unsafe extern "C" fn parse_entry(
     match outcome {
         Ok(result) => result.into_ptr(),
         Err(error) => {
-            error.restore(py);
+            raise(py, error);
             ptr::null_mut()
         }
     }

@@ -15,12 +15,12 @@ use std::mem::{offset_of, size_of};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
-use crate::py::errors::guarded;
+use crate::py::errors::{guarded, raise};
 use crate::py::road::PyRepair;
 
 /// The object's layout: the header every Python object starts with, then two owned references.
@@ -184,7 +184,7 @@ unsafe fn make(py: Python<'_>, arguments: *mut ffi::PyObject, repairs: *mut ffi:
                     ffi::Py_DECREF(arguments);
                     ffi::Py_XDECREF(repairs);
                 }
-                return Err(PyErr::fetch(py));
+                return Err(PyMemoryError::new_err(()));
             }
             memory
         }
@@ -269,20 +269,31 @@ unsafe extern "C" fn new(
         let arguments = arguments
             .cast_into::<PyDict>()
             .map_err(|error| PyTypeError::new_err(format!("ParsedArgs() argument 'arguments': {error}")))?;
+        // One tuple made by CPython from any iterable: iterating through PyO3 would ask for a
+        // length hint, which on the stable ABI imports `operator`, impossible at exit.
         let repairs = match repairs {
-            None => Vec::new(),
-            Some(repairs) => repairs
-                .try_iter()?
-                .map(|repair| {
-                    let repair = repair?;
+            None => None,
+            Some(repairs) => {
+                // SAFETY: PySequence_Tuple takes any object and returns a new reference, or null
+                // with the exception set.
+                let repairs = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PySequence_Tuple(repairs.as_ptr()))? }
+                    .cast_into::<PyTuple>()?;
+                for repair in repairs.iter() {
                     repair
-                        .cast_into::<PyRepair>()
-                        .map(Bound::unbind)
-                        .map_err(|error| PyTypeError::new_err(format!("ParsedArgs() argument 'repairs': {error}")))
-                })
-                .collect::<PyResult<Vec<_>>>()?,
+                        .cast::<PyRepair>()
+                        .map_err(|error| PyTypeError::new_err(format!("ParsedArgs() argument 'repairs': {error}")))?;
+                }
+                (!repairs.is_empty()).then_some(repairs)
+            }
         };
-        parsed_args(py, arguments.unbind(), repairs)
+        // SAFETY: both references are owned and handed to the new object.
+        unsafe {
+            make(
+                py,
+                arguments.into_ptr(),
+                repairs.map_or(ptr::null_mut(), Bound::into_ptr),
+            )
+        }
     });
     into_result(py, outcome)
 }
@@ -326,7 +337,7 @@ fn into_result(py: Python<'_>, outcome: PyResult<Py<PyAny>>) -> *mut ffi::PyObje
     match outcome {
         Ok(object) => object.into_ptr(),
         Err(error) => {
-            error.restore(py);
+            raise(py, error);
             ptr::null_mut()
         }
     }
