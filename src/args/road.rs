@@ -957,9 +957,10 @@ mod tests {
             "{\"a\": 0}, \"s\": \"x\"",
             "{\"a\": 0},\n\"s\": \"x\"",
             "{'a': 0}, 's': 'x'",
-            "```json\n{\"a\": 0}, \"s\": \"x\"\n```",
         ] {
-            let parsed = road.parse_text_ending(text, Mode::Lenient, Ending::Complete).unwrap();
+            let parsed = road
+                .parse_text_ending(text, Mode::Lenient, Ending::Complete)
+                .unwrap_or_else(|errors| panic!("{text:?}: {errors:?}"));
             assert_eq!(parsed.value, json!({"a": 0, "s": "x"}), "{text:?}");
             assert!(
                 parsed
@@ -973,6 +974,44 @@ mod tests {
         // Cut at the token limit, more members may have followed the last one.
         let error = refusal_ending(&road, "{\"a\": 0}, \"s\": \"x\"", Ending::CutOff);
         assert_eq!(error.kind, "truncated");
+    }
+
+    #[test]
+    fn members_after_the_closing_brace_that_needed_mending_or_repeat_a_key_are_refused() {
+        // The checks for cut strings, numbers read in part and keys given twice read the
+        // document to its first close: what follows it is taken only as written.
+        let road = road(json!({"type": "object"}));
+        for text in [
+            "{\"a\": 0}, \"s\": \"New York, ",
+            "{\"a\": 0}, \"s\": \"a,",
+            "{\"a\": 0}, \"b\": {\"c\": \"a,",
+            "{\"a\": 0}, \"b\": 1+1, \"s\": \"x\"",
+            "{\"a\": 0}, \"b\": [2 - 1]}",
+            "{\"a\": 0}, \"b\": 1-}",
+            "{\"a\": 0}, \"b\": [1e]}",
+            "{\"a\": 0}, \"b\": [1, -]}",
+            "{\"a\": 0}, \"b\": 1e }",
+            "{\"a\": 0}, \"b\": 1 - 1, \"s\": \"x\"}",
+            "```json\n{\"a\": 0}, \"b\": 1e}\n```",
+            "{\"a\": 0}, \"a\": \"x\"",
+            "{\"a\": 0}, \"a\": 5}",
+            "{\"a\": {\"b\": 1}}, \"a\": {\"c\": 2}}",
+            "{\"a\": 0}, \"b\": {\"c\"",
+        ] {
+            for ending in [Ending::Unknown, Ending::Complete] {
+                let outcome = road.parse_text_ending(text, Mode::Lenient, ending);
+                assert!(
+                    outcome.is_err(),
+                    "{text:?} ({ending:?}) was taken as {:?}",
+                    outcome.map(|parsed| parsed.value)
+                );
+            }
+        }
+        // Written as is, they are still read in.
+        for text in ["{'a': 0}, 's': 'x'", "{\"a\": 0}, \"s\": true}"] {
+            let parsed = road.parse_text_ending(text, Mode::Lenient, Ending::Complete).unwrap();
+            assert_eq!(parsed.value.as_object().map(|object| object.len()), Some(2), "{text:?}");
+        }
     }
 
     #[test]

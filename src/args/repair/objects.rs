@@ -101,6 +101,19 @@ pub(super) fn has_unquoted_colon(text: &str) -> bool {
     false
 }
 
+/// Records that leave every value as the model wrote it: members after an early close that carry
+/// only these are taken as written.
+fn written_as_is(kind: RepairKind) -> bool {
+    matches!(
+        kind,
+        RepairKind::Truncated
+            | RepairKind::SingleQuotes
+            | RepairKind::TypographicQuotes
+            | RepairKind::PythonLiteral
+            | RepairKind::MarkdownFence
+    )
+}
+
 impl Parser<'_> {
     /// An object whose members start at `index` (just past its `{`, or at the implied `{` of a
     /// split); `open` is where it opened.
@@ -144,9 +157,19 @@ impl Parser<'_> {
                 return Ok(());
             }
             let from = self.index;
+            let records_before = self.repairs.len();
             let mut more = Map::new();
             let end = self.parse_members(&mut more, open)?;
             let members = self.snippet_of(from, self.index);
+            // The checks that guard a reading (a string or number cut or read in part, a key
+            // given twice) read the document to its first close, so members past it are taken
+            // only as written: clean JSON, at most missing the final brace, and no key the object
+            // already has. Otherwise they are still merged, as json_repair merges them, and the
+            // reading is recorded as one that may alter meaning.
+            let repaired = !self.has_room()
+                || self.repairs[records_before..]
+                    .iter()
+                    .any(|repair| !written_as_is(repair.kind));
             self.record(
                 RepairKind::MismatchedBracket,
                 format!("}}, {members}"),
@@ -155,6 +178,10 @@ impl Parser<'_> {
             let Value::Object(target) = &mut *object else {
                 return Ok(());
             };
+            let taken_as_written = !repaired && !more.keys().any(|key| target.contains_key(key));
+            if !taken_as_written {
+                self.record(RepairKind::ValuesAfterDocument, members.clone(), "");
+            }
             match end {
                 MembersEnd::Object => target.extend(more),
                 MembersEnd::Replaced(Value::Object(more)) => {
@@ -163,7 +190,9 @@ impl Parser<'_> {
                 }
                 MembersEnd::Replaced(_) => {
                     // What they were read as is no member of the object: they are dropped.
-                    self.record(RepairKind::ValuesAfterDocument, members, "");
+                    if taken_as_written {
+                        self.record(RepairKind::ValuesAfterDocument, members, "");
+                    }
                     return Ok(());
                 }
             }
