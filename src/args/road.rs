@@ -1015,6 +1015,24 @@ mod tests {
     }
 
     #[test]
+    fn a_comma_after_the_closing_brace_at_the_end_of_the_text_is_recorded_and_refused_when_cut_off() {
+        let road = trailing_road();
+        for text in ["{\"a\": 0},", "{\"a\": 0}, \n"] {
+            let parsed = road.parse_text_ending(text, Mode::Lenient, Ending::Complete).unwrap();
+            assert_eq!(parsed.value, json!({"a": 0}));
+            assert!(
+                parsed.repairs.iter().any(|repair| repair.kind == RepairKind::Truncated),
+                "{text:?}"
+            );
+            assert_eq!(
+                refusal_ending(&road, text, Ending::CutOff).kind,
+                "truncated",
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_key_after_the_closing_brace_is_not_dropped() {
         for ending in [Ending::Unknown, Ending::Complete] {
             let errors = trailing_road()

@@ -153,6 +153,11 @@ impl Parser<'_> {
             }
             self.index += 1;
             self.skip_whitespaces();
+            if self.cur().is_none() {
+                // `{"a": 0},` and the text ends: more members were on their way.
+                self.record(RepairKind::Truncated, ",", "");
+                return Ok(());
+            }
             if !self.cur().is_some_and(is_delimiter) {
                 return Ok(());
             }
