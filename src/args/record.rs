@@ -73,6 +73,7 @@ repair_kinds! {
     PythonText => "python_text", "the document, a Python literal, was read as Python reads it";
     DuplicateKey => "duplicate_key", "a key sent twice with the same value was read once";
     ValuesAfterDocument => "values_after_document", "members or items written after the document had closed were dropped";
+    ExpressionAfterNumber => "expression_after_number", "text continuing a number as an expression (1 - y, 100 - 5%) was dropped, leaving the number read in part";
     // Structural repairs: the document was JSON, but not in the tool's shape.
     EmptyArguments => "empty_arguments", "an empty argument text was read as an empty object";
     WrappedArgument => "wrapped_argument", "a value sent alone became the tool's one parameter";
@@ -127,6 +128,7 @@ impl RepairKind {
                 | RepairKind::PythonText
                 | RepairKind::DuplicateKey
                 | RepairKind::ValuesAfterDocument
+                | RepairKind::ExpressionAfterNumber
         )
     }
 
@@ -144,7 +146,7 @@ impl RepairKind {
 
     /// Repairs that recover a document but may not recover what the model meant: a string cut
     /// off, a value that was never sent, items left out, a second document dropped, members or
-    /// items after the document dropped, a number JSON cannot carry (`NaN`, `Infinity`) put as null. `repair_json`
+    /// items after the document dropped, a number read in part, a number JSON cannot carry (`NaN`, `Infinity`) put as null. `repair_json`
     /// makes them (and records them); the argument road refuses them unless told otherwise,
     /// because calling a tool with a guessed argument is worse than asking the model again.
     pub fn may_alter_meaning(self) -> bool {
@@ -156,6 +158,7 @@ impl RepairKind {
                 | RepairKind::Ellipsis
                 | RepairKind::ConcatenatedDocuments
                 | RepairKind::ValuesAfterDocument
+                | RepairKind::ExpressionAfterNumber
                 | RepairKind::NonFiniteNumber
         )
     }

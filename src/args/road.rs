@@ -539,6 +539,9 @@ fn refused_repair(repair: &Repair) -> ArgError {
         RepairKind::ValuesAfterDocument => {
             "members or items are written after the document's closing bracket, outside it"
         }
+        RepairKind::ExpressionAfterNumber => {
+            "a number is followed by more of an expression, so it was read only in part"
+        }
         RepairKind::NonFiniteNumber => "NaN and Infinity are not numbers JSON can carry, and null is not what was sent",
         _ => "the repair could change what was meant",
     };
@@ -1030,6 +1033,23 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_number_followed_by_more_of_an_expression_is_never_taken_in_part() {
+        let road = road(json!({"type": "object"}));
+        for text in [
+            "{\"a\": 1 - y, \"s\": \"q\"}",
+            "{\"L\": [1, 1 + x, 2]}",
+            "{\"a\": 100 - 5%, \"b\": 2}",
+            "{\"a\": 2 * n, \"b\": 2}",
+        ] {
+            let errors = road.parse_text(text, Mode::Lenient).unwrap_err().errors;
+            assert!(errors[0].message.contains("read only in part"), "{text:?}: {errors:?}");
+        }
+        // Stray text that does not go on with the number leaves it whole.
+        let parsed = road.parse_text("{\"a\": 1 @@ \"b\": 2}", Mode::Lenient).unwrap();
+        assert_eq!(parsed.value, json!({"a": 1, "b": 2}));
     }
 
     #[test]

@@ -92,7 +92,14 @@ impl Parser<'_> {
 
     /// Records the text from `from` to `to` as dropped, unless it is only whitespace and commas.
     pub(super) fn record_dropped(&mut self, from: usize, to: usize) {
-        if !self.has_room() || to <= from {
+        if to <= from {
+            return;
+        }
+        let kind = match self.continues_a_number(from, to) {
+            true => RepairKind::ExpressionAfterNumber,
+            false => RepairKind::DroppedText,
+        };
+        if !self.has_room() && !kind.may_alter_meaning() {
             return;
         }
         let end = to.min(from + SNIPPET_CHARS * 2);
@@ -102,15 +109,27 @@ impl Parser<'_> {
                 .map_while(|at| self.at(at))
                 .any(|c| !(is_space(c) || c == ','));
             if dropped_text {
-                self.record(RepairKind::DroppedText, String::new(), String::new());
+                self.record(kind, String::new(), String::new());
             }
             return;
         }
         let dropped = self.slice(from, end);
         let trimmed = dropped.trim_matches(|c: char| is_space(c) || c == ',');
         if !trimmed.is_empty() {
-            self.record(RepairKind::DroppedText, snippet(trimmed), "");
+            self.record(kind, snippet(trimmed), "");
         }
+    }
+
+    /// Whether the text dropped from `from` goes on with the number written right before it, as
+    /// an operator or more digits do (`1 - y`, `100 - 5%`, `1 .5`): the number was then read only
+    /// in part. Other stray text after a number (`1 @@ "b": 2`) leaves it whole.
+    fn continues_a_number(&self, from: usize, to: usize) -> bool {
+        let first = (from..to).map_while(|at| self.at(at)).find(|c| !is_space(*c));
+        if !first.is_some_and(|c| matches!(c, '+' | '-' | '*' | '/' | '%' | '.') || c.is_ascii_digit()) {
+            return false;
+        }
+        let last_before = (0..from).rev().map_while(|at| self.at(at)).find(|c| !is_space(*c));
+        last_before.is_some_and(|c| c.is_ascii_digit() || c == '.')
     }
 
     /// Text skipped outside any document: prose, or a markdown fence.
