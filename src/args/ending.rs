@@ -1,6 +1,8 @@
 //! How the model's turn ended, as the provider response says: a turn that ended normally holds
 //! complete calls, so a number at the very end of the arguments is the whole number.
 
+use crate::encode::writer::is_json_number;
+
 /// What the provider said about the end of the turn the call came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Ending {
@@ -50,37 +52,7 @@ pub fn ends_with_whole_number(text: &str) -> bool {
         .rev()
         .find(|&(_, c)| !matches!(c, '0'..='9' | '.' | 'e' | 'E' | '+' | '-'))
         .map_or(0, |(position, c)| position + c.len_utf8());
-    is_json_number(&text.as_bytes()[start..])
-}
-
-/// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn is_json_number(literal: &[u8]) -> bool {
-    let digits = |from: usize| literal[from..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let mut at = usize::from(literal.first() == Some(&b'-'));
-    match literal.get(at) {
-        Some(b'0') => at += 1,
-        Some(b'1'..=b'9') => at += digits(at),
-        _ => return false,
-    }
-    if literal.get(at) == Some(&b'.') {
-        let fraction = digits(at + 1);
-        if fraction == 0 {
-            return false;
-        }
-        at += 1 + fraction;
-    }
-    if matches!(literal.get(at), Some(b'e' | b'E')) {
-        at += 1;
-        if matches!(literal.get(at), Some(b'+' | b'-')) {
-            at += 1;
-        }
-        let exponent = digits(at);
-        if exponent == 0 {
-            return false;
-        }
-        at += exponent;
-    }
-    at == literal.len()
+    is_json_number(&text[start..])
 }
 
 #[cfg(test)]

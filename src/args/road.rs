@@ -229,12 +229,7 @@ impl ArgumentRoad {
                 format!("not valid JSON, and not safely repairable: {repair_error}"),
             ))
         })?;
-        if ending == Ending::Complete && ending::ends_with_whole_number(text) {
-            // The model ended on its own: the number was not cut.
-            repaired
-                .repairs
-                .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
-        }
+        keep_whole_final_number(&mut repaired.repairs, text, ending);
         if !self.options.allow_meaning_changes {
             let guessed: Vec<MalformedNumber> = malformed_numbers(text)
                 .into_iter()
@@ -267,11 +262,7 @@ impl ArgumentRoad {
             .collect();
         let as_zero = with_numbers_as_zero(text, guessed);
         if let Ok(mut reread) = repair(&as_zero, &self.options.limits) {
-            if ending == Ending::Complete && ending::ends_with_whole_number(&as_zero) {
-                reread
-                    .repairs
-                    .retain(|repair| repair.kind != RepairKind::TruncatedNumber);
-            }
+            keep_whole_final_number(&mut reread.repairs, &as_zero, ending);
             if let Some(risky) = reread.repairs.iter().find(|r| r.kind.may_alter_meaning()) {
                 add_once_per_path(&mut errors, vec![refused_repair(risky)]);
             }
@@ -550,6 +541,14 @@ fn refused_repair(repair: &Repair) -> ArgError {
         "unsafe_repair",
         format!("{reason}; refusing to guess. Send the complete arguments as one JSON object"),
     )
+}
+
+/// In a turn the model ended on its own, a text ending in a whole number was not cut inside it:
+/// the reader's record that it may have been is dropped.
+fn keep_whole_final_number(repairs: &mut Vec<Repair>, text: &str, ending: Ending) {
+    if ending == Ending::Complete && ending::ends_with_whole_number(text) {
+        repairs.retain(|repair| repair.kind != RepairKind::TruncatedNumber);
+    }
 }
 
 /// Malformed numbers named in one refusal: a model fixes a few at a time.
